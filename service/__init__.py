@@ -1,0 +1,1 @@
+"""IOP Partnerskap: case management for idéburet offentligt partnerskap."""

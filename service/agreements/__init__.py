@@ -1,0 +1,1 @@
+"""Agreement (IOP-avtal) terms and signatures."""

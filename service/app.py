@@ -1,0 +1,157 @@
+"""create_app(): routers, problem+json error handling, health and readiness."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.config import get_settings
+from service.db import get_engine
+from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
+
+log = logging.getLogger("iop")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def problem_response(request: Request, error: AppError) -> JSONResponse:
+    """Render an AppError as application/problem+json."""
+    return JSONResponse(
+        error.to_problem(instance=request.url.path),
+        status_code=error.status_code,
+        media_type=PROBLEM_JSON,
+        headers=error.headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        out.append({"field": ".".join(loc), "message": err.get("msg", ""), "type": err.get("type", "")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One handler per error family; all answer with problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = ", ".join(e["field"] or "body" for e in _validation_errors(exc))
+        return problem_response(
+            request,
+            ValidationFailed(f"Kontrollera fälten: {fields} / Check the fields: {fields}", errors=_validation_errors(exc)),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        err = AppError(str(exc.detail), headers=dict(exc.headers or {}))
+        err.status_code = exc.status_code
+        err.code = f"http-{exc.status_code}"
+        err.title = {404: "Hittades inte / Not found", 405: "Metoden stöds inte / Method not allowed"}.get(
+            exc.status_code, "Fel / Error"
+        )
+        return problem_response(request, err)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return problem_response(request, StaleVersion("Någon annan ändrade samtidigt; läs om och försök igen / Concurrent change, reload and retry"))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", exc.orig)
+        return problem_response(request, Conflict("Uppgiften krockar med befintliga data (samtidig ändring eller dubblett) / Conflicts with existing data"))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return problem_response(request, ServiceUnavailable("Databasen svarar inte / Database unavailable", retry_after=5))
+
+
+def create_app() -> FastAPI:
+    """Build the FastAPI application."""
+    from service.agreements.router import router as agreements_router
+    from service.audit.router import router as audit_router
+    from service.auth.router import router as auth_router
+    from service.cases.router import router as cases_router
+    from service.departments.router import router as departments_router
+    from service.dialogue.router import router as dialogue_router
+    from service.followup.router import router as followup_router
+    from service.organisations.router import router as organisations_router
+    from service.reviews.router import router as reviews_router
+
+    settings = get_settings()
+    app = FastAPI(
+        title="IOP Partnerskap",
+        version="0.1.0",
+        description="Ärendehantering för idéburet offentligt partnerskap / Case management for IOP.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    for r in (
+        auth_router,
+        departments_router,
+        organisations_router,
+        cases_router,
+        reviews_router,
+        dialogue_router,
+        agreements_router,
+        followup_router,
+        audit_router,
+    ):
+        app.include_router(r, prefix="/api/v1")
+
+    @app.get("/health", tags=["drift"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["drift"])
+    def ready() -> JSONResponse:
+        """Readiness: the database answers (storage and Prefect are added by their modules)."""
+        checks: dict[str, str] = {}
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"error: {type(exc).__name__}"
+        for name, probe in READY_PROBES.items():
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks[name] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    app.state.settings = settings
+    return app
+
+
+# Other modules register readiness probes (storage, Prefect) here.
+READY_PROBES: dict[str, object] = {}

@@ -1,0 +1,45 @@
+"""User accounts and roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, utcnow
+
+
+class Role(StrEnum):
+    """The five roles of the SPEC's role table."""
+
+    ORG_MEMBER = "org_member"
+    OFFICER = "officer"
+    APPROVER = "approver"
+    REGISTRAR = "registrar"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who logs in; org members belong to an organisation, civil servants to a department."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    delegated_limit_sek: Mapped[int | None] = mapped_column(BigInteger)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_civil_servant(self) -> bool:
+        """Officers and approvers work inside a department."""
+        return self.role in (Role.OFFICER, Role.APPROVER)

@@ -1,0 +1,84 @@
+"""Login (OAuth2 password flow), current user, user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from service.audit.service import record
+from service.auth.models import Role, User
+from service.auth.schemas import Token, UserCreate, UserOut
+from service.auth.security import create_token, hash_password, verify_password
+from service.deps import AppSettings, CurrentUser, DbSession, require_roles
+from service.errors import Conflict, Unauthorized, ValidationFailed
+
+router = APIRouter(tags=["auth"])
+
+# Verifying against a real hash keeps response time the same for unknown e-mails.
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+@router.post("/auth/token", response_model=Token)
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, settings: AppSettings) -> Token:
+    """Exchange e-mail + password for a bearer token."""
+    user = session.scalar(select(User).where(User.email == form.username.strip().lower()))
+    if user is None:
+        verify_password(_DUMMY_HASH, form.password)
+        raise Unauthorized("Fel e-postadress eller lösenord / Wrong e-mail or password")
+    if not verify_password(user.password_hash, form.password) or not user.is_active:
+        raise Unauthorized("Fel e-postadress eller lösenord / Wrong e-mail or password")
+    token, lifetime = create_token(user.id, user.role, settings)
+    return Token(access_token=token, expires_in=lifetime)
+
+
+@router.get("/auth/me", response_model=UserOut)
+def me(user: CurrentUser) -> User:
+    """The logged-in user."""
+    return user
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(
+    session: DbSession, user: CurrentUser, role: Role | None = None, department_id: int | None = None
+) -> list[User]:
+    """Civil servants and admins list users (to pick officers and approvers)."""
+    if user.role == Role.ORG_MEMBER:
+        stmt = select(User).where(User.organisation_id == user.organisation_id)
+    else:
+        stmt = select(User).where(User.role != Role.ORG_MEMBER) if user.role != Role.ADMIN else select(User)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if department_id:
+        stmt = stmt.where(User.department_id == department_id)
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(
+    data: UserCreate, session: DbSession, admin: Annotated[User, Depends(require_roles(Role.ADMIN))]
+) -> User:
+    """Admin creates an account."""
+    if data.role == Role.ORG_MEMBER and not data.organisation_id:
+        raise ValidationFailed(errors=[{"field": "organisation_id", "message": "krävs för org_member / required"}])
+    if data.role in (Role.OFFICER, Role.APPROVER) and not data.department_id:
+        raise ValidationFailed(errors=[{"field": "department_id", "message": "krävs för handläggare/beslutsfattare / required"}])
+    if session.scalar(select(User.id).where(User.email == data.email.lower())):
+        raise Conflict("E-postadressen används redan / E-mail already in use")
+    user = User(
+        email=data.email.lower(),
+        full_name=data.full_name,
+        title=data.title,
+        role=data.role,
+        password_hash=hash_password(data.password),
+        organisation_id=data.organisation_id,
+        department_id=data.department_id,
+        delegated_limit_sek=data.delegated_limit_sek,
+        manager_id=data.manager_id,
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor=admin, action="user.created", stream=f"user:{user.id}", after={"email": user.email, "role": user.role})
+    return user

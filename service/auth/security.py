@@ -1,0 +1,65 @@
+"""Password hashing (argon2) and JWT issue/verify with key rotation."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from service.config import Settings
+from service.db import utcnow
+from service.errors import Unauthorized
+
+ALGORITHM = "HS256"
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True if the password matches the hash."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def key_id(secret: str) -> str:
+    """Short public id of a signing key so rotated keys can be told apart."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def create_token(user_id: int, role: str, settings: Settings) -> tuple[str, int]:
+    """Signed access token and its lifetime in seconds."""
+    lifetime = settings.token_minutes * 60
+    now = utcnow()
+    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(seconds=lifetime)}
+    token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM, headers={"kid": key_id(settings.secret_key)})
+    return token, lifetime
+
+
+def decode_token(token: str, settings: Settings) -> int:
+    """User id from a valid token; accepts the current key and the previous ones."""
+    keys = {key_id(k): k for k in [settings.secret_key, *settings.previous_secret_keys]}
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        secret = keys.get(kid)
+        if secret is None:
+            raise Unauthorized("Okänd signeringsnyckel / Unknown signing key")
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        return int(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Inloggningen har gått ut / Token expired") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthorized("Ogiltig token / Invalid token") from exc

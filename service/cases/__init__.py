@@ -1,0 +1,1 @@
+"""IOP cases (ärenden): proposals tracked through the stages."""

@@ -1,0 +1,59 @@
+"""Who sees which case: the one visibility rule used by every query."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy.orm import Session
+
+from service.auth.models import Role, User
+from service.cases.models import Case
+from service.cases.stages import Stage
+from service.errors import NotFound
+
+
+def visible(user: User) -> ColumnElement[bool]:
+    """SQL condition for the cases a user may see."""
+    if user.role == Role.ORG_MEMBER:
+        return Case.organisation_id == user.organisation_id if user.organisation_id else false()
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        # Drafts belong to the organisation until submitted.
+        return and_(Case.department_id == user.department_id, Case.stage != Stage.DRAFT)
+    if user.role == Role.REGISTRAR:
+        return true()
+    return false()  # admins run the system, not the cases
+
+
+def can_see(user: User, case: Case) -> bool:
+    """Python twin of visible() for an already loaded case."""
+    if user.role == Role.ORG_MEMBER:
+        return user.organisation_id is not None and case.organisation_id == user.organisation_id
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return case.department_id == user.department_id and case.stage != Stage.DRAFT
+    return user.role == Role.REGISTRAR
+
+
+def get_visible_case(session: Session, user: User, case_id: int) -> Case:
+    """Load a case or raise 404 when it is missing or invisible (no existence leak)."""
+    case = session.get(Case, case_id)
+    if case is None or not can_see(user, case):
+        raise NotFound("Ärendet finns inte / Case not found")
+    return case
+
+
+def ensure_case_officer(user: User, case: Case) -> None:
+    """Stage content is recorded by the department's officers."""
+    from service.errors import Forbidden
+
+    if user.role != Role.OFFICER or user.department_id != case.department_id:
+        raise Forbidden("Endast handläggare i ärendets förvaltning / only the case department's officers")
+
+
+def ensure_stage(case: Case, *stages: Stage) -> None:
+    """409 unless the case is in one of the stages."""
+    from service.errors import Conflict
+
+    if case.stage not in stages:
+        raise Conflict(
+            f"Inte möjligt i skedet '{case.stage}' / not possible in stage {case.stage}",
+            current_stage=case.stage, allowed_stages=[s.value for s in stages],
+        )

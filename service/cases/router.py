@@ -1,0 +1,117 @@
+"""Case endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import select
+
+from service.cases import repository, service
+from service.cases.access import get_visible_case
+from service.cases.models import Case, StageChange
+from service.cases.schemas import AssignIn, CaseCreate, CaseOut, CasePatch, CaseSummary, StageChangeOut, TerminateIn, WithdrawIn
+from service.cases.stages import Stage
+from service.deps import AppSettings, CurrentUser, DbSession
+from service.errors import PreconditionRequired, ValidationFailed
+from service.schemas import Page
+
+router = APIRouter(tags=["cases"])
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='Versionen från ETag, t.ex. "3"')]
+
+
+def parse_if_match(value: str | None, *, required: bool) -> int | None:
+    """Version number from an If-Match header ("3", W/"3" or 3)."""
+    if value is None:
+        if required:
+            raise PreconditionRequired("Skicka If-Match med ärendets ETag / send If-Match with the case ETag")
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ValidationFailed("Ogiltigt If-Match-värde / invalid If-Match", errors=[{"field": "If-Match", "message": "must be a version number"}])
+    return int(raw)
+
+
+def with_etag(response: Response, case: Case) -> Case:
+    """Expose the optimistic-lock version as ETag."""
+    response.headers["ETag"] = f'"{case.version}"'
+    return case
+
+
+@router.get("/cases", response_model=Page[CaseSummary])
+def list_cases(
+    session: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    stage: Annotated[list[Stage] | None, Query()] = None,
+    department_id: int | None = None,
+    organisation_id: int | None = None,
+    officer_id: int | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str, Query(description="created_at, updated_at, title, requested_amount_sek; prefix - for descending")] = "-created_at",
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Page[CaseSummary]:
+    """Cases the user may see, filtered and paginated by cursor."""
+    f = repository.CaseFilter(stage, department_id, organisation_id, officer_id, overdue, q)
+    items, next_cursor = repository.list_cases(session, user, f, sort=sort, cursor=cursor, limit=min(limit, settings.page_size_max))
+    return Page[CaseSummary](items=[CaseSummary.model_validate(c) for c in items], next_cursor=next_cursor)
+
+
+@router.post("/cases", response_model=CaseOut, status_code=201)
+def create_case(data: CaseCreate, session: DbSession, user: CurrentUser, response: Response) -> Case:
+    """Start a draft proposal."""
+    case = service.create(session, user, data)
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return with_etag(response, case)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def get_case(case_id: int, session: DbSession, user: CurrentUser, response: Response) -> Case:
+    """One case (404 when missing or not visible)."""
+    return with_etag(response, get_visible_case(session, user, case_id))
+
+
+@router.patch("/cases/{case_id}", response_model=CaseOut)
+def update_case(case_id: int, data: CasePatch, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+    """Edit content; requires If-Match (409 when stale)."""
+    case = get_visible_case(session, user, case_id)
+    version = parse_if_match(if_match, required=True)
+    return with_etag(response, service.update_content(session, user, case, data, version))
+
+
+@router.post("/cases/{case_id}/submit", response_model=CaseOut)
+def submit_case(case_id: int, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response, if_match: IfMatch = None) -> Case:
+    """Submit the draft (assigns diarienummer) or resubmit after requested changes."""
+    case = get_visible_case(session, user, case_id)
+    return with_etag(response, service.submit(session, user, case, settings, parse_if_match(if_match, required=False)))
+
+
+@router.post("/cases/{case_id}/withdraw", response_model=CaseOut)
+def withdraw_case(case_id: int, data: WithdrawIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+    """The organisation withdraws the case."""
+    case = get_visible_case(session, user, case_id)
+    return with_etag(response, service.withdraw(session, user, case, data.reason, parse_if_match(if_match, required=False)))
+
+
+@router.post("/cases/{case_id}/assign", response_model=CaseOut)
+def assign_case(case_id: int, data: AssignIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+    """Assign a handläggare."""
+    case = get_visible_case(session, user, case_id)
+    return with_etag(response, service.assign_officer(session, user, case, data.officer_id, parse_if_match(if_match, required=False)))
+
+
+@router.post("/cases/{case_id}/terminate", response_model=CaseOut)
+def terminate_case(case_id: int, data: TerminateIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+    """An approver ends a partnership in follow-up early, with a reason."""
+    case = get_visible_case(session, user, case_id)
+    return with_etag(response, service.terminate(session, user, case, data.reason, parse_if_match(if_match, required=False)))
+
+
+@router.get("/cases/{case_id}/stages", response_model=list[StageChangeOut])
+def stage_history(case_id: int, session: DbSession, user: CurrentUser) -> list[StageChange]:
+    """When the case entered each stage."""
+    get_visible_case(session, user, case_id)
+    return list(session.scalars(select(StageChange).where(StageChange.case_id == case_id).order_by(StageChange.at, StageChange.id)))

@@ -1,0 +1,55 @@
+"""Settings read from IOP_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration (embedded defaults run the whole service locally)."""
+
+    model_config = SettingsConfigDict(env_prefix="IOP_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./var/iop.db"
+    storage_url: str = "file://./var/objects"
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_secure: bool = False
+    smtp_url: str | None = None
+    mail_from: str = "IOP Partnerskap <noreply@iop.localhost>"
+    secret_key: str = DEV_SECRET
+    # Old signing keys still accepted for verification during rotation.
+    previous_secret_keys: list[str] = Field(default_factory=list)
+    token_minutes: int = 60
+    timezone: str = "Europe/Stockholm"
+    public_base_url: str = "http://127.0.0.1:8000"
+    upload_limit_bytes: int = 25 * 1024 * 1024
+    page_size_max: int = 100
+    review_due_working_days: int = 10
+    sek_per_eur: float = 11.5
+    de_minimis_eur: int = 300_000
+    db_pool_size: int = 10
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        """Refuse the development secret (or a short one) outside dev/test."""
+        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "IOP_SECRET_KEY måste sättas till en hemlig nyckel (minst 32 tecken) i produktion / "
+                "IOP_SECRET_KEY must be set to a secret of at least 32 characters in production"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Departments (förvaltning/nämnd) with their diarie prefix."""

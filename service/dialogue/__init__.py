@@ -1,0 +1,1 @@
+"""Dialogue stage: meetings and the IOP suitability assessment."""

@@ -1,0 +1,93 @@
+"""Dialogue meetings, suitability checklist and the de minimis computation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from service.audit.service import record
+from service.cases.access import ensure_case_officer, ensure_stage, get_visible_case
+from service.cases.stages import Stage
+from service.deps import AppSettings, CurrentUser, DbSession
+from service.dialogue import deminimis
+from service.dialogue.checklist import BY_KEY, ITEMS, missing_items
+from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
+from service.dialogue.schemas import AssessmentIn, AssessmentOut, ChecklistItemOut, DeMinimisOut, MeetingIn, MeetingOut
+from service.errors import ValidationFailed
+
+router = APIRouter(tags=["dialogue"])
+
+
+@router.post("/cases/{case_id}/meetings", response_model=MeetingOut, status_code=201)
+def add_meeting(case_id: int, data: MeetingIn, session: DbSession, user: CurrentUser) -> DialogueMeeting:
+    """The officer records a dialogue meeting."""
+    case = get_visible_case(session, user, case_id)
+    ensure_case_officer(user, case)
+    ensure_stage(case, Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT)
+    meeting = DialogueMeeting(case_id=case.id, created_by_id=user.id, **data.model_dump(mode="json"))
+    meeting.held_on = data.held_on
+    session.add(meeting)
+    session.flush()
+    record(session, actor=user, action="dialogue.meeting_recorded", case_id=case.id, after={"meeting_id": meeting.id, **data.model_dump(mode="json")})
+    return meeting
+
+
+@router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])
+def list_meetings(case_id: int, session: DbSession, user: CurrentUser) -> list[DialogueMeeting]:
+    """Meetings of a case."""
+    case = get_visible_case(session, user, case_id)
+    return list(session.scalars(select(DialogueMeeting).where(DialogueMeeting.case_id == case.id).order_by(DialogueMeeting.held_on, DialogueMeeting.id)))
+
+
+def _assessment_out(a: SuitabilityAssessment | None) -> AssessmentOut:
+    items = a.items if a else {}
+    missing = missing_items(items)
+    return AssessmentOut(
+        items=[ChecklistItemOut(key=i.key, question=i.question, mandatory=i.mandatory,
+                                answer=(items.get(i.key) or {}).get("answer"), comment=(items.get(i.key) or {}).get("comment", ""))
+               for i in ITEMS],
+        state_aid_other_basis=a.state_aid_other_basis if a else None,
+        complete=not missing,
+        missing=missing,
+    )
+
+
+@router.get("/cases/{case_id}/suitability", response_model=AssessmentOut)
+def get_assessment(case_id: int, session: DbSession, user: CurrentUser) -> AssessmentOut:
+    """The checklist with its answers."""
+    case = get_visible_case(session, user, case_id)
+    return _assessment_out(session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id)))
+
+
+@router.put("/cases/{case_id}/suitability", response_model=AssessmentOut)
+def put_assessment(case_id: int, data: AssessmentIn, session: DbSession, user: CurrentUser) -> AssessmentOut:
+    """The officer answers the checklist (partial answers may be saved)."""
+    case = get_visible_case(session, user, case_id)
+    ensure_case_officer(user, case)
+    ensure_stage(case, Stage.IDENTIFY_NEED, Stage.DIALOGUE)
+    unknown = sorted(set(data.items) - set(BY_KEY))
+    if unknown:
+        raise ValidationFailed(errors=[{"field": f"items.{k}", "message": "okänd punkt / unknown checklist item"} for k in unknown])
+    a = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
+    before = dict(a.items) if a else None
+    if a is None:
+        a = SuitabilityAssessment(case_id=case.id)
+        session.add(a)
+    a.items = {k: v.model_dump(mode="json") for k, v in data.items.items()}
+    a.state_aid_other_basis = data.state_aid_other_basis
+    a.assessed_by_id = user.id
+    session.flush()
+    record(session, actor=user, action="dialogue.suitability_assessed", case_id=case.id, before=before, after=a.items)
+    return _assessment_out(a)
+
+
+@router.get("/cases/{case_id}/de-minimis", response_model=DeMinimisOut)
+def de_minimis(case_id: int, session: DbSession, user: CurrentUser, settings: AppSettings) -> DeMinimisOut:
+    """The organisation's support over a rolling three years, shown line by line."""
+    case = get_visible_case(session, user, case_id)
+    r = deminimis.compute(session, case, sek_per_eur=settings.sek_per_eur, ceiling_eur=settings.de_minimis_eur, today=date.today())
+    return DeMinimisOut(window_start=r.window_start, window_end=r.window_end, sek_per_eur=r.sek_per_eur, ceiling_eur=r.ceiling_eur,
+                        total_sek=r.total_sek, total_eur=r.total_eur, passes=r.passes, lines=[asdict(line) for line in r.lines])

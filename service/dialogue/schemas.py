@@ -1,0 +1,88 @@
+"""Dialogue schemas."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from service.dialogue.checklist import Answer
+from service.schemas import LongText, ORMModel, ShortText
+
+
+class Participant(BaseModel):
+    """Someone at the meeting."""
+
+    name: ShortText
+    organisation: Annotated[str, Field(max_length=200)] = ""
+    role: Annotated[str, Field(max_length=200)] = ""
+
+
+class MeetingIn(BaseModel):
+    """Record a dialogue meeting."""
+
+    held_on: date
+    place: Annotated[str, Field(max_length=200)] = ""
+    participants: Annotated[list[Participant], Field(min_length=1, max_length=100)]
+    notes: LongText = ""
+    next_steps: LongText = ""
+
+
+class MeetingOut(ORMModel):
+    """A recorded meeting."""
+
+    id: int
+    case_id: int
+    held_on: date
+    place: str
+    participants: list[Participant]
+    notes: str
+    next_steps: str
+    created_at: datetime
+
+
+class ItemAnswer(BaseModel):
+    """One checklist answer."""
+
+    answer: Answer
+    comment: Annotated[str, Field(max_length=5000)] = ""
+
+
+class AssessmentIn(BaseModel):
+    """The whole checklist (unknown keys are refused)."""
+
+    items: dict[str, ItemAnswer]
+    state_aid_other_basis: Annotated[str, Field(max_length=5000)] | None = None
+
+
+class ChecklistItemOut(BaseModel):
+    """A checklist question with its answer."""
+
+    key: str
+    question: str
+    mandatory: bool
+    answer: Answer | None
+    comment: str
+
+
+class AssessmentOut(BaseModel):
+    """The checklist with answers and what is missing."""
+
+    items: list[ChecklistItemOut]
+    state_aid_other_basis: str | None
+    complete: bool
+    missing: list[dict[str, str]]
+
+
+class DeMinimisOut(BaseModel):
+    """The de minimis computation."""
+
+    window_start: date
+    window_end: date
+    sek_per_eur: float
+    ceiling_eur: int
+    total_sek: int
+    total_eur: float
+    passes: bool
+    lines: list[dict]

@@ -1,0 +1,1 @@
+"""Follow-up reports submitted by the organisation and assessed by the officer."""

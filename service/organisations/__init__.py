@@ -1,0 +1,1 @@
+"""Idéburna organisations and their contact persons."""

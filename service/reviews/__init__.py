@@ -1,0 +1,1 @@
+"""Review requests and decisions (four-eyes, delegated limits)."""

@@ -1,0 +1,45 @@
+"""Review schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from service.cases.stages import Stage
+from service.reviews.models import Decision, ReviewStatus
+from service.schemas import ORMModel
+
+
+class ReviewRequestIn(BaseModel):
+    """An officer asks for the next stage."""
+
+    to_stage: Stage | None = Field(default=None, description="Nästa steg; utelämnas för nästa steg i ordningen")
+    approver_id: int | None = None
+    comment: Annotated[str, Field(max_length=5000)] = ""
+
+
+class DecisionIn(BaseModel):
+    """An approver decides."""
+
+    decision: Decision
+    motivation: Annotated[str, Field(max_length=20_000)] = ""
+
+
+class ReviewOut(ORMModel):
+    """A review as shown."""
+
+    id: int
+    case_id: int
+    from_stage: Stage
+    to_stage: Stage
+    requested_by_id: int
+    requested_at: datetime
+    comment: str
+    approver_id: int | None
+    due_at: datetime | None
+    status: ReviewStatus
+    motivation: str | None
+    decided_by_id: int | None
+    decided_at: datetime | None

@@ -1,0 +1,145 @@
+"""Review use cases: request (gates), decide (four-eyes, delegated limit, exactly one winner)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.audit.service import record
+from service.auth.models import Role, User
+from service.cases import gates
+from service.cases.models import Case
+from service.cases.service import check_version, has_pending_review, move, snapshot
+from service.cases.stages import NEXT_BY_REVIEW, Action, Stage, ensure_transition
+from service.config import Settings
+from service.db import utcnow
+from service.deadlines.calendar import calendar_for
+from service.errors import Conflict, Forbidden, GateFailed, NotFound, ValidationFailed
+from service.reviews.models import DECISION_STATUS, Decision, Review, ReviewStatus
+
+
+def _approver(session: Session, case: Case, approver_id: int | None) -> User | None:
+    if approver_id is None:
+        return None
+    approver = session.get(User, approver_id)
+    if approver is None or approver.role != Role.APPROVER or approver.department_id != case.department_id or not approver.is_active:
+        raise ValidationFailed(errors=[{"field": "approver_id", "message": "Måste vara en beslutsfattare i ärendets förvaltning / must be an approver of the case's department"}])
+    return approver
+
+
+def request_review(session: Session, user: User, case: Case, settings: Settings, *, to_stage: Stage | None,
+                   approver_id: int | None, comment: str, expected_version: int | None = None) -> Review:
+    """An officer of the department asks for the next stage; gates are checked now."""
+    check_version(case, expected_version)
+    if user.role != Role.OFFICER or user.department_id != case.department_id:
+        raise Forbidden("Endast handläggare i förvaltningen begär beslut / only the department's officers request reviews")
+    target = to_stage or NEXT_BY_REVIEW.get(case.stage)
+    if target is None:
+        ensure_transition(case.stage, case.stage)  # raises the standard 409 naming the stage
+        raise AssertionError("unreachable")
+    ensure_transition(case.stage, target, Action.REVIEW_APPROVE)
+    if target != NEXT_BY_REVIEW.get(case.stage):
+        raise Conflict(f"Granskning kan bara begäras till nästa steg / reviews move one step", current_stage=case.stage, requested_stage=target)
+    if case.open_for_changes:
+        raise Conflict("Organisationen kompletterar ärendet; begär granskning när kompletteringen skickats in / waiting for the organisation's changes")
+    if has_pending_review(session, case.id):
+        raise Conflict("Det finns redan en granskning som väntar på beslut / a review is already pending")
+    approver = _approver(session, case, approver_id)
+    missing = gates.check(session, case, target, settings, approver)
+    if missing:
+        raise GateFailed(
+            f"{len(missing)} villkor saknas för steget / {len(missing)} requirement(s) missing",
+            errors=missing, current_stage=case.stage, requested_stage=target,
+        )
+    now = utcnow()
+    cal = calendar_for(settings.timezone)
+    review = Review(case_id=case.id, from_stage=case.stage, to_stage=target, requested_by_id=user.id, requested_at=now,
+                    comment=comment, approver_id=approver.id if approver else None,
+                    due_at=cal.due_at(now, settings.review_due_working_days), status=ReviewStatus.PENDING)
+    session.add(review)
+    session.flush()
+    record(session, actor=user, action="review.requested", case_id=case.id,
+           after={"review_id": review.id, "from_stage": review.from_stage, "to_stage": target, "approver_id": review.approver_id})
+    return review
+
+
+def get_review(session: Session, case: Case, review_id: int) -> Review:
+    """A review of a visible case, or 404."""
+    review = session.get(Review, review_id)
+    if review is None or review.case_id != case.id:
+        raise NotFound("Granskningen finns inte / Review not found")
+    return review
+
+
+def decide(session: Session, user: User, case: Case, review: Review, decision: Decision, motivation: str, settings: Settings) -> Review:
+    """Approve, reject or request changes; exactly one concurrent decision wins."""
+    if user.role != Role.APPROVER or user.department_id != case.department_id:
+        raise Forbidden("Endast beslutsfattare i förvaltningen kan besluta / only the department's approvers decide")
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict("Granskningen är redan avgjord / review already decided", review_status=review.status)
+    if review.requested_by_id == user.id:
+        raise Forbidden("Fyraögonsprincipen: du kan inte besluta om din egen begäran / four-eyes: you requested this review")
+    if review.approver_id is not None and review.approver_id != user.id:
+        raise Forbidden("Granskningen är tilldelad en annan beslutsfattare / review assigned to another approver")
+    amount = case.requested_amount_sek
+    if review.to_stage == Stage.FOLLOW_UP:
+        from service.agreements.models import Agreement  # the agreement's funding is what is decided here
+
+        amount = session.scalar(select(Agreement.funding_amount_sek).where(Agreement.case_id == case.id)) or amount
+    if (user.delegated_limit_sek or 0) < amount:
+        raise Forbidden(
+            f"Beloppet {amount} kr överstiger din delegation ({user.delegated_limit_sek or 0} kr) / exceeds your delegated limit",
+            amount_sek=amount, delegated_limit_sek=user.delegated_limit_sek or 0,
+        )
+    if decision != Decision.APPROVE and not motivation.strip():
+        raise ValidationFailed(errors=[{"field": "motivation", "message": "Motivering krävs vid avslag eller begärd komplettering / motivation required"}])
+    if decision == Decision.APPROVE:
+        missing = gates.check(session, case, review.to_stage, settings, user)
+        if missing:
+            raise GateFailed("Villkoren är inte längre uppfyllda / requirements no longer met", errors=missing,
+                             current_stage=case.stage, requested_stage=review.to_stage)
+    now = utcnow()
+    # The conditional UPDATE is the arbiter: of two concurrent deciders only one sees a pending row.
+    won = session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.status == ReviewStatus.PENDING)
+        .values(status=DECISION_STATUS[decision], motivation=motivation, decided_by_id=user.id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise Conflict("Granskningen avgjordes samtidigt av någon annan / review was decided concurrently")
+    session.refresh(review)
+    before = snapshot(case)
+    if decision == Decision.APPROVE:
+        move(session, case, review.to_stage, actor=user, action=Action.REVIEW_APPROVE, review_id=review.id, reason=motivation or None)
+    elif decision == Decision.REJECT:
+        move(session, case, Stage.REJECTED, actor=user, action=Action.REVIEW_REJECT, review_id=review.id, reason=motivation)
+        case.close_reason = motivation
+    else:
+        case.open_for_changes = True
+    # Touch the case so its version moves and a concurrent edit of it fails its optimistic lock.
+    case.updated_at = now
+    session.flush()
+    record(session, actor=user, action=f"review.{review.status}", case_id=case.id, before=before,
+           after={**snapshot(case), "review_id": review.id, "motivation": motivation})
+    return review
+
+
+def cancel(session: Session, user: User, case: Case, review: Review) -> Review:
+    """The requester takes back a pending review."""
+    if review.requested_by_id != user.id:
+        raise Forbidden("Endast den som begärde granskningen kan återta den / only the requester cancels")
+    won = session.execute(
+        update(Review).where(Review.id == review.id, Review.status == ReviewStatus.PENDING)
+        .values(status=ReviewStatus.CANCELLED, decided_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise Conflict("Granskningen är redan avgjord / review already decided")
+    session.refresh(review)
+    record(session, actor=user, action="review.cancelled", case_id=case.id, after={"review_id": review.id})
+    return review
+
+
+def list_for_case(session: Session, case: Case) -> list[Review]:
+    """Reviews of a case, newest first."""
+    return list(session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.requested_at.desc(), Review.id.desc())))
