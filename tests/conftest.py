@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("IOP_ENV", "test")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -156,6 +157,7 @@ def client(app, db: Session) -> Iterator[TestClient]:  # noqa: ANN001
     """API client whose request sessions live in the test's rolled-back transaction."""
 
     def _session() -> Iterator[Session]:
+        db.commit()  # keep the test's own setup; the request then fails or succeeds on its own savepoint
         try:
             yield db
             db.commit()  # releases the savepoint only

@@ -31,8 +31,8 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
                    approver_id: int | None, comment: str, expected_version: int | None = None) -> Review:
     """An officer of the department asks for the next stage; gates are checked now."""
     check_version(case, expected_version)
-    if user.role != Role.OFFICER or user.department_id != case.department_id:
-        raise Forbidden("Endast handläggare i förvaltningen begär beslut / only the department's officers request reviews")
+    if user.role not in (Role.OFFICER, Role.APPROVER) or user.department_id != case.department_id:
+        raise Forbidden("Endast handläggare i förvaltningen begär beslut / only the department's civil servants request reviews")
     target = to_stage or NEXT_BY_REVIEW.get(case.stage)
     if target is None:
         ensure_transition(case.stage, case.stage)  # raises the standard 409 naming the stage
