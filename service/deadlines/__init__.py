@@ -1,0 +1,1 @@
+"""Deadlines: Swedish working-day calendar, due dates, reminders, suspension and extension."""

@@ -1,0 +1,1 @@
+"""Documents: Swedish docxtpl templates, render contexts, rendering and PDF/A conversion."""
