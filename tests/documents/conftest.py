@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
 
 from service.documents.contexts import (
     AgreementContext,
@@ -25,9 +32,6 @@ from service.documents.contexts import (
     ReportDue,
     Signatory,
 )
-
-# Text a user could type; must come out literally, never evaluated, never breaking the XML.
-NASTY = "Lek & lär <3 > allt {{ 7*7 }} {% for x in y %} {# c #} \"citat\" 'apostrof'"
 
 AUTHORITY = Authority(
     municipality="Exempelby kommun",
@@ -228,6 +232,24 @@ def followup_context(**overrides) -> FollowUpRequestContext:
     )
     data.update(overrides)
     return FollowUpRequestContext(**data)
+
+
+@pytest.fixture
+def samples() -> SimpleNamespace:
+    """Factories for realistic contexts; keyword arguments override fields."""
+    return SimpleNamespace(
+        authority=AUTHORITY,
+        agreement=agreement_context,
+        decision=decision_context,
+        minutes=minutes_context,
+        followup=followup_context,
+        by_template={
+            "iop_avtal.docx": agreement_context,
+            "beslut.docx": decision_context,
+            "dialogmote_protokoll.docx": minutes_context,
+            "uppfoljning_begaran.docx": followup_context,
+        },
+    )
 
 
 @pytest.fixture
