@@ -1,0 +1,35 @@
+"""Health, readiness, problem+json for unknown routes, OpenAPI, migrations match the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from helpers import problem
+
+import service.models  # noqa: F401
+from service.db import Base
+
+
+def test_health_and_docs(client) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/cases/{case_id}/reviews/{review_id}/decision" in spec["paths"]
+    problem(client.get("/api/v1/nothing-here"), 404)
+    problem(client.delete("/health"), 405)
+
+
+def test_ready_reports_database(client) -> None:
+    r = client.get("/ready")
+    assert r.json()["checks"]["database"] == "ok"
+
+
+def test_migrations_match_models(engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_security_headers(client) -> None:
+    r = client.get("/health")
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
