@@ -201,7 +201,7 @@ class WorkingCalendar:
         return datetime.combine(d, at.replace(fold=0), tzinfo=self.tz).astimezone(UTC)
 
     def due_at(self, start: datetime, working_days: int, at: time = END_OF_DAY) -> datetime:
-        """Due instant N working days after start's local day, at local time `at` (default 23:59:59)."""
+        """Due instant N working days after start's local day, at local `at` (default 23:59:59)."""
         due_day = self.add_working_days(self.local_date(start), working_days)
         return self.at_local(due_day, at)
 

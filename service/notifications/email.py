@@ -272,7 +272,8 @@ class EmailRenderer:
 
     def available(self) -> list[str]:
         """Names of the renderable templates in the directory (partials start with "_")."""
-        return sorted(p.stem for p in self.templates_dir.glob("*.txt") if _TEMPLATE_NAME.match(p.stem))
+        names = (p.stem for p in self.templates_dir.glob("*.txt"))
+        return sorted(n for n in names if _TEMPLATE_NAME.match(n))
 
     def render(self, template: str, context: Mapping[str, Any]) -> EmailMessageSpec:
         """Render template (name without .txt) with context; recipients from context['to']."""
@@ -436,10 +437,10 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             raise _refusal_error(exc.recipients, all_refused=True) from exc
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            reply = _reply_text(exc.smtp_error)
+            reply = f"{exc.smtp_code} {_reply_text(exc.smtp_error)}"
             if exc.smtp_code >= 500:
-                raise EmailRejected(f"SMTP server refused the message: {exc.smtp_code} {reply}") from exc
-            raise EmailDeliveryError(f"SMTP server deferred the message: {exc.smtp_code} {reply}") from exc
+                raise EmailRejected(f"SMTP server refused the message: {reply}") from exc
+            raise EmailDeliveryError(f"SMTP server deferred the message: {reply}") from exc
         except smtplib.SMTPAuthenticationError as exc:
             # Bad credentials are a configuration problem, not the message's: retry after fixing.
             raise EmailDeliveryError(f"SMTP authentication failed: {exc.smtp_code}") from exc
