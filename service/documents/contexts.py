@@ -17,11 +17,19 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Stage codes as in service.cases.stages.Stage; labels are in rendering.STAGE_LABELS.
 StageCode = Literal[
-    "draft", "identify_need", "dialogue", "agreement", "follow_up", "closed", "rejected", "withdrawn"
+    "draft", "identify_need", "dialogue", "agreement", "follow_up",
+    "closed", "rejected", "withdrawn",
 ]
 # Decision codes as in service.reviews.models.Decision, plus "terminate" (förtida avslut).
 Outcome = Literal["approve", "reject", "changes_requested", "terminate"]

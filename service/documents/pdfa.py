@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-# PDF/A-2b: SelectPdfVersion 2 (1 = PDF/A-1b, 3 = PDF/A-3b). JSON filter options need LO >= 7.4.
+# PDF/A-2b: SelectPdfVersion 2 (1 = PDF/A-1, 3 = PDF/A-3). JSON filter options need LO >= 7.4.
 PDFA2_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 PDF_CONTENT_TYPE = "application/pdf"
 _CANDIDATES = ("soffice", "libreoffice")
@@ -54,8 +54,9 @@ def convert_to_pdfa(docx_bytes: bytes, timeout: float = 60) -> bytes:
             "PDF/A conversion needs LibreOffice: install it (Debian: "
             "apt-get install libreoffice-writer-nogui) or set IOP_SOFFICE"
         )
-    if not docx_bytes:
-        raise PdfConversionError("empty document")
+    if not docx_bytes.startswith(b"PK\x03\x04"):
+        # LibreOffice would happily "convert" arbitrary bytes as plain text.
+        raise PdfConversionError("not a .docx document (expected a zip package)")
     with tempfile.TemporaryDirectory(prefix="iop-pdfa-") as tmp:
         work = Path(tmp)
         source = work / "document.docx"

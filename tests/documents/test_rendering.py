@@ -72,9 +72,7 @@ def iter_tables(tables: list[Table]):
 
 def body_text(doc: DocumentObject) -> str:
     """All text of the body (paragraphs and table cells), one paragraph per line."""
-    return "\n".join(
-        t.text for t in doc.element.body.iter(f"{W_NS}p") for t in [_Para(t)]
-    )
+    return "\n".join(_Para(p).text for p in doc.element.body.iter(f"{W_NS}p"))
 
 
 class _Para:
@@ -686,7 +684,8 @@ def test_templates_render_from_a_copied_directory(tmp_path: Path, samples) -> No
     for name in TEMPLATE_NAMES:
         shutil.copy(TEMPLATES / name, tmp_path / name)
     result = render(samples.decision(), templates_dir=tmp_path)
-    assert result.template_sha256 == hashlib.sha256((TEMPLATES / "beslut.docx").read_bytes()).hexdigest()
+    expected = hashlib.sha256((TEMPLATES / "beslut.docx").read_bytes()).hexdigest()
+    assert result.template_sha256 == expected
 
 
 def test_authority_without_optional_contact_details(samples) -> None:
