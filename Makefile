@@ -8,7 +8,11 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test install migrate seed run clean
+.PHONY: dev test install sysdeps migrate seed run clean
+
+# Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts).
+SYSDEPS_CMDS := soffice
+SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +22,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+sysdeps:
+	@missing=0; for c in $(SYSDEPS_CMDS); do command -v $$c >/dev/null || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSDEPS_PKGS); \
+	  else echo "Installera / install: sudo apt-get install $(SYSDEPS_PKGS)"; fi; fi
 
 migrate: install
 	mkdir -p var
@@ -32,7 +42,7 @@ dev: seed
 	$(VENV)/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
-test: install
+test: install sysdeps
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
