@@ -91,6 +91,7 @@ def create_app() -> FastAPI:
     from service.cases.router import router as cases_router
     from service.departments.router import router as departments_router
     from service.dialogue.router import router as dialogue_router
+    from service.documents.router import router as documents_router
     from service.followup.router import router as followup_router
     from service.organisations.router import router as organisations_router
     from service.reviews.router import router as reviews_router
@@ -119,6 +120,7 @@ def create_app() -> FastAPI:
         cases_router,
         reviews_router,
         dialogue_router,
+        documents_router,
         agreements_router,
         followup_router,
         audit_router,

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 from service.db import make_engine, session_scope  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.smtp"]
+
 PG_ADMIN = os.environ.get("IOP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
 _RUN_ID = uuid.uuid4().hex[:8]

@@ -1,0 +1,29 @@
+"""Object storage for case documents: an ObjectStore protocol with filesystem and S3 backends."""
+
+from storage.base import (
+    ObjectInfo,
+    ObjectLocked,
+    ObjectNotFound,
+    ObjectStore,
+    StorageError,
+    StorageUnavailable,
+    StoredObject,
+    validate_key,
+)
+from storage.factory import store_from_url
+from storage.filesystem import FilesystemStore
+from storage.s3 import S3Store
+
+__all__ = [
+    "FilesystemStore",
+    "ObjectInfo",
+    "ObjectLocked",
+    "ObjectNotFound",
+    "ObjectStore",
+    "S3Store",
+    "StorageError",
+    "StorageUnavailable",
+    "StoredObject",
+    "store_from_url",
+    "validate_key",
+]

@@ -1,0 +1,147 @@
+"""Documents through the API on both stores: generate, version, checksum, upload limits, 503."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+
+import pytest
+from docx import Document as Docx
+from factories import World, auth, case
+from gates_setup import terms_payload
+from helpers import problem
+from sqlalchemy import func, select
+
+from service.agreements.models import Agreement
+from service.agreements.schemas import AgreementTerms
+from service.cases.stages import Stage
+from service.documents import service as documents
+from service.documents.models import Document
+from storage.filesystem import FilesystemStore
+from storage.s3 import S3Store
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def store(request, app, tmp_path):  # noqa: ANN001, ANN201
+    """The app's object store: local files or a real SeaweedFS S3 bucket."""
+    if request.param == "filesystem":
+        s = FilesystemStore(tmp_path / "objects")
+    else:
+        server = request.getfixturevalue("seaweed_server")
+        s = S3Store(server.endpoint, server.access_key, server.secret_key, request.getfixturevalue("s3_bucket"))
+    app.dependency_overrides[documents.get_store] = lambda: s
+    yield s
+    app.dependency_overrides.pop(documents.get_store, None)
+
+
+def _agreement_case(db, w, **terms_changes):  # noqa: ANN001, ANN202
+    c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    payload = {**terms_payload(w.org.name, w.org.orgnr), **terms_changes}
+    t = AgreementTerms.model_validate(payload)
+    db.add(Agreement(case_id=c.id, terms=t.model_dump(mode="json"), funding_amount_sek=t.funding_amount_sek,
+                     period_start=t.period_start, period_end=t.period_end))
+    db.flush()
+    return c
+
+
+def _text(content: bytes) -> str:
+    d = Docx(io.BytesIO(content))
+    parts = [p.text for p in d.paragraphs]
+    for table in d.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_generate_agreement_versions_and_checksums(client, db, store) -> None:
+    w = World(db)
+    nasty = "Vi & ni <tillsammans> {{ 7*7 }} {% for x in y %}"
+    c = _agreement_case(db, w, background=nasty, instalments=[
+        {"due_on": "2027-01-15", "amount_sek": 100_000}, {"due_on": "2027-04-15", "amount_sek": 100_000},
+        {"due_on": "2027-07-15", "amount_sek": 100_000}, {"due_on": "2027-10-15", "amount_sek": 100_000}])
+    r = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    meta = r.json()
+    assert meta["version"] == 1 and meta["template_name"] == "iop_avtal.docx" and len(meta["template_sha256"]) == 64
+    dl = client.get(f"/api/v1/cases/{c.id}/documents/{meta['id']}/content", headers=auth(w.member))
+    assert dl.status_code == 200
+    assert hashlib.sha256(dl.content).hexdigest() == meta["sha256"] == dl.headers["x-content-sha256"]
+    assert len(dl.content) == meta["size"]
+    text = _text(dl.content)
+    assert c.diarienummer in text and w.org.name in text and w.org.orgnr in text
+    assert nasty in text and "49" not in text.replace(c.diarienummer, "")
+    for d in ("2027-01-15", "2027-04-15", "2027-07-15", "2027-10-15"):
+        assert d in text
+    assert text.count("100 000 kr") >= 4
+    r2 = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    assert r2.json()["version"] == 2 and r2.json()["id"] != meta["id"]
+    listed = client.get(f"/api/v1/cases/{c.id}/documents", headers=auth(w.member)).json()
+    assert [(d["kind"], d["version"]) for d in listed] == [("agreement", 1), ("agreement", 2)]
+    # The first version is still there, unchanged.
+    again = client.get(f"/api/v1/cases/{c.id}/documents/{meta['id']}/content", headers=auth(w.member))
+    assert hashlib.sha256(again.content).hexdigest() == meta["sha256"]
+    # Only the department's officers generate.
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.member)), 403)
+    problem(client.get(f"/api/v1/cases/{c.id}/documents/{meta['id']}/content", headers=auth(w.other_member)), 404)
+
+
+def test_generate_decision_after_review(client, db, store) -> None:
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/decision/generate", headers=auth(w.officer)), 409)
+    rid = client.post(f"/api/v1/cases/{c.id}/reviews", json={}, headers=auth(w.officer)).json()["id"]
+    client.post(f"/api/v1/cases/{c.id}/reviews/{rid}/decision", json={"decision": "approve", "motivation": "Behovet är väl belagt."}, headers=auth(w.approver))
+    r = client.post(f"/api/v1/cases/{c.id}/documents/decision/generate", headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/content", headers=auth(w.member)).content)
+    assert "Behovet är väl belagt." in text and c.diarienummer in text and "tre veckor" in text
+
+
+def test_upload_type_size_and_internal(client, db, store, app) -> None:
+    from service.config import Settings, get_settings
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    up = lambda user, data, name="fil.pdf", **form: client.post(  # noqa: E731
+        f"/api/v1/cases/{c.id}/attachments", files={"file": (name, data, "application/pdf")}, data=form, headers=auth(user))
+    r = up(w.member, PDF, "Verksamhetsberättelse 2025.pdf")
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == "application/pdf" and r.json()["sha256"] == hashlib.sha256(PDF).hexdigest()
+    body = problem(up(w.member, b"MZ\x90\x00 this is an exe pretending", "virus.pdf"), 415)
+    assert "PDF" in body["detail"]
+    problem(up(w.member, b"just text", "notes.pdf"), 415)
+    internal = up(w.officer, PDF, "intern-bedömning.pdf", internal="true")
+    assert internal.status_code == 201 and internal.json()["internal"] is True
+    member_view = {d["id"] for d in client.get(f"/api/v1/cases/{c.id}/documents", headers=auth(w.member)).json()}
+    assert internal.json()["id"] not in member_view and r.json()["id"] in member_view
+    problem(client.get(f"/api/v1/cases/{c.id}/documents/{internal.json()['id']}/content", headers=auth(w.member)), 404)
+    app.dependency_overrides[get_settings] = lambda: Settings(upload_limit_bytes=1024)
+    try:
+        before = db.scalar(select(func.count()).select_from(Document))
+        problem(up(w.member, PDF + b"0" * 2048, "stor.pdf"), 413)
+        assert db.scalar(select(func.count()).select_from(Document)) == before
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+
+
+def test_storage_down_is_503_and_writes_no_row(client, db, app, seaweed_factory, s3_bucket) -> None:
+    server = seaweed_factory()
+    s = S3Store(server.endpoint, server.access_key, server.secret_key, s3_bucket)
+    app.dependency_overrides[documents.get_store] = lambda: s
+    try:
+        w = World(db)
+        c = _agreement_case(db, w)
+        server.kill()
+        before = db.scalar(select(func.count()).select_from(Document))
+        t0 = time.monotonic()
+        r = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+        elapsed = time.monotonic() - t0
+        body = problem(r, 503)
+        assert r.headers["retry-after"] and "lagring" in body["detail"]
+        assert elapsed < 6, elapsed
+        assert db.scalar(select(func.count()).select_from(Document)) == before
+    finally:
+        app.dependency_overrides.pop(documents.get_store, None)
