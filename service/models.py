@@ -4,15 +4,20 @@ from service.agreements.models import Agreement, Signature
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.cases.models import Case, DiarieCounter, StageChange
+from service.deadlines.models import Deadline, Reminder, Suspension
 from service.departments.models import Department
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.documents.models import Document
 from service.followup.models import FollowUpReport
+from service.idempotency import IdempotencyRecord
+from service.messages.models import Message
 from service.organisations.models import ContactPerson, Organisation
+from service.outbox.models import Notification, OutboxEvent
 from service.reviews.models import Review
 
 __all__ = [
     "Agreement", "AuditEvent", "Case", "ContactPerson", "Department", "DiarieCounter",
     "DialogueMeeting", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
-    "StageChange", "SuitabilityAssessment", "User",
+    "StageChange", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
+    "Message", "Notification", "OutboxEvent",
 ]

@@ -1,0 +1,1 @@
+"""Case message thread between the organisation and officers."""
