@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import logging
 import os
 import re
 import secrets
@@ -32,8 +31,6 @@ from storage.base import (
     validate_prefix,
     validate_retain_until,
 )
-
-log = logging.getLogger(__name__)
 
 # Each key is a directory "<last segment>.versions" holding "<vid>.data" + "<vid>.json".
 # The suffix keeps key "a/b" (dir a/b.versions) apart from key "a/b/c" (dir a/b/c.versions);
@@ -349,6 +346,7 @@ class FilesystemStore:
         result: list[ObjectInfo] = []
 
         def on_error(exc: OSError) -> None:
+            """Fail the listing on real I/O errors."""
             # os.walk ignores errors by default; only "nothing stored there yet" is benign.
             if not isinstance(exc, FileNotFoundError):
                 raise exc

@@ -78,6 +78,7 @@ DEADLINE_KIND_LABELS: Final[dict[str, str]] = {
     "agreement_signature": "underskrift av avtalet",
     "followup_report": "uppföljningsrapport",
     "agreement_expiry": "avtalets slutdatum",
+    "payment_instalment": "utbetalning enligt avtalet",
 }
 
 # Review decisions (reviews.models.Decision values) as shown to the organisation.
