@@ -13,8 +13,10 @@ from service.cases.diarie import next_diarienummer
 from service.cases.models import Case, StageChange
 from service.cases.schemas import CaseCreate, CasePatch
 from service.cases.stages import TERMINAL, Action, Stage, ensure_transition
-from service.config import Settings
+from service.config import Settings, get_settings
 from service.db import utcnow
+from service.deadlines import service as deadlines
+from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, GateFailed, StaleVersion, ValidationFailed
 from service.reviews.models import Review, ReviewStatus
@@ -63,6 +65,7 @@ def move(session: Session, case: Case, target: Stage, *, actor: User | None, act
     case.open_for_changes = False
     session.add(StageChange(case_id=case.id, from_stage=before, to_stage=target, actor_id=actor.id if actor else None,
                             review_id=review_id, reason=reason, at=now))
+    deadlines.on_stage_entered(session, case, before, target, get_settings())
     if target in TERMINAL:
         # A case that leaves the process has nothing left to decide.
         session.execute(
@@ -164,6 +167,7 @@ def assign_officer(session: Session, user: User, case: Case, officer_id: int, ex
     before = {"officer_id": case.officer_id}
     case.officer_id = officer.id
     case.officer = officer
+    deadlines.close(session, case.id, DeadlineStatus.MET, kinds=[DeadlineKind.TRIAGE])
     session.flush()
     record(session, actor=user, action="case.officer_assigned", case_id=case.id, before=before, after={"officer_id": officer.id})
     return case

@@ -51,6 +51,9 @@ class Deadline(Base):
     escalation_target: Mapped[str | None] = mapped_column(String(40))
     escalation_delay: Mapped[dict[str, int] | None] = mapped_column(JSON)
     escalated_at: Mapped[datetime | None]
+    # Precomputed so a sweep touches only what is due, whatever the number of cases.
+    next_reminder_at: Mapped[datetime | None]
+    escalate_at: Mapped[datetime | None]
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
     followup_report_id: Mapped[int | None] = mapped_column(ForeignKey("followup_reports.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
@@ -59,7 +62,11 @@ class Deadline(Base):
     missed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_deadlines_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadlines_status_due", "status", "due_at"),
+        Index("ix_deadlines_status_next_reminder", "status", "next_reminder_at"),
+        Index("ix_deadlines_status_escalate", "status", "escalate_at"),
+    )
 
 
 class Reminder(Base):
@@ -75,6 +82,10 @@ class Reminder(Base):
     offset_key: Mapped[str] = mapped_column(String(40))
     scheduled_for: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    skipped_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    # Random per row: the send task's cache key, so a database reset never matches an old result.
+    token: Mapped[str] = mapped_column(String(36))
     message_id: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

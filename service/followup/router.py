@@ -14,6 +14,8 @@ from service.auth.models import Role
 from service.cases.access import ensure_case_officer, ensure_stage, get_visible_case
 from service.cases.stages import Stage
 from service.db import utcnow
+from service.deadlines import service as deadlines
+from service.deadlines.models import DeadlineStatus
 from service.deps import CurrentUser, DbSession
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.followup.models import Assessment, FollowUpReport
@@ -110,6 +112,7 @@ def submit_report(case_id: int, report_id: int, data: ReportContent, session: Db
     report.submitted_at = utcnow()
     report.submitted_by_id = user.id
     report.assessment = None
+    deadlines.close(session, case.id, DeadlineStatus.MET, followup_report_id=report.id)
     session.flush()
     record(session, actor=user, action="followup.submitted", case_id=case.id, after={"report_id": report.id, **report.content})
     return report

@@ -13,8 +13,11 @@ from service.cases.service import check_version, has_pending_review, move, snaps
 from service.cases.stages import NEXT_BY_REVIEW, Action, Stage, ensure_transition
 from service.config import Settings
 from service.db import utcnow
+from service.deadlines import service as deadlines
 from service.deadlines.calendar import calendar_for
+from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.errors import Conflict, Forbidden, GateFailed, NotFound, ValidationFailed
+from service.outbox.service import emit
 from service.reviews.models import DECISION_STATUS, Decision, Review, ReviewStatus
 
 
@@ -58,6 +61,8 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
                     due_at=cal.due_at(now, settings.review_due_working_days), status=ReviewStatus.PENDING)
     session.add(review)
     session.flush()
+    deadlines.create(session, case, DeadlineKind.REVIEW, settings, due_at=review.due_at, review_id=review.id, label="Beslut i granskning")
+    emit(session, "review.requested", {"review_id": review.id}, case_id=case.id)
     record(session, actor=user, action="review.requested", case_id=case.id,
            after={"review_id": review.id, "from_stage": review.from_stage, "to_stage": target, "approver_id": review.approver_id})
     return review
@@ -117,6 +122,10 @@ def decide(session: Session, user: User, case: Case, review: Review, decision: D
         case.close_reason = motivation
     else:
         case.open_for_changes = True
+    deadlines.close(session, case.id, DeadlineStatus.MET, review_id=review.id)
+    emit(session, "review.decided", {"review_id": review.id}, case_id=case.id)
+    if decision == Decision.APPROVE and review.to_stage == Stage.FOLLOW_UP:
+        emit(session, "agreement.in_force", {"case_id": case.id}, case_id=case.id)
     # Touch the case so its version moves and a concurrent edit of it fails its optimistic lock.
     case.updated_at = now
     session.flush()
@@ -136,6 +145,7 @@ def cancel(session: Session, user: User, case: Case, review: Review) -> Review:
     if won != 1:
         raise Conflict("Granskningen är redan avgjord / review already decided")
     session.refresh(review)
+    deadlines.close(session, case.id, DeadlineStatus.CANCELLED, review_id=review.id)
     record(session, actor=user, action="review.cancelled", case_id=case.id, after={"review_id": review.id})
     return review
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 09:40:26.543554
+Create Date: 2026-11-23 09:44:07.994290
 """
 
 from collections.abc import Sequence
@@ -87,6 +87,7 @@ def upgrade() -> None:
     sa.Column('created_at', service.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('available_at', service.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', service.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('processed_at', service.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('failed_at', service.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -107,6 +108,8 @@ def upgrade() -> None:
     sa.Column('escalation_target', sa.String(length=40), nullable=True),
     sa.Column('escalation_delay', sa.JSON(), nullable=True),
     sa.Column('escalated_at', service.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_reminder_at', service.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalate_at', service.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('review_id', sa.Integer(), nullable=True),
     sa.Column('followup_report_id', sa.Integer(), nullable=True),
     sa.Column('label', sa.String(length=200), nullable=False),
@@ -122,6 +125,8 @@ def upgrade() -> None:
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadlines_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_deadlines_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_deadlines_status_escalate', ['status', 'escalate_at'], unique=False)
+        batch_op.create_index('ix_deadlines_status_next_reminder', ['status', 'next_reminder_at'], unique=False)
 
     op.create_table('reminders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -132,6 +137,9 @@ def upgrade() -> None:
     sa.Column('offset_key', sa.String(length=40), nullable=False),
     sa.Column('scheduled_for', service.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', service.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('skipped_at', service.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', service.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('token', sa.String(length=36), nullable=False),
     sa.Column('message_id', sa.String(length=300), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -164,6 +172,8 @@ def downgrade() -> None:
 
     op.drop_table('reminders')
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
+        batch_op.drop_index('ix_deadlines_status_next_reminder')
+        batch_op.drop_index('ix_deadlines_status_escalate')
         batch_op.drop_index('ix_deadlines_status_due')
         batch_op.drop_index(batch_op.f('ix_deadlines_case_id'))
 
