@@ -8,11 +8,11 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test install sysdeps migrate seed run clean
+.PHONY: dev test install sysdeps migrate seed run clean screenshots
 
 # Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts).
-SYSDEPS_CMDS := soffice
-SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2
+SYSDEPS_CMDS := soffice chromium docker-compose
+SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ dev: seed
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
 test: install sysdeps
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## Save screenshots of the main pages to docs/screenshots/ (demo data, headless Chromium)
+screenshots: install sysdeps
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) var

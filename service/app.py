@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.config import get_settings
 from service.db import get_engine
 from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
+from service.openapi import install_docs, install_openapi
 
 log = logging.getLogger("iop")
 
@@ -22,6 +25,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    # The API answers JSON and files only; pages that need more (web UI, /docs) set their own policy.
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    # No feature of the browser is used by the service; deny the powerful ones to any embedded content too.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
 
 
@@ -95,21 +102,29 @@ def create_app() -> FastAPI:
     from service.followup.router import router as followup_router
     from service.organisations.router import router as organisations_router
     from service.reviews.router import router as reviews_router
+    from service.messages.router import router as messages_router
+    from service.timeline.router import router as timeline_router
 
     settings = get_settings()
     app = FastAPI(
         title="IOP Partnerskap",
         version="0.1.0",
         description="Ärendehantering för idéburet offentligt partnerskap / Case management for IOP.",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs() from local assets
+        redoc_url=None,  # ReDoc would load its script and fonts from third-party hosts
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
+    install_openapi(app)
+    # HSTS only when configured: sent over plain HTTP in development it would pin browsers to https://localhost.
+    security_headers = dict(SECURITY_HEADERS)
+    if settings.hsts_seconds > 0:
+        security_headers["Strict-Transport-Security"] = f"max-age={settings.hsts_seconds}; includeSubDomains"
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
+        for k, v in security_headers.items():
             response.headers.setdefault(k, v)
         return response
 
@@ -124,15 +139,23 @@ def create_app() -> FastAPI:
         agreements_router,
         followup_router,
         audit_router,
+        messages_router,
+        timeline_router,
     ):
         app.include_router(r, prefix="/api/v1")
+
+    from service.web import mount_web
+
+    mount_web(app)  # server-rendered Swedish pages and their static files
+    install_docs(app)
 
     @app.get("/health", tags=["drift"])
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["drift"])
+    @app.get("/ready", tags=["drift"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "Ett beroende svarar inte / a dependency is down"}})
     def ready() -> JSONResponse:
         """Readiness: the database answers (storage and Prefect are added by their modules)."""
         checks: dict[str, str] = {}
@@ -153,6 +176,13 @@ def create_app() -> FastAPI:
 
     app.state.settings = settings
     return app
+
+
+class Readiness(BaseModel):
+    """Readiness and what each dependency answered (503 when any is down)."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
 
 
 # Other modules register readiness probes (storage, Prefect) here.

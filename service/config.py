@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     db_pool_size: int = 10
+    # Strict-Transport-Security max-age; 0 sends no header (set it where TLS terminates in front of the API).
+    hsts_seconds: int = 0
+    # Failed logins allowed per e-mail and client address within the window before 429.
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

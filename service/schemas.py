@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+# C0 control characters except tab and newlines: never meaningful in text, and PostgreSQL refuses NUL
+# (a 500 instead of a 422 if it reached the database; SQLite would store it silently).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_chars(value: str | None) -> str | None:
+    """Refuse text with control characters."""
+    if value is not None and CONTROL_CHARS.search(value):
+        raise ValueError("otillåtet kontrolltecken / control characters are not allowed")
+    return value
+
+
+NoControlChars = AfterValidator(_no_control_chars)
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControlChars]
+LongText = Annotated[str, StringConstraints(max_length=20_000), NoControlChars]
 Sek = Annotated[int, Field(ge=0, le=10_000_000_000, description="Belopp i hela kronor / amount in whole SEK")]
+# Row ids are INTEGER columns (32-bit in PostgreSQL): a larger number names no row and would fail in the driver (500).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id")]
 
 
 class ORMModel(BaseModel):

@@ -15,12 +15,13 @@ from service.cases.stages import Stage
 from service.deps import CurrentUser, DbSession
 from service.documents.models import Document
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.schemas import Id
 
 router = APIRouter(tags=["agreements"])
 
 
 @router.put("/cases/{case_id}/agreement", response_model=AgreementOut)
-def put_terms(case_id: int, terms: AgreementTerms, session: DbSession, user: CurrentUser) -> Agreement:
+def put_terms(case_id: Id, terms: AgreementTerms, session: DbSession, user: CurrentUser) -> Agreement:
     """The officer writes the complete, validated agreement terms."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
@@ -45,7 +46,7 @@ def put_terms(case_id: int, terms: AgreementTerms, session: DbSession, user: Cur
 
 
 @router.get("/cases/{case_id}/agreement", response_model=AgreementOut)
-def get_terms(case_id: int, session: DbSession, user: CurrentUser) -> Agreement:
+def get_terms(case_id: Id, session: DbSession, user: CurrentUser) -> Agreement:
     """The agreement terms of a case."""
     case = get_visible_case(session, user, case_id)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
@@ -55,7 +56,7 @@ def get_terms(case_id: int, session: DbSession, user: CurrentUser) -> Agreement:
 
 
 @router.post("/cases/{case_id}/signatures", response_model=SignatureOut, status_code=201)
-def add_signature(case_id: int, data: SignatureIn, session: DbSession, user: CurrentUser) -> Signature:
+def add_signature(case_id: Id, data: SignatureIn, session: DbSession, user: CurrentUser) -> Signature:
     """Record a party's signature (officer records both; the organisation may record its own)."""
     case = get_visible_case(session, user, case_id)
     if user.role == Role.ORG_MEMBER:
@@ -80,7 +81,7 @@ def add_signature(case_id: int, data: SignatureIn, session: DbSession, user: Cur
 
 
 @router.get("/cases/{case_id}/signatures", response_model=list[SignatureOut])
-def list_signatures(case_id: int, session: DbSession, user: CurrentUser) -> list[Signature]:
+def list_signatures(case_id: Id, session: DbSession, user: CurrentUser) -> list[Signature]:
     """Recorded signatures."""
     case = get_visible_case(session, user, case_id)
     return list(session.scalars(select(Signature).where(Signature.case_id == case.id).order_by(Signature.id)))

@@ -10,14 +10,14 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from service.agreements.models import Party
 from service.organisations.schemas import OrgNr
-from service.schemas import LongText, ORMModel, Sek, ShortText
+from service.schemas import Id, LongText, NoControlChars, ORMModel, Sek, ShortText
 
 PRINCIPLES = (
     "Parterna ansluter sig till principerna i den nationella överenskommelsen mellan regeringen, idéburna "
     "organisationer och Sveriges Kommuner och Regioner: självständighet och oberoende, dialog, kvalitet, "
     "långsiktighet, öppenhet och insyn samt mångfald."
 )
-NonEmpty = Annotated[str, Field(min_length=1, max_length=20_000)]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=20_000), NoControlChars]
 
 
 class ContributionKind(StrEnum):
@@ -43,7 +43,7 @@ class Contribution(BaseModel):
     kind: ContributionKind
     description: ShortText
     amount_sek: Sek | None = None
-    extent: Annotated[str, Field(max_length=200)] = ""
+    extent: Annotated[str, Field(max_length=200), NoControlChars] = ""
 
 
 class Instalment(BaseModel):
@@ -152,7 +152,7 @@ class SignatureIn(BaseModel):
     role: ShortText
     signed_on: date
     method: SignatureMethod = SignatureMethod.SIGNED_COPY
-    document_id: int | None = None
+    document_id: Id | None = None
 
 
 class SignatureOut(ORMModel):

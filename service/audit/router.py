@@ -14,7 +14,7 @@ from service.auth.models import Role
 from service.cases.access import get_visible_case
 from service.deps import CurrentUser, DbSession
 from service.errors import Forbidden
-from service.schemas import ORMModel
+from service.schemas import Id, ORMModel
 
 router = APIRouter(tags=["audit"])
 
@@ -48,7 +48,7 @@ def _ensure_auditor(user) -> None:  # noqa: ANN001
 
 
 @router.get("/cases/{case_id}/audit", response_model=list[AuditEventOut])
-def case_audit(case_id: int, session: DbSession, user: CurrentUser) -> list[AuditEvent]:
+def case_audit(case_id: Id, session: DbSession, user: CurrentUser) -> list[AuditEvent]:
     """Every recorded change of a case, in order."""
     case = get_visible_case(session, user, case_id)
     _ensure_auditor(user)
@@ -56,7 +56,7 @@ def case_audit(case_id: int, session: DbSession, user: CurrentUser) -> list[Audi
 
 
 @router.get("/cases/{case_id}/audit/verify", response_model=ChainOut)
-def verify_case_chain(case_id: int, session: DbSession, user: CurrentUser) -> Any:
+def verify_case_chain(case_id: Id, session: DbSession, user: CurrentUser) -> Any:
     """Recompute the case's hash chain; reports the first broken event."""
     case = get_visible_case(session, user, case_id)
     _ensure_auditor(user)

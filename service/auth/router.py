@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from service.audit.service import record
 from service.auth.models import Role, User
+from service.auth.ratelimit import LoginLimiter, get_login_limiter
 from service.auth.schemas import Token, UserCreate, UserOut
 from service.auth.security import create_token, hash_password, verify_password
 from service.deps import AppSettings, CurrentUser, DbSession, require_roles
 from service.errors import Conflict, Unauthorized, ValidationFailed
+from service.organisations import service as organisations
+from service.organisations.schemas import OrganisationOut, RegistrationIn, RegistrationOut
+from service.schemas import Id
 
 router = APIRouter(tags=["auth"])
 
@@ -22,16 +26,32 @@ _DUMMY_HASH = hash_password("timing-equaliser")
 
 
 @router.post("/auth/token", response_model=Token)
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DbSession, settings: AppSettings) -> Token:
-    """Exchange e-mail + password for a bearer token."""
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: DbSession, settings: AppSettings,
+    limiter: Annotated[LoginLimiter, Depends(get_login_limiter)],
+) -> Token:
+    """Exchange e-mail + password for a bearer token (429 after repeated failures)."""
+    client = request.client.host if request.client else None
+    # Checked before the password so a locked key costs no argon2 work and cannot confirm a guess.
+    limiter.check(form.username, client)
     user = session.scalar(select(User).where(User.email == form.username.strip().lower()))
     if user is None:
         verify_password(_DUMMY_HASH, form.password)
+    if user is None or not verify_password(user.password_hash, form.password) or not user.is_active:
+        limiter.failed(form.username, client)
         raise Unauthorized("Fel e-postadress eller lösenord / Wrong e-mail or password")
-    if not verify_password(user.password_hash, form.password) or not user.is_active:
-        raise Unauthorized("Fel e-postadress eller lösenord / Wrong e-mail or password")
+    limiter.succeeded(form.username, client)
     token, lifetime = create_token(user.id, user.role, settings)
     return Token(access_token=token, expires_in=lifetime)
+
+
+@router.post("/auth/register", response_model=RegistrationOut, status_code=201)
+def register(data: RegistrationIn, session: DbSession, settings: AppSettings) -> RegistrationOut:
+    """Self-registration (no login): an organisation member's account and their organisation, in one transaction."""
+    user, org = organisations.self_register(session, data)
+    token, lifetime = create_token(user.id, user.role, settings)
+    return RegistrationOut(access_token=token, expires_in=lifetime, user=UserOut.model_validate(user),
+                           organisation=OrganisationOut.model_validate(org))
 
 
 @router.get("/auth/me", response_model=UserOut)
@@ -42,7 +62,7 @@ def me(user: CurrentUser) -> User:
 
 @router.get("/users", response_model=list[UserOut])
 def list_users(
-    session: DbSession, user: CurrentUser, role: Role | None = None, department_id: int | None = None
+    session: DbSession, user: CurrentUser, role: Role | None = None, department_id: Id | None = None
 ) -> list[User]:
     """Civil servants and admins list users (to pick officers and approvers)."""
     if user.role == Role.ORG_MEMBER:

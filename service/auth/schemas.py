@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, EmailStr
+from typing import Annotated
+
+from pydantic import BaseModel, EmailStr, Field
 
 from service.auth.models import Role
-from service.schemas import ORMModel
+from service.schemas import Id, NoControlChars, ORMModel, Sek, ShortText
 
 
 class Token(BaseModel):
@@ -33,11 +35,12 @@ class UserCreate(BaseModel):
     """Admin creates a user."""
 
     email: EmailStr
-    full_name: str
-    title: str | None = None
+    full_name: ShortText
+    title: Annotated[str, Field(max_length=120), NoControlChars] | None = None
     role: Role
-    password: str
-    organisation_id: int | None = None
-    department_id: int | None = None
-    delegated_limit_sek: int | None = None
-    manager_id: int | None = None
+    # Same rule as self-registration; the upper bound keeps one argon2 hash from costing seconds.
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+    organisation_id: Id | None = None
+    department_id: Id | None = None
+    delegated_limit_sek: Sek | None = None
+    manager_id: Id | None = None

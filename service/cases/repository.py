@@ -18,6 +18,7 @@ from service.cases.stages import Stage
 from service.db import utcnow
 from service.errors import ValidationFailed
 from service.reviews.models import Review, ReviewStatus
+from service.schemas import CONTROL_CHARS, MAX_ID
 
 SORTS = {
     "created_at": Case.created_at,
@@ -56,7 +57,12 @@ def decode_cursor(cursor: str, sort_field: str) -> tuple[Any, int]:
             value = int(value)
         elif not isinstance(value, str):
             raise ValueError
-        return value, int(ident)
+        ident = int(ident)
+        # A cursor is ours only if it could have been: values outside the columns' ranges would fail in the driver (500).
+        if not 0 < ident <= MAX_ID or (isinstance(value, int) and not 0 <= value <= 2**63 - 1) or (
+                isinstance(value, str) and CONTROL_CHARS.search(value)):
+            raise ValueError
+        return value, ident
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValidationFailed("Ogiltig cursor / Invalid cursor", errors=[{"field": "cursor", "message": "invalid"}]) from exc
 

@@ -14,7 +14,7 @@ from service.cases.schemas import AssignIn, CaseCreate, CaseOut, CasePatch, Case
 from service.cases.stages import Stage
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.errors import PreconditionRequired, ValidationFailed
-from service.schemas import Page
+from service.schemas import Id, NoControlChars, Page
 
 router = APIRouter(tags=["cases"])
 
@@ -45,11 +45,11 @@ def list_cases(
     user: CurrentUser,
     settings: AppSettings,
     stage: Annotated[list[Stage] | None, Query()] = None,
-    department_id: int | None = None,
-    organisation_id: int | None = None,
-    officer_id: int | None = None,
+    department_id: Id | None = None,
+    organisation_id: Id | None = None,
+    officer_id: Id | None = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200), NoControlChars] = None,
     sort: Annotated[str, Query(description="created_at, updated_at, title, requested_amount_sek; prefix - for descending")] = "-created_at",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -69,13 +69,13 @@ def create_case(data: CaseCreate, session: DbSession, user: CurrentUser, respons
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: int, session: DbSession, user: CurrentUser, response: Response) -> Case:
+def get_case(case_id: Id, session: DbSession, user: CurrentUser, response: Response) -> Case:
     """One case (404 when missing or not visible)."""
     return with_etag(response, get_visible_case(session, user, case_id))
 
 
 @router.patch("/cases/{case_id}", response_model=CaseOut)
-def update_case(case_id: int, data: CasePatch, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+def update_case(case_id: Id, data: CasePatch, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
     """Edit content; requires If-Match (409 when stale)."""
     case = get_visible_case(session, user, case_id)
     version = parse_if_match(if_match, required=True)
@@ -83,35 +83,35 @@ def update_case(case_id: int, data: CasePatch, session: DbSession, user: Current
 
 
 @router.post("/cases/{case_id}/submit", response_model=CaseOut)
-def submit_case(case_id: int, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response, if_match: IfMatch = None) -> Case:
+def submit_case(case_id: Id, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response, if_match: IfMatch = None) -> Case:
     """Submit the draft (assigns diarienummer) or resubmit after requested changes."""
     case = get_visible_case(session, user, case_id)
     return with_etag(response, service.submit(session, user, case, settings, parse_if_match(if_match, required=False)))
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseOut)
-def withdraw_case(case_id: int, data: WithdrawIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+def withdraw_case(case_id: Id, data: WithdrawIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
     """The organisation withdraws the case."""
     case = get_visible_case(session, user, case_id)
     return with_etag(response, service.withdraw(session, user, case, data.reason, parse_if_match(if_match, required=False)))
 
 
 @router.post("/cases/{case_id}/assign", response_model=CaseOut)
-def assign_case(case_id: int, data: AssignIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+def assign_case(case_id: Id, data: AssignIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
     """Assign a handläggare."""
     case = get_visible_case(session, user, case_id)
     return with_etag(response, service.assign_officer(session, user, case, data.officer_id, parse_if_match(if_match, required=False)))
 
 
 @router.post("/cases/{case_id}/terminate", response_model=CaseOut)
-def terminate_case(case_id: int, data: TerminateIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
+def terminate_case(case_id: Id, data: TerminateIn, session: DbSession, user: CurrentUser, response: Response, if_match: IfMatch = None) -> Case:
     """An approver ends a partnership in follow-up early, with a reason."""
     case = get_visible_case(session, user, case_id)
     return with_etag(response, service.terminate(session, user, case, data.reason, parse_if_match(if_match, required=False)))
 
 
 @router.get("/cases/{case_id}/stages", response_model=list[StageChangeOut])
-def stage_history(case_id: int, session: DbSession, user: CurrentUser) -> list[StageChange]:
+def stage_history(case_id: Id, session: DbSession, user: CurrentUser) -> list[StageChange]:
     """When the case entered each stage."""
     get_visible_case(session, user, case_id)
     return list(session.scalars(select(StageChange).where(StageChange.case_id == case_id).order_by(StageChange.at, StageChange.id)))

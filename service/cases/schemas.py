@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from service.cases.stages import Stage
-from service.schemas import LongText, ORMModel, Sek, ShortText
+from service.schemas import Id, LongText, NoControlChars, ORMModel, Sek, ShortText
 
 
 class _Period(BaseModel):
@@ -24,7 +24,7 @@ class CaseCreate(_Period):
     """A new draft proposal from an organisation."""
 
     title: ShortText
-    department_id: int
+    department_id: Id
     need: LongText = ""
     target_group: LongText = ""
     planned_activities: LongText = ""
@@ -132,19 +132,19 @@ class CaseSummary(ORMModel):
 class WithdrawIn(BaseModel):
     """Why the organisation withdraws."""
 
-    reason: Annotated[str, Field(max_length=5000)] = ""
+    reason: Annotated[str, Field(max_length=5000), NoControlChars] = ""
 
 
 class AssignIn(BaseModel):
     """Assign a handläggare."""
 
-    officer_id: int
+    officer_id: Id
 
 
 class TerminateIn(BaseModel):
     """Terminate a partnership in follow-up (approver, with reason)."""
 
-    reason: Annotated[str, Field(min_length=3, max_length=5000)]
+    reason: Annotated[str, Field(min_length=3, max_length=5000), NoControlChars]
 
 
 class StageChangeOut(ORMModel):

@@ -76,6 +76,8 @@ NEXT_BY_REVIEW: dict[Stage, Stage] = {
 
 def ensure_transition(current: Stage, target: Stage, action: Action | None = None) -> None:
     """Raise 409 naming both stages unless the table allows current -> target (for this action)."""
+    # Stage columns are plain String columns: a case loaded from the database carries str, not Stage.
+    current, target = Stage(current), Stage(target)
     allowed = target in ALLOWED[current] and (action is None or target in ACTIONS[action])
     if not allowed:
         raise Conflict(

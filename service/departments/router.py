@@ -13,6 +13,7 @@ from service.auth.models import Role, User
 from service.deps import CurrentUser, DbSession, require_roles
 from service.departments.models import Department
 from service.errors import Conflict
+from service.organisations.schemas import OrgNr
 from service.schemas import ORMModel, ShortText
 
 router = APIRouter(tags=["departments"])
@@ -24,7 +25,7 @@ class DepartmentIn(BaseModel):
     name: ShortText
     diarie_prefix: Annotated[str, StringConstraints(pattern=r"^[A-ZÅÄÖ]{2,6}$")]
     municipality: ShortText = "Exempelstads kommun"
-    municipality_orgnr: str | None = None
+    municipality_orgnr: OrgNr | None = None
 
 
 class DepartmentOut(ORMModel):

@@ -17,12 +17,13 @@ from service.dialogue.checklist import BY_KEY, ITEMS, missing_items
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.dialogue.schemas import AssessmentIn, AssessmentOut, ChecklistItemOut, DeMinimisOut, MeetingIn, MeetingOut
 from service.errors import ValidationFailed
+from service.schemas import Id
 
 router = APIRouter(tags=["dialogue"])
 
 
 @router.post("/cases/{case_id}/meetings", response_model=MeetingOut, status_code=201)
-def add_meeting(case_id: int, data: MeetingIn, session: DbSession, user: CurrentUser) -> DialogueMeeting:
+def add_meeting(case_id: Id, data: MeetingIn, session: DbSession, user: CurrentUser) -> DialogueMeeting:
     """The officer records a dialogue meeting."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
@@ -36,7 +37,7 @@ def add_meeting(case_id: int, data: MeetingIn, session: DbSession, user: Current
 
 
 @router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])
-def list_meetings(case_id: int, session: DbSession, user: CurrentUser) -> list[DialogueMeeting]:
+def list_meetings(case_id: Id, session: DbSession, user: CurrentUser) -> list[DialogueMeeting]:
     """Meetings of a case."""
     case = get_visible_case(session, user, case_id)
     return list(session.scalars(select(DialogueMeeting).where(DialogueMeeting.case_id == case.id).order_by(DialogueMeeting.held_on, DialogueMeeting.id)))
@@ -56,14 +57,14 @@ def _assessment_out(a: SuitabilityAssessment | None) -> AssessmentOut:
 
 
 @router.get("/cases/{case_id}/suitability", response_model=AssessmentOut)
-def get_assessment(case_id: int, session: DbSession, user: CurrentUser) -> AssessmentOut:
+def get_assessment(case_id: Id, session: DbSession, user: CurrentUser) -> AssessmentOut:
     """The checklist with its answers."""
     case = get_visible_case(session, user, case_id)
     return _assessment_out(session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id)))
 
 
 @router.put("/cases/{case_id}/suitability", response_model=AssessmentOut)
-def put_assessment(case_id: int, data: AssessmentIn, session: DbSession, user: CurrentUser) -> AssessmentOut:
+def put_assessment(case_id: Id, data: AssessmentIn, session: DbSession, user: CurrentUser) -> AssessmentOut:
     """The officer answers the checklist (partial answers may be saved)."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
@@ -85,7 +86,7 @@ def put_assessment(case_id: int, data: AssessmentIn, session: DbSession, user: C
 
 
 @router.get("/cases/{case_id}/de-minimis", response_model=DeMinimisOut)
-def de_minimis(case_id: int, session: DbSession, user: CurrentUser, settings: AppSettings) -> DeMinimisOut:
+def de_minimis(case_id: Id, session: DbSession, user: CurrentUser, settings: AppSettings) -> DeMinimisOut:
     """The organisation's support over a rolling three years, shown line by line."""
     case = get_visible_case(session, user, case_id)
     r = deminimis.compute(session, case, sek_per_eur=settings.sek_per_eur, ceiling_eur=settings.de_minimis_eur, today=date.today())

@@ -8,22 +8,22 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from service.dialogue.checklist import Answer
-from service.schemas import LongText, ORMModel, ShortText
+from service.schemas import LongText, NoControlChars, ORMModel, ShortText
 
 
 class Participant(BaseModel):
     """Someone at the meeting."""
 
     name: ShortText
-    organisation: Annotated[str, Field(max_length=200)] = ""
-    role: Annotated[str, Field(max_length=200)] = ""
+    organisation: Annotated[str, Field(max_length=200), NoControlChars] = ""
+    role: Annotated[str, Field(max_length=200), NoControlChars] = ""
 
 
 class MeetingIn(BaseModel):
     """Record a dialogue meeting."""
 
     held_on: date
-    place: Annotated[str, Field(max_length=200)] = ""
+    place: Annotated[str, Field(max_length=200), NoControlChars] = ""
     participants: Annotated[list[Participant], Field(min_length=1, max_length=100)]
     notes: LongText = ""
     next_steps: LongText = ""
@@ -46,14 +46,14 @@ class ItemAnswer(BaseModel):
     """One checklist answer."""
 
     answer: Answer
-    comment: Annotated[str, Field(max_length=5000)] = ""
+    comment: Annotated[str, Field(max_length=5000), NoControlChars] = ""
 
 
 class AssessmentIn(BaseModel):
     """The whole checklist (unknown keys are refused)."""
 
     items: dict[str, ItemAnswer]
-    state_aid_other_basis: Annotated[str, Field(max_length=5000)] | None = None
+    state_aid_other_basis: Annotated[str, Field(max_length=5000), NoControlChars] | None = None
 
 
 class ChecklistItemOut(BaseModel):

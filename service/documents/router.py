@@ -17,7 +17,7 @@ from service.documents import service
 from service.documents.builders import BUILDERS
 from service.documents.models import Document, DocumentKind
 from service.errors import NotFound, PayloadTooLarge, ValidationFailed
-from service.schemas import ORMModel
+from service.schemas import Id, ORMModel
 from storage.base import ObjectStore
 
 router = APIRouter(tags=["documents"])
@@ -52,7 +52,7 @@ def _visible_doc(session, user, case_id: int, doc_id: int) -> Document:  # noqa:
 
 
 @router.post("/cases/{case_id}/documents/{kind}/generate", response_model=DocumentOut, status_code=201)
-def generate(case_id: int, kind: DocumentKind, session: DbSession, user: CurrentUser, store: Store) -> Document:
+def generate(case_id: Id, kind: DocumentKind, session: DbSession, user: CurrentUser, store: Store) -> Document:
     """Generate the kind's document from the case as a new version."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
@@ -63,7 +63,7 @@ def generate(case_id: int, kind: DocumentKind, session: DbSession, user: Current
 
 @router.post("/cases/{case_id}/attachments", response_model=DocumentOut, status_code=201)
 def upload(
-    case_id: int, request: Request, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings,
+    case_id: Id, request: Request, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings,
     file: Annotated[UploadFile, File()], kind: Annotated[DocumentKind, Form()] = DocumentKind.ATTACHMENT,
     internal: Annotated[bool, Form()] = False,
 ) -> Document:
@@ -84,7 +84,7 @@ def upload(
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])
-def list_documents(case_id: int, session: DbSession, user: CurrentUser) -> list[Document]:
+def list_documents(case_id: Id, session: DbSession, user: CurrentUser) -> list[Document]:
     """Documents of a case (internal ones hidden from the organisation)."""
     case = get_visible_case(session, user, case_id)
     stmt = select(Document).where(Document.case_id == case.id)
@@ -94,13 +94,18 @@ def list_documents(case_id: int, session: DbSession, user: CurrentUser) -> list[
 
 
 @router.get("/cases/{case_id}/documents/{doc_id}", response_model=DocumentOut)
-def document_metadata(case_id: int, doc_id: int, session: DbSession, user: CurrentUser) -> Document:
+def document_metadata(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser) -> Document:
     """One document's metadata."""
     return _visible_doc(session, user, case_id, doc_id)
 
 
-@router.get("/cases/{case_id}/documents/{doc_id}/content")
-def download(case_id: int, doc_id: int, session: DbSession, user: CurrentUser, store: Store) -> StreamingResponse:
+# Stored bytes go out as stored: an allowed upload type or a generated .docx (never JSON).
+BINARY_CONTENT = {200: {"description": "Filens innehåll / the file's bytes",
+                        "content": {mime: {"schema": {"type": "string", "format": "binary"}} for mime in service.ALLOWED_UPLOADS}}}
+
+
+@router.get("/cases/{case_id}/documents/{doc_id}/content", response_class=StreamingResponse, responses=BINARY_CONTENT)
+def download(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser, store: Store) -> StreamingResponse:
     """Stream the stored bytes through the API, with authorisation."""
     doc = _visible_doc(session, user, case_id, doc_id)
     body = service.open_content(store, doc)

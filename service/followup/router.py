@@ -19,7 +19,7 @@ from service.deadlines.models import DeadlineStatus
 from service.deps import CurrentUser, DbSession
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.followup.models import Assessment, FollowUpReport
-from service.schemas import LongText, ORMModel, Sek
+from service.schemas import MAX_ID, Id, LongText, NoControlChars, ORMModel, Sek
 
 router = APIRouter(tags=["follow-up"])
 
@@ -42,7 +42,7 @@ class ReportScheduleIn(BaseModel):
 class ReportContent(BaseModel):
     """What the organisation reports."""
 
-    activities_done: Annotated[str, Field(min_length=1, max_length=20_000)]
+    activities_done: Annotated[str, Field(min_length=1, max_length=20_000), NoControlChars]
     participants_reached: Annotated[int, Field(ge=0, le=10_000_000)]
     money_used_sek: Sek
     deviations: LongText = ""
@@ -72,14 +72,15 @@ class ReportOut(ORMModel):
 
 
 def _report(session: DbSession, case_id: int, report_id: int) -> FollowUpReport:
-    report = session.get(FollowUpReport, report_id)
+    # The web pages call this with unbounded ids: beyond the column range no report exists (and the driver would fail).
+    report = session.get(FollowUpReport, report_id) if 0 < report_id <= MAX_ID else None
     if report is None or report.case_id != case_id:
         raise NotFound("Rapporten finns inte / report not found")
     return report
 
 
 @router.post("/cases/{case_id}/followup-reports", response_model=ReportOut, status_code=201)
-def schedule_report(case_id: int, data: ReportScheduleIn, session: DbSession, user: CurrentUser) -> FollowUpReport:
+def schedule_report(case_id: Id, data: ReportScheduleIn, session: DbSession, user: CurrentUser) -> FollowUpReport:
     """The officer schedules a report (the agreement's schedule creates them automatically later)."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
@@ -92,14 +93,14 @@ def schedule_report(case_id: int, data: ReportScheduleIn, session: DbSession, us
 
 
 @router.get("/cases/{case_id}/followup-reports", response_model=list[ReportOut])
-def list_reports(case_id: int, session: DbSession, user: CurrentUser) -> list[FollowUpReport]:
+def list_reports(case_id: Id, session: DbSession, user: CurrentUser) -> list[FollowUpReport]:
     """Reports of a case by due date."""
     case = get_visible_case(session, user, case_id)
     return list(session.scalars(select(FollowUpReport).where(FollowUpReport.case_id == case.id).order_by(FollowUpReport.due_on, FollowUpReport.id)))
 
 
 @router.post("/cases/{case_id}/followup-reports/{report_id}/submit", response_model=ReportOut)
-def submit_report(case_id: int, report_id: int, data: ReportContent, session: DbSession, user: CurrentUser) -> FollowUpReport:
+def submit_report(case_id: Id, report_id: Id, data: ReportContent, session: DbSession, user: CurrentUser) -> FollowUpReport:
     """The organisation submits (or completes) a report."""
     case = get_visible_case(session, user, case_id)
     if user.role != Role.ORG_MEMBER:
@@ -119,7 +120,7 @@ def submit_report(case_id: int, report_id: int, data: ReportContent, session: Db
 
 
 @router.post("/cases/{case_id}/followup-reports/{report_id}/assessment", response_model=ReportOut)
-def assess_report(case_id: int, report_id: int, data: AssessmentIn, session: DbSession, user: CurrentUser) -> FollowUpReport:
+def assess_report(case_id: Id, report_id: Id, data: AssessmentIn, session: DbSession, user: CurrentUser) -> FollowUpReport:
     """The officer approves a report or asks for completion."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)

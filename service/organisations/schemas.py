@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import orgnr as se_orgnr
 
+from service.auth.schemas import UserOut
+from service.documents.models import DocumentKind
 from service.organisations.models import LegalForm
 from service.schemas import LongText, ORMModel, ShortText
 
@@ -26,8 +29,23 @@ def validate_orgnr(value: str) -> str:
 
 OrgNr = Annotated[str, AfterValidator(validate_orgnr)]
 
+# C0 control characters except tab and newlines: never meaningful in registration data, and PostgreSQL
+# refuses NUL in text (a 500 instead of a 422 if it got that far).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-class ContactIn(BaseModel):
+
+class CleanModel(BaseModel):
+    """Input model whose text fields may not contain control characters."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_chars(cls, v: Any) -> Any:
+        if isinstance(v, str) and CONTROL_CHARS.search(v):
+            raise ValueError("får inte innehålla styrtecken / must not contain control characters")
+        return v
+
+
+class ContactIn(CleanModel):
     """A contact person."""
 
     name: ShortText
@@ -36,17 +54,35 @@ class ContactIn(BaseModel):
     role: Annotated[str, Field(max_length=120)] | None = None
 
 
+class ContactPatch(CleanModel):
+    """Change a contact person (only the fields given; null clears email, phone or role)."""
+
+    name: ShortText | None = None
+    email: EmailStr | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    role: Annotated[str, Field(max_length=120)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_cleared(cls, v: str | None) -> str | None:
+        """A contact always has a name; removing the person is an erasure."""
+        if v is None:
+            raise ValueError("namnet kan inte tömmas; radera kontakten i stället / name cannot be cleared, erase the contact instead")
+        return v
+
+
 class ContactOut(ORMModel):
-    """A contact person as shown."""
+    """A contact person as shown (an erased one shows only its pseudonym)."""
 
     id: int
     name: str
     email: str | None
     phone: str | None
     role: str | None
+    erased_at: datetime | None
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(CleanModel):
     """Register an organisation."""
 
     name: ShortText
@@ -63,7 +99,7 @@ class OrganisationIn(BaseModel):
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
 
 
-class OrganisationPatch(BaseModel):
+class OrganisationPatch(CleanModel):
     """Change registration data (only the fields given)."""
 
     name: ShortText | None = None
@@ -96,3 +132,72 @@ class OrganisationOut(ORMModel):
     joined_overenskommelse_on: date | None
     version: int
     contacts: list[ContactOut]
+
+    @field_validator("contacts", mode="before")
+    @classmethod
+    def _without_erased(cls, v: Any) -> Any:
+        """Erased contacts leave the organisation's card; the contacts list shows them with include_erased."""
+        return [c for c in v if (c.get("erased_at") if isinstance(c, dict) else getattr(c, "erased_at", None)) is None]
+
+
+class RegistrationIn(CleanModel):
+    """Self-registration: the person's account and their organisation, created together."""
+
+    email: EmailStr
+    password: Annotated[str, Field(min_length=10, max_length=256, description="Minst 10 tecken / at least 10 characters")]
+    full_name: ShortText
+    title: Annotated[str, Field(max_length=120)] | None = None
+    organisation: OrganisationIn
+
+
+class RegistrationOut(BaseModel):
+    """The new account, its organisation and a token to continue with."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserOut
+    organisation: OrganisationOut
+
+
+class BoardMinutesOut(ORMModel):
+    """One stored version of the board minutes (styrelseprotokoll) on joining the överenskommelse."""
+
+    id: int
+    organisation_id: int | None
+    kind: DocumentKind
+    version: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+class OverenskommelseOut(BaseModel):
+    """Whether and when the organisation joined the local överenskommelse, with its board minutes (newest first)."""
+
+    organisation_id: int
+    joined_overenskommelse_on: date | None
+    board_minutes: list[BoardMinutesOut]
+
+
+class Occurrence(BaseModel):
+    """One place where a contact's personal data is held."""
+
+    source: str = Field(description="Tabell/register / where: contact_persons, messages, dialogue_meetings, signatures, "
+                                    "agreements, documents, audit_events, users")
+    id: int
+    case_id: int | None = None
+    fields: list[str] = Field(default_factory=list)
+    erased_on_request: bool = Field(description="Tas bort/pseudonymiseras vid radering / removed when the contact is erased")
+    note: str = ""
+
+
+class ContactExport(BaseModel):
+    """Everything held about one contact person (registerutdrag, GDPR art. 15)."""
+
+    exported_at: datetime
+    contact: ContactOut
+    organisation: dict[str, Any]
+    appears_in: list[Occurrence]

@@ -14,12 +14,13 @@ from service.errors import Forbidden
 from service.reviews import service
 from service.reviews.models import Review, ReviewStatus
 from service.reviews.schemas import DecisionIn, ReviewOut, ReviewRequestIn
+from service.schemas import Id
 
 router = APIRouter(tags=["reviews"])
 
 
 @router.post("/cases/{case_id}/reviews", response_model=ReviewOut, status_code=201)
-def request_review(case_id: int, data: ReviewRequestIn, session: DbSession, user: CurrentUser, settings: AppSettings, if_match: IfMatch = None) -> Review:
+def request_review(case_id: Id, data: ReviewRequestIn, session: DbSession, user: CurrentUser, settings: AppSettings, if_match: IfMatch = None) -> Review:
     """Request a decision to move the case to the next stage (gates checked)."""
     case = get_visible_case(session, user, case_id)
     return service.request_review(session, user, case, settings, to_stage=data.to_stage, approver_id=data.approver_id,
@@ -27,20 +28,20 @@ def request_review(case_id: int, data: ReviewRequestIn, session: DbSession, user
 
 
 @router.get("/cases/{case_id}/reviews", response_model=list[ReviewOut])
-def list_reviews(case_id: int, session: DbSession, user: CurrentUser) -> list[Review]:
+def list_reviews(case_id: Id, session: DbSession, user: CurrentUser) -> list[Review]:
     """All reviews of a case."""
     return service.list_for_case(session, get_visible_case(session, user, case_id))
 
 
 @router.post("/cases/{case_id}/reviews/{review_id}/decision", response_model=ReviewOut)
-def decide(case_id: int, review_id: int, data: DecisionIn, session: DbSession, user: CurrentUser, settings: AppSettings) -> Review:
+def decide(case_id: Id, review_id: Id, data: DecisionIn, session: DbSession, user: CurrentUser, settings: AppSettings) -> Review:
     """Approve, reject or request changes."""
     case = get_visible_case(session, user, case_id)
     return service.decide(session, user, case, service.get_review(session, case, review_id), data.decision, data.motivation, settings)
 
 
 @router.post("/cases/{case_id}/reviews/{review_id}/cancel", response_model=ReviewOut)
-def cancel(case_id: int, review_id: int, session: DbSession, user: CurrentUser) -> Review:
+def cancel(case_id: Id, review_id: Id, session: DbSession, user: CurrentUser) -> Review:
     """The requester takes back a pending review."""
     case = get_visible_case(session, user, case_id)
     return service.cancel(session, user, case, service.get_review(session, case, review_id))

@@ -9,22 +9,22 @@ from pydantic import BaseModel, Field
 
 from service.cases.stages import Stage
 from service.reviews.models import Decision, ReviewStatus
-from service.schemas import ORMModel
+from service.schemas import Id, NoControlChars, ORMModel
 
 
 class ReviewRequestIn(BaseModel):
     """An officer asks for the next stage."""
 
     to_stage: Stage | None = Field(default=None, description="Nästa steg; utelämnas för nästa steg i ordningen")
-    approver_id: int | None = None
-    comment: Annotated[str, Field(max_length=5000)] = ""
+    approver_id: Id | None = None
+    comment: Annotated[str, Field(max_length=5000), NoControlChars] = ""
 
 
 class DecisionIn(BaseModel):
     """An approver decides."""
 
     decision: Decision
-    motivation: Annotated[str, Field(max_length=20_000)] = ""
+    motivation: Annotated[str, Field(max_length=20_000), NoControlChars] = ""
 
 
 class ReviewOut(ORMModel):

@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# The application image: the API (`uvicorn service.main:app`) and the flows (`python -m flows.serve`).
+FROM python:3.11-slim-bookworm
+
+# LibreOffice makes the optional PDF/A-2b copies; build with --build-arg PDFA=false for a slimmer image without them.
+ARG PDFA=true
+RUN if [ "$PDFA" = "true" ]; then \
+      apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libreoffice-writer-nogui fonts-liberation2 \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    DO_NOT_TRACK=1 \
+    IOP_ENV=production \
+    IOP_APP_DIR=/app
+WORKDIR /app
+
+# Dependencies first, in their own layer: source edits then rebuild in seconds.
+COPY pyproject.toml README.md ./
+RUN mkdir -p service flows storage \
+    && touch service/__init__.py flows/__init__.py storage/__init__.py \
+    && pip install . \
+    && pip uninstall -y iop-partnerskap
+
+# The source tree stays as it is in the repository: migrations, templates and alembic.ini are found relative to it.
+COPY alembic.ini prefect.yaml ./
+COPY service ./service
+COPY flows ./flows
+COPY storage ./storage
+COPY templates ./templates
+RUN pip install --no-deps -e . \
+    && useradd --system --uid 10001 --home-dir /app iop \
+    && mkdir -p /app/var \
+    && chown iop /app/var
+USER iop
+
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
+# Migrations first (idempotent), then the API. --proxy-headers: the client address (login throttling, logs)
+# comes from X-Forwarded-For, trusted only from the addresses in FORWARDED_ALLOW_IPS (the reverse proxy).
+CMD ["sh", "-c", "python -m service.migrate && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]

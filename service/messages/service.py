@@ -1,0 +1,98 @@
+"""Case message thread: who may post, who sees internal notes, audited without the message text."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from service.audit.service import record
+from service.auth.models import Role, User
+from service.cases.models import Case
+from service.cases.repository import decode_cursor, encode_cursor
+from service.cases.stages import TERMINAL
+from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.messages.models import Message
+from service.messages.schemas import AuthorOut, MessageOut
+from service.schemas import MAX_ID
+
+MAX_BODY = 10_000
+# C0 control characters other than tab and newlines; PostgreSQL refuses NUL in text outright.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Department staff who take part in the thread and may write internal notes.
+STAFF = (Role.OFFICER, Role.APPROVER)
+
+
+def _ensure_may_post(user: User, case: Case, internal: bool) -> None:
+    """Members of the case's organisation and its department's staff post; only staff write internal notes."""
+    if user.role == Role.ORG_MEMBER and user.organisation_id == case.organisation_id:
+        if internal:
+            # Refused rather than silently dropped: the member would otherwise believe the note is hidden.
+            raise ValidationFailed(
+                "Organisationen kan inte skriva interna anteckningar / organisation members cannot write internal notes",
+                errors=[{"field": "internal", "message": "Endast förvaltningens personal / department staff only"}],
+            )
+        return
+    if user.role in STAFF and user.department_id == case.department_id:
+        return
+    raise Forbidden("Endast organisationen och förvaltningens personal skriver i tråden / only the parties post messages")
+
+
+def post_message(session: Session, user: User, case: Case, body: str, internal: bool = False) -> Message:
+    """Add a message to a visible case's thread (the caller has checked visibility)."""
+    _ensure_may_post(user, case, internal)
+    text = (body or "").strip()
+    if not text or len(text) > MAX_BODY:
+        raise ValidationFailed(errors=[{"field": "body", "message": f"1–{MAX_BODY} tecken / 1–{MAX_BODY} characters"}])
+    if CONTROL_CHARS.search(text):
+        raise ValidationFailed(errors=[{"field": "body", "message": "får inte innehålla styrtecken / must not contain control characters"}])
+    if case.stage in TERMINAL:
+        raise Conflict("Ärendet är avslutat; tråden är stängd / case is closed, the thread is read-only", current_stage=case.stage)
+    message = Message(case_id=case.id, author_id=user.id, body=text, internal=internal)
+    session.add(message)
+    session.flush()
+    # The text stays out of the append-only audit chain: free text often holds personal data that
+    # must stay erasable (see organisations.service.erase_contact); the row itself is the record.
+    record(session, actor=user, action="message.posted", case_id=case.id, after={"message_id": message.id, "internal": internal})
+    return message
+
+
+def _visible_stmt(user: User, case: Case):  # noqa: ANN202 - a Select
+    stmt = select(Message).where(Message.case_id == case.id)
+    if user.role not in STAFF and user.role != Role.REGISTRAR:
+        stmt = stmt.where(Message.internal.is_(False))
+    return stmt
+
+
+def list_messages(session: Session, user: User, case: Case, *, cursor: str | None, limit: int) -> tuple[list[Message], str | None]:
+    """One page of the thread, oldest first; internal notes only for department staff and registrars."""
+    stmt = _visible_stmt(user, case)
+    if cursor:
+        created_at, ident = decode_cursor(cursor, "created_at")
+        stmt = stmt.where(tuple_(Message.created_at, Message.id) > tuple_(created_at, ident))
+    rows = list(session.scalars(stmt.order_by(Message.created_at, Message.id).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
+
+
+def get_message(session: Session, user: User, case: Case, message_id: int) -> Message:
+    """One message, 404 when missing, of another case, or an internal note the user may not see."""
+    message = session.scalar(_visible_stmt(user, case).where(Message.id == message_id)) if 0 < message_id <= MAX_ID else None
+    if message is None:
+        raise NotFound("Meddelandet finns inte / Message not found")
+    return message
+
+
+def to_out(session: Session, messages: list[Message]) -> list[MessageOut]:
+    """Response objects with their authors, loaded in one query."""
+    ids = {m.author_id for m in messages if m.author_id is not None}
+    authors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [
+        MessageOut(id=m.id, case_id=m.case_id, body=m.body, internal=m.internal, created_at=m.created_at,
+                   author=AuthorOut.model_validate(authors[m.author_id]) if m.author_id in authors else None)
+        for m in messages
+    ]

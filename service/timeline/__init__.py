@@ -1,0 +1,1 @@
+"""One chronological view of everything that happened in a case."""

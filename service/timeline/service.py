@@ -1,0 +1,172 @@
+"""Merge a case's stage changes, reviews, meetings, documents, messages, signatures, reports and deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Party, Signature
+from service.auth.models import Role, User
+from service.cases.models import Case, StageChange
+from service.cases.stages import SWEDISH as STAGES
+from service.cases.stages import Stage
+from service.deadlines.models import Deadline, DeadlineStatus
+from service.dialogue.models import DialogueMeeting
+from service.documents.models import Document, DocumentKind
+from service.followup.models import Assessment, FollowUpReport
+from service.messages.models import Message
+from service.reviews.models import Review, ReviewStatus
+from service.timeline.schemas import ItemType, TimelineItem
+
+# Message text is shown in full in the thread; the timeline gives a glimpse.
+EXCERPT = 280
+
+DOCUMENT_KINDS: dict[str, str] = {
+    DocumentKind.AGREEMENT: "IOP-avtal",
+    DocumentKind.SIGNED_AGREEMENT: "Undertecknat IOP-avtal",
+    DocumentKind.DECISION: "Beslut",
+    DocumentKind.DIALOGUE_MINUTES: "Protokoll från dialogmöte",
+    DocumentKind.FOLLOWUP_REQUEST: "Begäran om uppföljningsrapport",
+    DocumentKind.ATTACHMENT: "Bilaga",
+    DocumentKind.BOARD_MINUTES: "Styrelseprotokoll",
+}
+DECIDED: dict[str, str] = {
+    ReviewStatus.APPROVED: "Beslut: godkänt",
+    ReviewStatus.REJECTED: "Beslut: avslag",
+    ReviewStatus.CHANGES_REQUESTED: "Beslut: komplettering begärd",
+    ReviewStatus.CANCELLED: "Begäran om beslut återtogs",
+}
+DEADLINE_KINDS: dict[str, str] = {
+    "triage": "Handläggare ska utses", "review": "Beslut i granskning", "dialogue": "Dialogskedet",
+    "agreement_signature": "Underskrift av avtal", "followup_report": "Uppföljningsrapport",
+    "agreement_expiry": "Avtalet löper ut", "payment_instalment": "Utbetalning",
+}
+DEADLINE_STATUS: dict[str, str] = {
+    DeadlineStatus.OPEN: "öppen", DeadlineStatus.MET: "uppfylld", DeadlineStatus.MISSED: "missad",
+    DeadlineStatus.CANCELLED: "avbruten", DeadlineStatus.SUSPENDED: "vilande (ärendet är pausat)",
+}
+PARTIES = {Party.PUBLIC: "kommunen/regionen", Party.ORGANISATION: "organisationen"}
+# Same instant: the cause before its effects (a decision before the stage change it made, …).
+ORDER = {t: i for i, t in enumerate((
+    ItemType.REVIEW_REQUESTED, ItemType.REVIEW_DECIDED, ItemType.STAGE_CHANGED, ItemType.MEETING_RECORDED,
+    ItemType.SIGNATURE_RECORDED, ItemType.DOCUMENT_STORED, ItemType.FOLLOWUP_SCHEDULED, ItemType.FOLLOWUP_SUBMITTED,
+    ItemType.FOLLOWUP_ASSESSED, ItemType.MESSAGE_POSTED, ItemType.DEADLINE,
+))}
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def _stage_title(change: StageChange) -> str:
+    if change.to_stage == Stage.IDENTIFY_NEED and change.from_stage in (None, Stage.DRAFT):
+        return "Ärendet skickades in"
+    if change.to_stage == Stage.WITHDRAWN:
+        return "Ärendet återkallades"
+    if change.to_stage == Stage.REJECTED:
+        return "Ärendet avslogs"
+    if change.to_stage == Stage.CLOSED and change.review_id is None:
+        return "Partnerskapet avslutades i förtid"
+    return f"Ärendet gick till skedet {STAGES[Stage(change.to_stage)]}"
+
+
+def _stage_changes(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for c in session.scalars(select(StageChange).where(StageChange.case_id == case.id)):
+        refs = {"stage_change_id": c.id, **({"review_id": c.review_id} if c.review_id else {})}
+        # A review's motivation is already the decision's detail; withdrawal and termination carry their own reason.
+        detail = "" if c.review_id else c.reason or ""
+        yield TimelineItem(at=c.at, type=ItemType.STAGE_CHANGED, title=_stage_title(c), detail=detail, actor_id=c.actor_id, refs=refs)
+
+
+def _reviews(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for r in session.scalars(select(Review).where(Review.case_id == case.id)):
+        route = f"{STAGES[Stage(r.from_stage)]} → {STAGES[Stage(r.to_stage)]}"
+        yield TimelineItem(at=r.requested_at, type=ItemType.REVIEW_REQUESTED, title=f"Beslut begärt: {route}", detail=r.comment or "",
+                           actor_id=r.requested_by_id, refs={"review_id": r.id})
+        if r.status != ReviewStatus.PENDING and r.decided_at is not None:
+            yield TimelineItem(at=r.decided_at, type=ItemType.REVIEW_DECIDED, title=f"{DECIDED[ReviewStatus(r.status)]} ({route})",
+                               detail=r.motivation or "", actor_id=r.decided_by_id, refs={"review_id": r.id})
+
+
+def _meetings(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for m in session.scalars(select(DialogueMeeting).where(DialogueMeeting.case_id == case.id)):
+        # Place and head count only: participants are people, and their names stay in the meeting record.
+        parts = [f"Hölls {m.held_on.isoformat()}", m.place, f"{len(m.participants or [])} deltagare"]
+        yield TimelineItem(at=m.created_at, type=ItemType.MEETING_RECORDED, title="Dialogmöte registrerat",
+                           detail=", ".join(p for p in parts if p), actor_id=m.created_by_id, refs={"meeting_id": m.id})
+
+
+def _documents(session: Session, case: Case, org_view: bool) -> Iterator[TimelineItem]:
+    stmt = select(Document).where(Document.case_id == case.id)
+    if org_view:
+        stmt = stmt.where(Document.internal.is_(False))
+    for d in session.scalars(stmt):
+        label = DOCUMENT_KINDS.get(d.kind, d.kind)
+        yield TimelineItem(at=d.created_at, type=ItemType.DOCUMENT_STORED, title=f"{label}, version {d.version}", detail=d.filename,
+                           internal=d.internal, actor_id=d.created_by_id, refs={"document_id": d.id})
+
+
+def _messages(session: Session, case: Case, org_view: bool) -> Iterator[TimelineItem]:
+    stmt = select(Message).where(Message.case_id == case.id)
+    if org_view:
+        stmt = stmt.where(Message.internal.is_(False))
+    for m in session.scalars(stmt):
+        yield TimelineItem(at=m.created_at, type=ItemType.MESSAGE_POSTED, title="Intern anteckning" if m.internal else "Meddelande",
+                           detail=_excerpt(m.body), internal=m.internal, actor_id=m.author_id, refs={"message_id": m.id})
+
+
+def _signatures(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for s in session.scalars(select(Signature).where(Signature.case_id == case.id)):
+        # The signatory's name is left out on purpose; the signature record carries it.
+        yield TimelineItem(at=s.recorded_at, type=ItemType.SIGNATURE_RECORDED, title=f"Underskrift registrerad för {PARTIES[Party(s.party)]}",
+                           detail=f"Undertecknat {s.signed_on.isoformat()}", actor_id=s.recorded_by_id,
+                           refs={"signature_id": s.id, **({"document_id": s.document_id} if s.document_id else {})})
+
+
+def _reports(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for r in session.scalars(select(FollowUpReport).where(FollowUpReport.case_id == case.id)):
+        what = "Slutrapport" if r.is_final else "Uppföljningsrapport"
+        refs = {"followup_report_id": r.id}
+        yield TimelineItem(at=r.created_at, type=ItemType.FOLLOWUP_SCHEDULED, title=f"{what} planerad",
+                           detail=f"Period {r.period_start.isoformat()}–{r.period_end.isoformat()}, ska lämnas senast {r.due_on.isoformat()}",
+                           refs=refs)
+        if r.submitted_at is not None:
+            yield TimelineItem(at=r.submitted_at, type=ItemType.FOLLOWUP_SUBMITTED, title=f"{what} inlämnad",
+                               actor_id=r.submitted_by_id, refs=refs)
+        if r.assessed_at is not None and r.assessment is not None:
+            verdict = "godkänd" if r.assessment == Assessment.APPROVED else "behöver kompletteras"
+            yield TimelineItem(at=r.assessed_at, type=ItemType.FOLLOWUP_ASSESSED, title=f"{what} {verdict}",
+                               detail=r.assessment_comment or "", actor_id=r.assessed_by_id, refs=refs)
+
+
+def _deadlines(session: Session, case: Case) -> Iterator[TimelineItem]:
+    for d in session.scalars(select(Deadline).where(Deadline.case_id == case.id)):
+        # A settled deadline sits where it was settled; an open one where it falls due (ahead of "now").
+        at = d.met_at if d.status == DeadlineStatus.MET and d.met_at else d.missed_at if d.status == DeadlineStatus.MISSED and d.missed_at else d.due_at
+        detail = f"{DEADLINE_STATUS.get(d.status, d.status).capitalize()}; förfallodag {d.due_at.date().isoformat()}"
+        if d.due_at != d.original_due_at:
+            detail += f" (ursprungligen {d.original_due_at.date().isoformat()})"
+        if d.extension_reason:
+            detail += f"; förlängd: {d.extension_reason}"
+        refs = {"deadline_id": d.id, **({"review_id": d.review_id} if d.review_id else {}),
+                **({"followup_report_id": d.followup_report_id} if d.followup_report_id else {})}
+        yield TimelineItem(at=at, type=ItemType.DEADLINE, title=f"Tidsfrist: {d.label or DEADLINE_KINDS.get(d.kind, d.kind)}",
+                           detail=detail, internal=True, refs=refs)
+
+
+def build(session: Session, user: User, case: Case) -> list[TimelineItem]:
+    """The case's history in time order, as this user may see it (the caller has checked visibility)."""
+    org_view = user.role == Role.ORG_MEMBER
+    items = [
+        *_stage_changes(session, case), *_reviews(session, case), *_meetings(session, case),
+        *_documents(session, case, org_view), *_messages(session, case, org_view), *_signatures(session, case),
+        *_reports(session, case),
+    ]
+    if not org_view:
+        # Deadlines steer the administration's work (triage, escalation); the organisation follows its reports instead.
+        items.extend(_deadlines(session, case))
+    items.sort(key=lambda i: (i.at, ORDER[i.type], min(i.refs.values(), default=0)))
+    return items

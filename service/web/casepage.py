@@ -1,0 +1,233 @@
+"""Everything the case page shows, gathered once per request, and what the viewer may do there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement, Signature
+from service.auth.models import Role, User
+from service.cases import gates
+from service.cases.models import Case, StageChange
+from service.cases.service import OFFICER_EDIT_STAGES
+from service.cases.stages import NEXT_BY_REVIEW, TERMINAL, Stage
+from service.config import Settings
+from service.db import utcnow
+from service.deadlines.models import Deadline, DeadlineStatus
+from service.dialogue.checklist import ITEMS
+from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
+from service.documents.builders import BUILDERS
+from service.documents.models import Document
+from service.followup.models import Assessment, FollowUpReport
+from service.reviews.models import Review, ReviewStatus
+from service.web import messages
+from service.web.forms import FormState
+from service.web.labels import DOCUMENT_KINDS, MAIN_PATH, REVIEW_STATUS, stage_label
+
+
+@dataclass
+class Event:
+    """One line in the case's timeline."""
+
+    at: datetime
+    title: str
+    actor: str | None = None
+    detail: str | None = None
+    tone: str = "neutral"
+
+
+@dataclass
+class Permissions:
+    """What the viewer may do; the service layer still enforces every rule."""
+
+    edit: bool = False
+    submit: bool = False
+    resubmit: bool = False
+    withdraw: bool = False
+    upload: bool = False
+    report: bool = False
+    assign: bool = False
+    request_review: bool = False
+    decide: bool = False
+    dialogue: bool = False
+    checklist: bool = False
+    agreement: bool = False
+    sign: bool = False
+    generate: bool = False
+    schedule_report: bool = False
+    assess_report: bool = False
+    post_message: bool = False
+    internal_notes: bool = False
+
+
+@dataclass
+class CaseView:
+    """The loaded case and its related rows."""
+
+    case: Case
+    users: dict[int, User]
+    stage_changes: list[StageChange]
+    reviews: list[Review]
+    pending: Review | None
+    documents: list[Document]
+    meetings: list[DialogueMeeting]
+    assessment: SuitabilityAssessment | None
+    agreement: Agreement | None
+    signatures: list[Signature]
+    reports: list[FollowUpReport]
+    deadlines: list[Deadline]
+    thread: list[Any] | None
+    missing: list[dict[str, str]]
+    next_stage: Stage | None
+    can: Permissions
+    officers: list[User] = field(default_factory=list)
+    approvers: list[User] = field(default_factory=list)
+    forms: dict[str, FormState] = field(default_factory=dict)
+
+    def name(self, user_id: int | None) -> str:
+        """A user's display name."""
+        u = self.users.get(user_id or 0)
+        return u.full_name if u else "–"
+
+    def form(self, key: str) -> FormState:
+        """The state of one of the page's forms (empty unless it was just posted with errors)."""
+        return self.forms.get(key) or FormState(prefix=key)
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        """(label, state) per main-path stage: done, current or todo."""
+        stage = self.case.stage
+        if stage in (Stage.REJECTED, Stage.WITHDRAWN):
+            reached = {c.to_stage for c in self.stage_changes} | {Stage.DRAFT}
+            return [(stage_label(s), "done" if s in reached else "todo") for s in MAIN_PATH]
+        idx = MAIN_PATH.index(stage)
+        return [(stage_label(s), "done" if i < idx else "current" if i == idx else "todo") for i, s in enumerate(MAIN_PATH)]
+
+    @property
+    def overdue(self) -> bool:
+        """Any open deadline or pending review past its due time."""
+        now = utcnow()
+        return any(d.due_at < now for d in self.deadlines) or bool(self.pending and self.pending.due_at and self.pending.due_at < now)
+
+    def timeline(self) -> list[Event]:
+        """Stage changes, review requests and decisions, meetings, documents and reports in time order."""
+        c = self.case
+        out = [Event(c.created_at, "Förslaget skapades som utkast", self.name(c.created_by_id))]
+        for sc in self.stage_changes:
+            if sc.from_stage == Stage.DRAFT and sc.to_stage == Stage.IDENTIFY_NEED:
+                title = f"Inskickat och registrerat med diarienummer {c.diarienummer}"
+            else:
+                title = f"Skede: {stage_label(sc.from_stage)} → {stage_label(sc.to_stage)}"
+            tone = "danger" if sc.to_stage == Stage.REJECTED else "success" if sc.to_stage not in TERMINAL else "neutral"
+            out.append(Event(sc.at, title, self.name(sc.actor_id), sc.reason, tone))
+        for r in self.reviews:
+            out.append(Event(r.requested_at, f"Beslut begärt: {stage_label(r.from_stage)} → {stage_label(r.to_stage)}",
+                             self.name(r.requested_by_id), r.comment or None, "info"))
+            if r.decided_at and r.status != ReviewStatus.APPROVED and r.status != ReviewStatus.REJECTED:
+                out.append(Event(r.decided_at, REVIEW_STATUS.get(r.status, r.status), self.name(r.decided_by_id) if r.decided_by_id else None,
+                                 r.motivation or None, "warning"))
+        for m in self.meetings:
+            out.append(Event(m.created_at, f"Dialogmöte {m.held_on.isoformat()} registrerades", self.name(m.created_by_id), m.place or None))
+        for d in self.documents:
+            out.append(Event(d.created_at, f"{DOCUMENT_KINDS.get(d.kind, d.kind)} (version {d.version}) lades till", self.name(d.created_by_id)))
+        for rep in self.reports:
+            if rep.submitted_at:
+                out.append(Event(rep.submitted_at, f"Uppföljningsrapport för {rep.period_start} – {rep.period_end} lämnades in",
+                                 self.name(rep.submitted_by_id)))
+            if rep.assessed_at:
+                verdict = "godkändes" if rep.assessment == Assessment.APPROVED else "behöver kompletteras"
+                out.append(Event(rep.assessed_at, f"Uppföljningsrapporten {verdict}", self.name(rep.assessed_by_id), rep.assessment_comment or None))
+        return sorted(out, key=lambda e: e.at)
+
+
+def permissions(user: User, case: Case, *, pending: Review | None, agreement: Agreement | None, has_signatures: bool,
+                reports: list[FollowUpReport]) -> Permissions:
+    """Which actions to offer (the same rules the services enforce, so no button leads to a refusal)."""
+    can = Permissions()
+    open_case = case.stage not in TERMINAL
+    locked = pending is not None
+    if user.role == Role.ORG_MEMBER:
+        can.edit = open_case and not locked and (case.stage == Stage.DRAFT or case.open_for_changes)
+        can.submit = case.stage == Stage.DRAFT
+        can.resubmit = case.stage != Stage.DRAFT and case.open_for_changes and open_case
+        can.withdraw = open_case
+        can.upload = open_case
+        can.report = case.stage == Stage.FOLLOW_UP and any(r.assessment != Assessment.APPROVED for r in reports)
+        can.post_message = open_case
+        return can
+    in_department = user.department_id == case.department_id and user.role in (Role.OFFICER, Role.APPROVER)
+    officer = in_department and user.role == Role.OFFICER
+    can.assign = in_department and open_case
+    can.request_review = in_department and case.stage in NEXT_BY_REVIEW and not locked and not case.open_for_changes
+    can.decide = (user.role == Role.APPROVER and in_department and pending is not None and pending.requested_by_id != user.id
+                  and pending.approver_id in (None, user.id))
+    can.edit = officer and case.stage in OFFICER_EDIT_STAGES and not locked
+    can.dialogue = officer and case.stage in (Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT)
+    can.checklist = officer and case.stage in (Stage.IDENTIFY_NEED, Stage.DIALOGUE)
+    can.agreement = officer and case.stage in (Stage.DIALOGUE, Stage.AGREEMENT) and not locked and not has_signatures
+    can.sign = officer and case.stage == Stage.AGREEMENT and agreement is not None
+    can.generate = officer
+    can.upload = officer and open_case
+    can.schedule_report = officer and case.stage in (Stage.AGREEMENT, Stage.FOLLOW_UP)
+    can.assess_report = officer and case.stage == Stage.FOLLOW_UP
+    can.post_message = in_department and open_case
+    can.internal_notes = in_department
+    return can
+
+
+def load(session: Session, user: User, case: Case, settings: Settings, forms: dict[str, FormState] | None = None) -> CaseView:
+    """Load what the case page needs for this viewer."""
+    org_view = user.role == Role.ORG_MEMBER
+    stage_changes = list(session.scalars(select(StageChange).where(StageChange.case_id == case.id).order_by(StageChange.at, StageChange.id)))
+    reviews = list(session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.requested_at, Review.id)))
+    pending = next((r for r in reviews if r.status == ReviewStatus.PENDING), None)
+    doc_stmt = select(Document).where(Document.case_id == case.id)
+    if org_view:
+        doc_stmt = doc_stmt.where(Document.internal.is_(False))
+    documents = list(session.scalars(doc_stmt.order_by(Document.created_at, Document.id)))
+    meetings = list(session.scalars(
+        select(DialogueMeeting).where(DialogueMeeting.case_id == case.id).order_by(DialogueMeeting.held_on, DialogueMeeting.id)))
+    assessment = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
+    agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    signatures = list(session.scalars(select(Signature).where(Signature.case_id == case.id).order_by(Signature.id)))
+    reports = list(session.scalars(
+        select(FollowUpReport).where(FollowUpReport.case_id == case.id).order_by(FollowUpReport.due_on, FollowUpReport.id)))
+    deadlines: list[Deadline] = []
+    if not org_view:
+        deadlines = list(session.scalars(
+            select(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.OPEN).order_by(Deadline.due_at)))
+    thread = messages.list_for(session, user, case) if messages.thread_enabled() else None
+    can = permissions(user, case, pending=pending, agreement=agreement, has_signatures=bool(signatures), reports=reports)
+    if thread is not None:
+        can.post_message = can.post_message and messages.poster() is not None
+    else:
+        can.post_message = False
+    next_stage = NEXT_BY_REVIEW.get(case.stage)
+    missing: list[dict[str, str]] = []
+    if not org_view and next_stage and case.stage not in TERMINAL:
+        # Shown before the officer asks for a decision, so the gate's refusal never comes as a surprise.
+        missing = gates.check(session, case, next_stage, settings, None)
+    ids = {case.created_by_id, case.officer_id, *(s.actor_id for s in stage_changes), *(r.requested_by_id for r in reviews),
+           *(r.decided_by_id for r in reviews), *(r.approver_id for r in reviews), *(d.created_by_id for d in documents),
+           *(m.created_by_id for m in meetings), *(r.submitted_by_id for r in reports), *(r.assessed_by_id for r in reports),
+           *(getattr(m, "author_id", None) for m in (thread or []))}
+    ids.discard(None)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    officers: list[User] = []
+    approvers: list[User] = []
+    if not org_view and user.department_id == case.department_id:
+        staff = session.scalars(select(User).where(User.department_id == case.department_id, User.is_active.is_(True)).order_by(User.full_name))
+        for u in staff:
+            (officers if u.role == Role.OFFICER else approvers if u.role == Role.APPROVER else []).append(u)
+    return CaseView(case=case, users=users, stage_changes=stage_changes, reviews=reviews, pending=pending, documents=documents,
+                    meetings=meetings, assessment=assessment, agreement=agreement, signatures=signatures, reports=reports,
+                    deadlines=deadlines, thread=thread, missing=missing, next_stage=next_stage, can=can, officers=officers,
+                    approvers=approvers, forms=forms or {})
+
+
+GENERATABLE = [(kind, DOCUMENT_KINDS[kind]) for kind in BUILDERS]
+CHECKLIST = ITEMS

@@ -1,0 +1,190 @@
+"""Jinja2 environment, page rendering and the route class that turns errors into pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.auth.models import Role, User
+from service.config import get_settings
+from service.dialogue.checklist import ITEMS
+from service.errors import AppError, Conflict, NotFound, ServiceUnavailable
+from service.web import STATIC_PREFIX, labels
+from service.web.session import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    FLASH_COOKIE,
+    LoginRequired,
+    csrf_token,
+    delete_cookie,
+    set_cookie,
+    start_session,
+)
+
+log = logging.getLogger("iop.web")
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+env = templates.env
+env.trim_blocks = True
+env.lstrip_blocks = True
+env.filters.update(
+    sek=labels.sek, datum=labels.datum, tidpunkt=labels.tidpunkt, number=labels.number, stage=labels.stage_label,
+    sv=labels.swedish_part,
+)
+env.globals.update(
+    STATIC=STATIC_PREFIX, ROLE_LABELS=labels.ROLE_LABELS, LEGAL_FORMS=labels.LEGAL_FORMS, DOCUMENT_KINDS=labels.DOCUMENT_KINDS,
+    REVIEW_STATUS=labels.REVIEW_STATUS, DEADLINE_LABELS=labels.DEADLINE_LABELS, checklist_size=len(ITEMS),
+    DECISIONS=labels.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role,
+)
+
+# The interface runs no inline script or style, so a strict policy costs nothing.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+# Short codes for post/redirect/get confirmations; only known codes are ever shown.
+FLASH: dict[str, str] = {
+    "inloggad": "Du är inloggad.",
+    "utloggad": "Du är utloggad.",
+    "org-registrerad": "Organisationen är registrerad.",
+    "org-sparad": "Organisationens uppgifter är sparade.",
+    "forslag-skapat": "Förslaget är sparat som utkast. Du kan fortsätta redigera det innan du skickar in.",
+    "forslag-sparat": "Ändringarna är sparade.",
+    "inskickat": "Förslaget är inskickat och har fått ett diarienummer.",
+    "komplettering-inskickad": "Kompletteringen är inskickad till handläggaren.",
+    "aterkallat": "Ärendet är återkallat.",
+    "tilldelat": "Handläggare är tilldelad.",
+    "granskning-begard": "Begäran om beslut är skickad till beslutsfattare.",
+    "granskning-atertagen": "Begäran om beslut är återtagen.",
+    "beslut-fattat": "Beslutet är registrerat.",
+    "mote-sparat": "Dialogmötet är registrerat.",
+    "lamplighet-sparad": "Lämplighetsbedömningen är sparad.",
+    "avtal-sparat": "Avtalsvillkoren är sparade.",
+    "dokument-skapat": "Dokumentet är skapat.",
+    "bilaga-uppladdad": "Filen är uppladdad.",
+    "underskrift-sparad": "Underskriften är registrerad.",
+    "rapport-planerad": "Uppföljningsrapporten är planerad.",
+    "rapport-inskickad": "Uppföljningsrapporten är inskickad.",
+    "rapport-bedomd": "Bedömningen av rapporten är sparad.",
+    "meddelande-skickat": "Meddelandet är skickat.",
+}
+
+
+def nav_items(user: User | None) -> list[tuple[str, str]]:
+    """Main menu entries (href, label) for the user's role."""
+    if user is None:
+        return []
+    if user.role == Role.ORG_MEMBER:
+        items = [("/start", "Start")]
+        if user.organisation_id:
+            items += [("/forslag/nytt", "Nytt förslag"), ("/organisation", "Min organisation")]
+        return items
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt")]
+    if user.role == Role.REGISTRAR:
+        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt")]
+    return [("/admin", "Start")]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
+    """Render a page with the shared context: user, menu, CSRF token and a pending flash message."""
+    settings = get_settings()
+    user = getattr(request.state, "user", None)
+    flash_code = request.cookies.get(FLASH_COOKIE)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "nav": nav_items(user),
+        "current_path": request.url.path,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request, settings),
+        "flash": FLASH.get(flash_code or ""),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if flash_code:
+        delete_cookie(response, FLASH_COOKIE)
+    return response
+
+
+def redirect(url: str, flash: str | None = None) -> RedirectResponse:
+    """303 See Other after a successful POST, optionally with a confirmation for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        set_cookie(response, FLASH_COOKIE, flash, max_age=60)
+    return response
+
+
+def error_page(request: Request, exc: AppError) -> HTMLResponse:
+    """An HTML page for a problem that no form can show inline."""
+    headings = {
+        401: "Du behöver logga in",
+        403: "Du har inte behörighet",
+        404: "Sidan finns inte",
+        409: "Det gick inte att genomföra",
+        413: "Filen är för stor",
+        415: "Filtypen är inte tillåten",
+        503: "Tjänsten är tillfälligt otillgänglig",
+    }
+    heading = headings.get(exc.status_code, "Något gick fel")
+    response = render(request, "error.html", {"title": heading, "heading": heading, "detail": labels.swedish_part(exc.detail),
+                                               "errors": [labels.swedish_part(str(e.get("message", ""))) for e in exc.errors]},
+                      status_code=exc.status_code)
+    for k, v in exc.headers.items():
+        if k.lower() == "retry-after":
+            response.headers[k] = v
+    return response
+
+
+def _finish(request: Request, response: Response) -> Response:
+    """Set cookies the request created, renew the session past half-life, add page headers."""
+    new_csrf = getattr(request.state, "new_csrf", None)
+    if new_csrf and not request.cookies.get(CSRF_COOKIE):
+        set_cookie(response, CSRF_COOKIE, new_csrf)
+    user = getattr(request.state, "user", None)
+    if user is not None and getattr(request.state, "renew_session", False) and not getattr(request.state, "logged_out", False):
+        start_session(response, user, get_settings())
+    if response.media_type is None or response.media_type.startswith("text/html"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    # Pages show personal and case data: never store them in shared caches or the back/forward cache.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class WebRoute(APIRoute):
+    """Route class for pages: login redirects and HTML error pages instead of problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler so every failure ends as a page a person can read."""
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except LoginRequired as exc:
+                response = RedirectResponse(f"/logga-in?nasta={quote(exc.next_url, safe='/')}", status_code=303)
+            except AppError as exc:
+                response = error_page(request, exc)
+            except RequestValidationError:
+                response = error_page(request, NotFound("Adressen är felaktig / malformed address"))
+            except StaleDataError:
+                response = error_page(request, Conflict("Någon annan ändrade samtidigt. Ladda om sidan och försök igen."))
+            except IntegrityError:
+                response = error_page(request, Conflict("Uppgiften krockar med befintliga data. Ladda om sidan och försök igen."))
+            except OperationalError:
+                log.warning("database unavailable for a page", exc_info=True)
+                response = error_page(request, ServiceUnavailable("Databasen svarar inte just nu. Försök igen om en stund.", retry_after=5))
+            return _finish(request, response)
+
+        return handler

@@ -1,0 +1,105 @@
+"""Login, logout, the start page dispatcher and static information pages."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from service.auth.models import Role, User
+from service.auth.security import hash_password, verify_password
+from service.deps import AppSettings, DbSession
+from service.web.deps import CsrfForm, MaybeUser, WebUser, require_role, text, web_router
+from service.web.forms import FormState
+from service.web.rendering import redirect, render
+from service.web.session import end_session, start_session
+
+router = web_router()
+
+# Verifying against a real hash keeps the response time the same for unknown e-mail addresses.
+_DUMMY_HASH = hash_password("timing-equaliser-web")
+WRONG_LOGIN = "Fel e-postadress eller lösenord."
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def home_for(user: User) -> str:
+    """Where a role starts."""
+    if user.role == Role.ORG_MEMBER:
+        return "/start"
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return "/arbetsko"
+    if user.role == Role.REGISTRAR:
+        return "/arenden"
+    return "/admin"
+
+
+@router.get("/")
+def root(user: MaybeUser) -> Response:
+    """Send the visitor to the login page or to their role's start page."""
+    return redirect("/logga-in" if user is None else home_for(user))
+
+
+@router.get("/logga-in")
+def login_page(request: Request, user: MaybeUser, nasta: str | None = None) -> Response:
+    """The login form."""
+    if user is not None:
+        return redirect(_safe_next(nasta) if nasta else home_for(user))
+    return render(request, "login.html", {"title": "Logga in", "form": FormState(values={"nasta": _safe_next(nasta)}, prefix="login")})
+
+
+@router.post("/logga-in")
+def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Check e-mail and password (argon2) and start a cookie session."""
+    state = FormState.from_form(form, prefix="login")
+    state.values.pop("password", None)  # a password is never echoed back into the page
+    email, password = text(form, "email").lower(), str(form.get("password") or "")
+    if not email:
+        state.add("email", "Ange din e-postadress.")
+    if not password:
+        state.add("password", "Ange ditt lösenord.")
+    if state.has_errors:
+        return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=422)
+    user = session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
+    if not ok:
+        state.general.append(WRONG_LOGIN)
+        return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=401)
+    assert user is not None
+    target = _safe_next(text(form, "nasta"))
+    response = redirect(home_for(user) if target == "/" else target, flash="inloggad")
+    start_session(response, user, settings)
+    return response
+
+
+@router.post("/logga-ut")
+def logout(request: Request, form: CsrfForm) -> Response:
+    """End the session."""
+    request.state.logged_out = True
+    response = redirect("/logga-in", flash="utloggad")
+    end_session(response)
+    return response
+
+
+@router.get("/admin")
+def admin_home(request: Request, user: WebUser) -> Response:
+    """Administrators manage users and departments through the API."""
+    require_role(user, Role.ADMIN)
+    return render(request, "admin.html", {"title": "Systemförvaltning"})
+
+
+@router.get("/om-iop")
+def about_iop(request: Request, user: MaybeUser) -> Response:
+    """What an idéburet offentligt partnerskap is."""
+    return render(request, "about_iop.html", {"title": "Om idéburet offentligt partnerskap"})
+
+
+@router.get("/tillganglighet")
+def accessibility(request: Request, user: MaybeUser) -> Response:
+    """Tillgänglighetsredogörelse, as public-sector web services must publish."""
+    return render(request, "accessibility.html", {"title": "Tillgänglighetsredogörelse"})

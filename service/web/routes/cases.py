@@ -1,0 +1,160 @@
+"""The case page and the actions both parties take on it: submit, withdraw, files, reports, messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from service.auth.models import Role
+from service.cases import service as cases
+from service.cases.access import ensure_case_officer, get_visible_case
+from service.cases.models import Case
+from service.deps import AppSettings, DbSession
+from service.documents import service as documents
+from service.documents.models import Document, DocumentKind
+from service.errors import AppError, NotFound, ValidationFailed
+from service.followup import router as followup
+from service.web import casepage, messages
+from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router
+from service.web.forms import FormState
+from service.web.rendering import redirect, render
+from storage.base import ObjectStore
+
+router = web_router()
+Store = Annotated[ObjectStore, Depends(documents.get_store)]
+REPORT_FIELDS = ("activities_done", "participants_reached", "money_used_sek", "deviations")
+
+
+def case_page(request: Request, session: DbSession, user, case: Case, settings, *, forms: dict[str, FormState] | None = None,  # noqa: ANN001
+              status_code: int = 200) -> Response:
+    """Render the case page, optionally with one form's input and errors kept."""
+    view = casepage.load(session, user, case, settings, forms)
+    title = f"{case.diarienummer} {case.title}" if case.diarienummer else case.title
+    return render(request, "case/case.html", {"title": title, "v": view, "c": case, "generatable": casepage.GENERATABLE},
+                  status_code=status_code)
+
+
+@router.get("/arenden/{case_id}")
+def show_case(case_id: int, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+    """The case: status, diarienummer, stage history, documents, dialogue, reports and the actions the viewer may take."""
+    return case_page(request, session, user, get_visible_case(session, user, case_id), settings)
+
+
+def refused(request: Request, session: DbSession, user, case: Case, settings, key: str, form: CsrfForm, exc: Exception,  # noqa: ANN001
+             fields: tuple[str, ...] = ()) -> Response:
+    """Re-show the case page with the refused form's input and messages."""
+    state = FormState.from_form(form, prefix=key)
+    if isinstance(exc, ValidationError):
+        state.add_validation(exc, fields=fields, default_field=fields[0] if fields else None)
+    elif isinstance(exc, AppError):
+        state.add_app_error(exc, fields=fields)
+    status = exc.status_code if isinstance(exc, AppError) else 422
+    session.expire_all()  # show what is stored, not what the refused call had begun to change
+    return case_page(request, session, user, get_visible_case(session, user, case.id), settings, forms={key: state}, status_code=status)
+
+
+@router.post("/arenden/{case_id}/skicka-in")
+def submit(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Submit the draft (a diarienummer is assigned) or send in requested changes."""
+    case = get_visible_case(session, user, case_id)
+    was_draft = case.diarienummer is None
+    try:
+        with attempt(session):
+            cases.submit(session, user, case, settings, int(text(form, "version") or 0) or None)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "submit", form, exc)
+    return redirect(f"/arenden/{case.id}", flash="inskickat" if was_draft else "komplettering-inskickad")
+
+
+@router.post("/arenden/{case_id}/aterkalla")
+def withdraw(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """The organisation withdraws its case, with an optional reason."""
+    case = get_visible_case(session, user, case_id)
+    try:
+        if text(form, "confirm") != "ja":
+            raise ValidationFailed(errors=[{"field": "confirm", "message": "Bekräfta att du vill återkalla ärendet."}])
+        if len(text(form, "reason")) > 5000:
+            raise ValidationFailed(errors=[{"field": "reason", "message": "Högst 5 000 tecken."}])
+        with attempt(session):
+            cases.withdraw(session, user, case, text(form, "reason"), int(text(form, "version") or 0) or None)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "withdraw", form, exc, ("confirm", "reason"))
+    return redirect(f"/arenden/{case.id}", flash="aterkallat")
+
+
+@router.post("/arenden/{case_id}/bilagor")
+def upload(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+           store: Store) -> Response:
+    """Upload an attachment or the signed agreement (type checked by content, size limited)."""
+    case = get_visible_case(session, user, case_id)
+    file = form.get("file")
+    try:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise ValidationFailed(errors=[{"field": "file", "message": "Välj en fil att ladda upp."}])
+        kind = DocumentKind.SIGNED_AGREEMENT if text(form, "kind") == DocumentKind.SIGNED_AGREEMENT else DocumentKind.ATTACHMENT
+        internal = user.role != Role.ORG_MEMBER and text(form, "internal") == "ja"
+        if user.role != Role.ORG_MEMBER:
+            ensure_case_officer(user, case)
+        data, mime = documents.read_upload(file.file, settings.upload_limit_bytes)
+        with attempt(session):
+            documents.store_document(session, store, case=case, kind=kind, filename=file.filename, content=data,
+                                     content_type=mime, user=user, internal=internal)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "upload", form, exc, ("file",))
+    return redirect(f"/arenden/{case.id}#dokument", flash="bilaga-uppladdad")
+
+
+@router.get("/arenden/{case_id}/dokument/{doc_id}")
+def download(case_id: int, doc_id: int, user: WebUser, session: DbSession, store: Store) -> Response:
+    """Stream a stored document through the service, after the same visibility checks as the API."""
+    case = get_visible_case(session, user, case_id)
+    doc = session.get(Document, doc_id)
+    if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
+        raise NotFound("Dokumentet finns inte / Document not found")
+    body = documents.open_content(store, doc)
+    return StreamingResponse(body, media_type=doc.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "Content-Length": str(doc.size), "X-Content-SHA256": doc.sha256,
+    })
+
+
+@router.post("/arenden/{case_id}/uppfoljning/{report_id}/lamna")
+def submit_report(case_id: int, report_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+                  settings: AppSettings) -> Response:
+    """The organisation submits (or completes) a follow-up report."""
+    case = get_visible_case(session, user, case_id)
+    key = f"report-{report_id}"
+    try:
+        content = followup.ReportContent.model_validate({
+            "activities_done": text(form, "activities_done"), "participants_reached": amount(form, "participants_reached"),
+            "money_used_sek": amount(form, "money_used_sek"), "deviations": text(form, "deviations"),
+        })
+        with attempt(session):
+            followup.submit_report(case.id, report_id, content, session, user)
+    except (ValidationError, AppError) as exc:
+        return refused(request, session, user, case, settings, key, form, exc, REPORT_FIELDS)
+    return redirect(f"/arenden/{case.id}#uppfoljning", flash="rapport-inskickad")
+
+
+@router.post("/arenden/{case_id}/meddelanden")
+def post_message(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Post to the case thread through the messages service."""
+    case = get_visible_case(session, user, case_id)
+    post = messages.poster()
+    if post is None:
+        raise NotFound("Meddelanden är inte tillgängliga ännu / messages not available")
+    try:
+        body = text(form, "body")
+        if not body:
+            raise ValidationFailed(errors=[{"field": "body", "message": "Skriv ett meddelande."}])
+        internal = user.role != Role.ORG_MEMBER and text(form, "internal") == "ja"
+        with attempt(session):
+            post(session, user, case, body, internal)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "message", form, exc, ("body",))
+    return redirect(f"/arenden/{case.id}#meddelanden", flash="meddelande-skickat")

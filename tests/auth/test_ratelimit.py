@@ -1,0 +1,110 @@
+"""Login throttling per e-mail and client address: 429 problem+json with Retry-After, window, reset, isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from factories import PASSWORD, World
+from fastapi.testclient import TestClient
+from helpers import problem
+
+from service.auth.ratelimit import LoginLimiter, get_login_limiter
+
+# The limiter keeps no state in the database: one backend is enough (each login costs an argon2 verification).
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter(app) -> Iterator[tuple[LoginLimiter, Clock]]:  # noqa: ANN001
+    """A fresh limiter (5 failures per 15 minutes) on a hand-moved clock, used by the app's login."""
+    clock = Clock()
+    lim = LoginLimiter(5, 900, clock=clock)
+    app.dependency_overrides[get_login_limiter] = lambda: lim
+    yield lim, clock
+    app.dependency_overrides.pop(get_login_limiter, None)
+
+
+def _login(client: TestClient, email: str, password: str):  # noqa: ANN202
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+@sqlite_only
+def test_five_failures_then_429_even_with_the_right_password(client, db, limiter) -> None:
+    w = World(db)
+    _, clock = limiter
+    for _ in range(5):
+        problem(_login(client, w.officer.email, "fel-lösen"), 401)
+        clock.now += 10
+    r = _login(client, w.officer.email, PASSWORD)
+    body = problem(r, 429)
+    # The oldest failure was 50 s ago: the key opens again when it leaves the 900 s window.
+    assert r.headers["retry-after"] == "850"
+    assert body["type"].endswith("/too-many-requests") and "850" in body["detail"]
+    # Same address, e-mail in another case: still the same key.
+    problem(_login(client, w.officer.email.upper(), PASSWORD), 429)
+    # Once the oldest failure has left the window one attempt is free again.
+    clock.now += 851
+    assert _login(client, w.officer.email, PASSWORD).status_code == 200
+
+
+@sqlite_only
+def test_keys_are_per_email_and_per_client_address(app, client, db, limiter) -> None:
+    w = World(db)
+    for _ in range(5):
+        problem(_login(client, w.officer.email, "fel-lösen"), 401)
+    problem(_login(client, w.officer.email, PASSWORD), 429)
+    # Another account from the same address is not locked out by someone guessing at the first one.
+    assert _login(client, w.approver.email, PASSWORD).status_code == 200
+    # The same account from another address is not locked out either (no denial of service by e-mail alone).
+    with TestClient(app, client=("192.0.2.44", 50000)) as elsewhere:
+        assert _login(elsewhere, w.officer.email, PASSWORD).status_code == 200
+
+
+@sqlite_only
+def test_success_clears_earlier_failures(client, db, limiter) -> None:
+    w = World(db)
+    for _ in range(4):
+        problem(_login(client, w.member.email, "fel-lösen"), 401)
+    assert _login(client, w.member.email, PASSWORD).status_code == 200
+    for _ in range(4):
+        problem(_login(client, w.member.email, "fel-lösen"), 401)
+    assert _login(client, w.member.email, PASSWORD).status_code == 200
+
+
+@sqlite_only
+def test_unknown_email_is_throttled_like_a_known_one(client, db, limiter) -> None:
+    for _ in range(5):
+        problem(_login(client, "finns.inte@example.se", "gissning"), 401)
+    problem(_login(client, "finns.inte@example.se", "gissning"), 429)
+
+
+@sqlite_only
+def test_default_limiter_is_wired_from_settings(client, db) -> None:
+    """Without an override the app's own process-wide limiter applies (5 per 15 minutes by default)."""
+    w = World(db)
+    email = f"throttled-{w.officer.id}@example.se"
+    codes = [_login(client, email, "gissning").status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    get_login_limiter().succeeded(email, "testclient")  # leave the shared limiter as found
+
+
+def test_memory_stays_bounded_when_addresses_cycle() -> None:
+    clock = Clock()
+    lim = LoginLimiter(5, 900, max_keys=100, clock=clock)
+    for i in range(1000):
+        lim.failed(f"user{i}@example.se", "198.51.100.7")
+    assert len(lim._failures) == 100
+    # The newest keys are kept: the latest attacker target is still counted.
+    lim.failed("user999@example.se", "198.51.100.7")
+    assert len(lim._failures["user999@example.se", "198.51.100.7"]) == 2

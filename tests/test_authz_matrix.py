@@ -1,0 +1,333 @@
+"""Authorisation matrix: every /api/v1 route × every role, against a case in the stage where the route applies.
+
+MATRIX below is the documentation of who may do what. It follows the SPEC's role table:
+- org_member: own organisation and its cases (create, edit drafts or reopened cases, submit, withdraw, messages,
+  attachments, own signature, follow-up reports); another organisation's anything is 404, never 403;
+- officer: cases of the own department (not drafts); dialogue, checklist, agreement terms, documents, reviews,
+  follow-up assessment; another department's case is 404;
+- approver: decisions (and terminate) within the department; four-eyes is tested in tests/reviews;
+- registrar: reads everything incl. audit, corrects registration data, erases contacts on request; no case work;
+- admin: users and departments; no case access at all (404 on every case route);
+- anonymous: 401 except login and self-registration.
+Outcome classes: OK (2xx), 401, 403, 404, and 409 where the role passes authorisation but the state refuses.
+Each (route, role) runs in a savepoint that is rolled back, so every role meets the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from factories import PASSWORD, World, auth, case, department, make_orgnr, user
+from fastapi.testclient import TestClient
+from gates_setup import terms_payload
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement
+from service.agreements.schemas import AgreementTerms
+from service.auth.models import Role
+from service.cases.stages import Stage
+from service.db import session_scope, utcnow
+from service.dialogue.models import DialogueMeeting
+from service.documents import service as documents
+from service.documents.models import DocumentKind
+from service.followup.models import FollowUpReport
+from service.messages.models import Message
+from service.organisations import service as organisations
+from service.organisations.models import ContactPerson
+from service.reviews.models import Review, ReviewStatus
+from storage.filesystem import FilesystemStore
+
+ROLES = ("org_member", "org_member_other", "officer", "officer_other_dep", "approver", "registrar", "admin", "anonymous")
+OK = "OK"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def expect(ok: str = "", e403: str = "", e404: str = "", e409: str = "", public: bool = False) -> dict[str, object]:
+    """Outcome per role from space-separated role lists; anonymous is 401 unless the route is public."""
+    out: dict[str, object] = {}
+    for outcome, names in ((OK, ok), (403, e403), (404, e404), (409, e409)):
+        for name in names.split():
+            assert name in ROLES and name not in out, name
+            out[name] = outcome
+    out.setdefault("anonymous", OK if public else 401)
+    missing = set(ROLES) - set(out)
+    assert not missing, f"roles without an expected outcome: {missing}"
+    return out
+
+
+# Shapes that recur: who sees a case (member of its organisation, its department's civil servants, registrars).
+CASE_READ = expect(ok="org_member officer approver registrar", e404="org_member_other officer_other_dep admin")
+OFFICER_ONLY = expect(ok="officer", e403="org_member approver registrar", e404="org_member_other officer_other_dep admin")
+APPROVER_ONLY = expect(ok="approver", e403="org_member officer registrar", e404="org_member_other officer_other_dep admin")
+MEMBER_ONLY = expect(ok="org_member", e403="officer approver registrar", e404="org_member_other officer_other_dep admin")
+# Drafts belong to the organisation until submitted: the department does not see them yet.
+DRAFT_MEMBER_ONLY = expect(ok="org_member", e403="registrar", e404="org_member_other officer officer_other_dep approver admin")
+CASE_AUDIT = expect(ok="officer approver registrar", e403="org_member", e404="org_member_other officer_other_dep admin")
+ANY_USER = expect(ok="org_member org_member_other officer officer_other_dep approver registrar admin")
+ADMIN_ONLY = expect(ok="admin", e403="org_member org_member_other officer officer_other_dep approver registrar")
+ORG_READ = expect(ok="org_member officer officer_other_dep approver registrar admin", e404="org_member_other")
+ORG_EDIT = expect(ok="org_member registrar", e403="officer officer_other_dep approver admin", e404="org_member_other")
+ORG_REGISTRAR = expect(ok="registrar", e403="org_member officer officer_other_dep approver admin", e404="org_member_other")
+
+
+@dataclass
+class Call:
+    """How to call a route as an allowed role would: the stage it needs and the request it sends."""
+
+    outcomes: dict[str, object]
+    path: Callable[[dict], dict] = lambda ids: {}
+    request: Callable[[dict], dict] = lambda ids: {}
+    note: str = ""
+
+
+def _json(body: dict) -> Callable[[dict], dict]:
+    return lambda ids: {"json": body}
+
+
+CASE = {  # which prepared case each route runs against (by the stage it needs)
+    "draft": lambda ids: {"case_id": ids["draft"]},
+    "identify_need": lambda ids: {"case_id": ids["identify_need"]},
+    "reopened": lambda ids: {"case_id": ids["reopened"]},
+    "dialogue": lambda ids: {"case_id": ids["dialogue"]},
+    "agreement": lambda ids: {"case_id": ids["agreement"]},
+    "follow_up": lambda ids: {"case_id": ids["follow_up"]},
+}
+
+
+def _with(stage: str, **more: str) -> Callable[[dict], dict]:
+    return lambda ids: {**CASE[stage](ids), **{k: ids[v] for k, v in more.items()}}
+
+
+def _org(**more: str) -> Callable[[dict], dict]:
+    return lambda ids: {"org_id": ids["org"], **{k: ids[v] for k, v in more.items()}}
+
+
+ORG_BODY = {"name": "Föreningen Matris", "orgnr": make_orgnr(90_001), "legal_form": "ideell_forening"}
+
+MATRIX: dict[tuple[str, str], Call] = {
+    # ------------------------------------------------------------------ auth, users, departments
+    ("POST", "/api/v1/auth/token"): Call(
+        expect(ok=" ".join(r for r in ROLES if r != "anonymous"), public=True),
+        request=lambda ids: {"data": {"username": ids["email"], "password": PASSWORD}}),
+    ("POST", "/api/v1/auth/register"): Call(
+        expect(ok=" ".join(r for r in ROLES if r != "anonymous"), public=True),
+        request=_json({"email": "ny.medlem@matris.example.se", "password": "långt-lösenord-1", "full_name": "Ny Medlem",
+                       "organisation": {**ORG_BODY, "orgnr": make_orgnr(90_002)}})),
+    ("GET", "/api/v1/auth/me"): Call(ANY_USER),
+    ("GET", "/api/v1/users"): Call(ANY_USER),
+    ("POST", "/api/v1/users"): Call(ADMIN_ONLY, request=_json(
+        {"email": "ny.registrator@matris.example.se", "full_name": "Ny Registrator", "role": "registrar", "password": "lösen-123456"})),
+    ("GET", "/api/v1/departments"): Call(ANY_USER),
+    ("POST", "/api/v1/departments"): Call(ADMIN_ONLY, request=_json({"name": "Matrisförvaltningen", "diarie_prefix": "MATRIX"})),
+    # ------------------------------------------------------------------ organisations
+    ("GET", "/api/v1/organisations"): Call(ANY_USER),
+    ("POST", "/api/v1/organisations"): Call(
+        expect(ok="registrar admin", e403="officer officer_other_dep approver", e409="org_member org_member_other"),
+        request=_json(ORG_BODY), note="members already belong to an organisation (409); registrars and admins register others"),
+    ("GET", "/api/v1/organisations/{org_id}"): Call(ORG_READ, _org()),
+    ("PATCH", "/api/v1/organisations/{org_id}"): Call(ORG_EDIT, _org(), _json({"city": "Norrby"})),
+    ("GET", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_READ, _org()),
+    ("POST", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_EDIT, _org(), _json({"name": "Kim Kassör"})),
+    ("PATCH", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact"), _json({"role": "Kassör"})),
+    ("DELETE", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact")),
+    ("GET", "/api/v1/organisations/{org_id}/contacts/{contact_id}/export"): Call(ORG_EDIT, _org(contact_id="contact")),
+    ("POST", "/api/v1/organisations/{org_id}/contacts/{contact_id}/erase"): Call(ORG_REGISTRAR, _org(contact_id="contact")),
+    ("POST", "/api/v1/organisations/{org_id}/overenskommelse"): Call(
+        ORG_EDIT, _org(), lambda ids: {"data": {"date": "2026-01-15"}, "files": {"file": ("protokoll.pdf", PDF, "application/pdf")}}),
+    ("GET", "/api/v1/organisations/{org_id}/overenskommelse"): Call(ORG_READ, _org()),
+    ("GET", "/api/v1/organisations/{org_id}/board-minutes/{document_id}/content"): Call(ORG_READ, _org(document_id="board_minutes")),
+    ("GET", "/api/v1/organisations/{org_id}/audit"): Call(ORG_REGISTRAR, _org()),
+    ("GET", "/api/v1/organisations/{org_id}/audit/verify"): Call(ORG_REGISTRAR, _org()),
+    # ------------------------------------------------------------------ cases
+    ("GET", "/api/v1/cases"): Call(ANY_USER, note="lists are filtered by visibility, never refused"),
+    ("POST", "/api/v1/cases"): Call(
+        expect(ok="org_member org_member_other", e403="officer officer_other_dep approver registrar admin"),
+        request=lambda ids: {"json": {"title": "Nytt förslag", "department_id": ids["dep"]}}),
+    ("GET", "/api/v1/cases/{case_id}"): Call(CASE_READ, CASE["dialogue"]),
+    ("PATCH", "/api/v1/cases/{case_id}"): Call(
+        expect(ok="org_member officer", e403="approver registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["reopened"], lambda ids: {"json": {"target_group": "Äldre i Norrby"}, "headers": {"If-Match": f'"{ids["reopened_version"]}"'}},
+        note="a case reopened for changes: the organisation completes it, the officer refines it"),
+    ("POST", "/api/v1/cases/{case_id}/submit"): Call(DRAFT_MEMBER_ONLY, CASE["draft"]),
+    ("POST", "/api/v1/cases/{case_id}/withdraw"): Call(MEMBER_ONLY, CASE["identify_need"], _json({"reason": "Vi drar tillbaka"})),
+    ("POST", "/api/v1/cases/{case_id}/assign"): Call(
+        expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["identify_need"], lambda ids: {"json": {"officer_id": ids["officer2"]}}),
+    ("POST", "/api/v1/cases/{case_id}/terminate"): Call(APPROVER_ONLY, CASE["follow_up"], _json({"reason": "Verksamheten har upphört"})),
+    ("GET", "/api/v1/cases/{case_id}/stages"): Call(CASE_READ, CASE["dialogue"]),
+    # ------------------------------------------------------------------ reviews
+    ("POST", "/api/v1/cases/{case_id}/reviews"): Call(
+        expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["identify_need"], _json({}), note="the department's civil servants request; four-eyes stops the requester deciding"),
+    ("GET", "/api/v1/cases/{case_id}/reviews"): Call(CASE_READ, CASE["dialogue"]),
+    ("POST", "/api/v1/cases/{case_id}/reviews/{review_id}/decision"): Call(
+        APPROVER_ONLY, _with("dialogue", review_id="review"), _json({"decision": "changes_requested", "motivation": "Komplettera budgeten"})),
+    ("POST", "/api/v1/cases/{case_id}/reviews/{review_id}/cancel"): Call(
+        OFFICER_ONLY, _with("dialogue", review_id="review"), note="only the requester (here the officer) takes a review back"),
+    ("GET", "/api/v1/reviews/pending"): Call(
+        expect(ok="approver", e403="org_member org_member_other officer officer_other_dep registrar admin")),
+    # ------------------------------------------------------------------ dialogue
+    ("POST", "/api/v1/cases/{case_id}/meetings"): Call(
+        OFFICER_ONLY, CASE["dialogue"], _json({"held_on": "2026-10-20", "participants": [{"name": "Anna Andersson"}]})),
+    ("GET", "/api/v1/cases/{case_id}/meetings"): Call(CASE_READ, CASE["dialogue"]),
+    ("GET", "/api/v1/cases/{case_id}/suitability"): Call(CASE_READ, CASE["dialogue"]),
+    ("PUT", "/api/v1/cases/{case_id}/suitability"): Call(OFFICER_ONLY, CASE["dialogue"], _json({"items": {}})),
+    ("GET", "/api/v1/cases/{case_id}/de-minimis"): Call(CASE_READ, CASE["dialogue"]),
+    # ------------------------------------------------------------------ documents
+    ("POST", "/api/v1/cases/{case_id}/documents/{kind}/generate"): Call(
+        OFFICER_ONLY, lambda ids: {**CASE["dialogue"](ids), "kind": "dialogue_minutes"}),
+    ("POST", "/api/v1/cases/{case_id}/attachments"): Call(
+        expect(ok="org_member officer", e403="approver registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["dialogue"], lambda ids: {"files": {"file": ("bilaga.pdf", PDF, "application/pdf")}}),
+    ("GET", "/api/v1/cases/{case_id}/documents"): Call(CASE_READ, CASE["dialogue"]),
+    ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}"): Call(CASE_READ, _with("dialogue", doc_id="document")),
+    ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/content"): Call(CASE_READ, _with("dialogue", doc_id="document")),
+    # ------------------------------------------------------------------ agreement
+    ("PUT", "/api/v1/cases/{case_id}/agreement"): Call(OFFICER_ONLY, CASE["agreement"], lambda ids: {"json": ids["terms"]}),
+    ("GET", "/api/v1/cases/{case_id}/agreement"): Call(CASE_READ, CASE["agreement"]),
+    ("POST", "/api/v1/cases/{case_id}/signatures"): Call(
+        expect(ok="org_member officer", e403="approver registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["agreement"], _json({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": "2026-11-02"}),
+        note="the organisation records its own signature; the officer records both"),
+    ("GET", "/api/v1/cases/{case_id}/signatures"): Call(CASE_READ, CASE["agreement"]),
+    # ------------------------------------------------------------------ follow-up
+    ("POST", "/api/v1/cases/{case_id}/followup-reports"): Call(
+        OFFICER_ONLY, CASE["follow_up"], _json({"period_start": "2027-01-01", "period_end": "2027-06-30", "due_on": "2027-08-31"})),
+    ("GET", "/api/v1/cases/{case_id}/followup-reports"): Call(CASE_READ, CASE["follow_up"]),
+    ("POST", "/api/v1/cases/{case_id}/followup-reports/{report_id}/submit"): Call(
+        MEMBER_ONLY, _with("follow_up", report_id="report_due"),
+        _json({"activities_done": "Träffar varje vecka", "participants_reached": 120, "money_used_sek": 150_000})),
+    ("POST", "/api/v1/cases/{case_id}/followup-reports/{report_id}/assessment"): Call(
+        OFFICER_ONLY, _with("follow_up", report_id="report_submitted"), _json({"assessment": "approved"})),
+    # ------------------------------------------------------------------ audit, messages, timeline
+    ("GET", "/api/v1/cases/{case_id}/audit"): Call(CASE_AUDIT, CASE["dialogue"]),
+    ("GET", "/api/v1/cases/{case_id}/audit/verify"): Call(CASE_AUDIT, CASE["dialogue"]),
+    ("POST", "/api/v1/cases/{case_id}/messages"): Call(
+        expect(ok="org_member officer approver", e403="registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["dialogue"], _json({"body": "Hej, vi har en fråga om budgeten."})),
+    ("GET", "/api/v1/cases/{case_id}/messages"): Call(CASE_READ, CASE["dialogue"]),
+    ("GET", "/api/v1/cases/{case_id}/messages/{message_id}"): Call(CASE_READ, _with("dialogue", message_id="message")),
+    ("GET", "/api/v1/cases/{case_id}/timeline"): Call(CASE_READ, CASE["dialogue"]),
+}
+
+# Where the code disagrees with the SPEC today: (route, role) -> (what the code answers, who was told).
+# The matrix above keeps the SPEC's answer; an entry here must still reproduce, so a fix shows up as a failure
+# that asks for the entry to be removed.
+KNOWN_DEVIATIONS: dict[tuple[tuple[str, str], str], tuple[object, str]] = {
+}
+
+
+def api_routes(app) -> set[tuple[str, str]]:  # noqa: ANN001
+    """Every (method, path) the application serves under /api/v1, whether or not it is in the OpenAPI document."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.150 keeps included routers unflattened
+        routes = list(iter_route_contexts(app.routes))
+    except ImportError:
+        routes = list(app.routes)
+    return {(m, r.path) for r in routes if (r.path or "").startswith("/api/v1/") for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_classified(app) -> None:  # noqa: ANN001
+    routes = api_routes(app)
+    assert routes - set(MATRIX) == set(), "new routes need a row in MATRIX (who may call them?)"
+    assert set(MATRIX) - routes == set(), "MATRIX names routes that no longer exist"
+    spec_paths = app.openapi()["paths"]
+    assert {(m, p) for m, p in routes} <= {(m.upper(), p) for p, ops in spec_paths.items() for m in ops}
+
+
+@pytest.fixture(scope="module")
+def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
+    """One prepared world per backend; each call runs in a savepoint that is rolled back afterwards."""
+    conn = engine.connect()
+    outer = conn.begin()
+    store = FilesystemStore(tmp_path_factory.mktemp("matrix-objects"))
+    setup = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    w = World(setup)
+    other_dep = department(setup)
+    people = {
+        "org_member": w.member, "org_member_other": w.other_member, "officer": w.officer,
+        "officer_other_dep": user(setup, Role.OFFICER, department=other_dep), "approver": w.approver,
+        "registrar": w.registrar, "admin": w.admin,
+    }
+    cases = {name: case(setup, w.org, w.dep, stage=stage, officer_id=None if stage == Stage.DRAFT else w.officer.id)
+             for name, stage in (("draft", Stage.DRAFT), ("identify_need", Stage.IDENTIFY_NEED), ("reopened", Stage.IDENTIFY_NEED),
+                                 ("dialogue", Stage.DIALOGUE), ("agreement", Stage.AGREEMENT), ("follow_up", Stage.FOLLOW_UP))}
+    cases["reopened"].open_for_changes = True
+    dialogue, agreement, follow_up = cases["dialogue"], cases["agreement"], cases["follow_up"]
+    setup.add(DialogueMeeting(case_id=dialogue.id, held_on=date(2026, 10, 1), participants=[{"name": "Anna Andersson"}]))
+    terms = AgreementTerms.model_validate(terms_payload(w.org.name, w.org.orgnr))
+    setup.add(Agreement(case_id=agreement.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                        period_start=terms.period_start, period_end=terms.period_end))
+    review = Review(case_id=dialogue.id, from_stage=Stage.DIALOGUE, to_stage=Stage.AGREEMENT, requested_by_id=w.officer.id,
+                    requested_at=utcnow(), due_at=utcnow() + timedelta(days=14), status=ReviewStatus.PENDING)
+    due = FollowUpReport(case_id=follow_up.id, period_start=date(2027, 1, 1), period_end=date(2027, 12, 31), due_on=date(2028, 1, 31))
+    submitted = FollowUpReport(case_id=follow_up.id, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), due_on=date(2027, 1, 31),
+                               content={"activities_done": "Träffar"}, submitted_at=utcnow(), submitted_by_id=w.member.id)
+    contact = ContactPerson(organisation_id=w.org.id, name="Olle Ordförande", email="olle@forening.example.se", role="Ordförande")
+    message = Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")
+    setup.add_all([review, due, submitted, contact, message])
+    setup.flush()
+    doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
+                                   content=PDF, content_type="application/pdf", user=w.member)
+    minutes = organisations.join_overenskommelse(setup, store, w.member, w.org, joined_on=date(2026, 1, 10),
+                                                 filename="protokoll.pdf", content=PDF, content_type="application/pdf")
+    setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
+    ids = {**{k: c.id for k, c in cases.items()}, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
+           "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
+           "board_minutes": minutes.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
+
+    state: dict = {}
+
+    def _session() -> Iterator[Session]:
+        s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    app.dependency_overrides[session_scope] = _session
+    app.dependency_overrides[documents.get_store] = lambda: store
+    with TestClient(app, raise_server_exceptions=False) as client:
+        state.update(client=client, conn=conn, ids=ids,
+                     headers={**{name: auth(u) for name, u in people.items()}, "anonymous": {}},
+                     emails={**{name: u.email for name, u in people.items()}, "anonymous": w.member.email})
+        yield state
+    app.dependency_overrides.pop(session_scope, None)
+    app.dependency_overrides.pop(documents.get_store, None)
+    setup.close()
+    outer.rollback()
+    conn.close()
+
+
+def _outcome(status: int) -> object:
+    return OK if 200 <= status < 300 else status
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1].removeprefix('/api/v1')}")
+def test_authorisation_matrix(matrix, route) -> None:  # noqa: ANN001
+    method, template = route
+    spec = MATRIX[route]
+    got, wrong = {}, []
+    for role in ROLES:
+        ids = {**matrix["ids"], "email": matrix["emails"][role]}
+        request = spec.request(ids)
+        headers = {**matrix["headers"][role], **request.pop("headers", {})}
+        savepoint = matrix["conn"].begin_nested()
+        try:
+            response = matrix["client"].request(method, template.format(**spec.path(ids)), headers=headers, **request)
+        finally:
+            savepoint.rollback()
+        got[role] = _outcome(response.status_code)
+        wanted, note = KNOWN_DEVIATIONS.get((route, role), (spec.outcomes[role], ""))
+        if got[role] != wanted:
+            wrong.append(f"{role}: expected {wanted}, got {response.status_code} {response.text[:300]}")
+        if got[role] != OK:
+            assert response.headers["content-type"].startswith("application/problem+json"), (role, response.text[:200])
+    assert not wrong, f"{method} {template}\n" + "\n".join(wrong)
