@@ -1,0 +1,197 @@
+"""Real Prefect flows against a real database and a real SMTP server: exactly once, escalation, outbox retries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from factories import World, case
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import func, select
+
+from service.cases.stages import Stage
+from service.config import get_settings
+from service.db import get_engine, get_sessionmaker, utcnow
+from service.deadlines import service as deadlines
+from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus, Reminder
+from service.outbox.models import OutboxEvent
+from service.outbox.service import emit
+
+
+@pytest.fixture(scope="session")
+def prefect_server():  # noqa: ANN201
+    """A temporary Prefect server for the whole run."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _clear_caches() -> None:
+    from flows.runtime import outbox_context
+    from service.documents.service import get_store
+
+    for fn in (get_settings, get_engine, get_sessionmaker, outbox_context, get_store):
+        fn.cache_clear()
+
+
+@pytest.fixture
+def env(prefect_server, backend, smtp_server, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """Flows wired to a database of this test's own, the SMTP server and a files store."""
+    url = backend.clone()
+    monkeypatch.setenv("IOP_DATABASE_URL", url)
+    monkeypatch.setenv("IOP_SMTP_URL", smtp_server.url)
+    monkeypatch.setenv("IOP_MAIL_FROM", "iop@kommun.example.se")
+    monkeypatch.setenv("IOP_STORAGE_URL", f"file://{tmp_path}/objects")
+    monkeypatch.setenv("PREFECT_LOCAL_STORAGE_PATH", str(tmp_path / "prefect-results"))
+    _clear_caches()
+    yield get_sessionmaker()
+    get_engine().dispose()
+    _clear_caches()
+    backend.drop(url)
+
+
+def sweep(**kw):  # noqa: ANN003, ANN201
+    from flows.deadline_sweep import deadline_sweep
+
+    return asyncio.run(deadline_sweep(**kw))
+
+
+def outbox(**kw):  # noqa: ANN003, ANN201
+    from flows.outbox import process_outbox
+
+    return asyncio.run(process_outbox(**kw))
+
+
+def _dialogue_deadline(factory, *, stage=Stage.DIALOGUE, due_in=timedelta(days=3)):  # noqa: ANN001, ANN202
+    with factory() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=stage, officer_id=w.officer.id)
+        d = deadlines.create(s, c, DeadlineKind.DIALOGUE, get_settings(), due_at=utcnow() + due_in)
+        return d.id, c.id, w.officer.email
+
+
+def _to(msg) -> str:  # noqa: ANN001
+    return str(msg.message["To"])
+
+
+def test_reminder_delivered_once_even_if_swept_twice(env, smtp_server) -> None:
+    deadline_id, _, officer = _dialogue_deadline(env)
+    first = sweep()
+    assert first["sent"] == 1
+    assert [_to(m) for m in smtp_server.messages] == [officer]
+    msg = smtp_server.messages[0].message
+    assert "Påminnelse" in str(msg["Subject"]) or "frist" in str(msg["Subject"]).lower()
+    assert sweep()["sent"] == 0
+    assert len(smtp_server.messages) == 1
+    with env() as s:
+        r = s.scalar(select(Reminder).where(Reminder.deadline_id == deadline_id))
+        assert r.sent_at is not None and r.message_id == str(msg["Message-ID"])
+
+
+def test_crash_after_send_before_marking_still_one_email(env, smtp_server) -> None:
+    deadline_id, _, _ = _dialogue_deadline(env)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        sweep(crash_after_send=True)
+    assert len(smtp_server.messages) == 1
+    with env() as s:
+        assert s.scalar(select(Reminder.sent_at).where(Reminder.deadline_id == deadline_id)) is None
+    # The lease of the crashed run has to run out before another run may take the reminder.
+    later = utcnow() + deadlines.CLAIM_LEASE + timedelta(seconds=1)
+    assert sweep(now=later)["sent"] == 1  # the persisted task result stands in for the send
+    assert len(smtp_server.messages) == 1
+    with env() as s:
+        assert s.scalar(select(Reminder.sent_at).where(Reminder.deadline_id == deadline_id)) is not None
+
+
+@pytest.mark.parametrize("stage", [Stage.WITHDRAWN, Stage.CLOSED])
+def test_no_reminders_for_closed_or_withdrawn_cases(env, smtp_server, stage) -> None:  # noqa: ANN001
+    _dialogue_deadline(env, stage=stage)
+    sweep()
+    assert smtp_server.messages == []
+
+
+def test_no_reminders_for_met_deadlines_or_after_withdrawal(env, smtp_server) -> None:
+    deadline_id, case_id, _ = _dialogue_deadline(env)
+    with env() as s, s.begin():
+        s.get(Deadline, deadline_id).status = DeadlineStatus.MET
+    other_id, other_case, _ = _dialogue_deadline(env)
+    with env() as s, s.begin():
+        # Planned while open, then the case is withdrawn before the send: the send re-checks and skips.
+        deadlines.plan_reminders(s, get_settings())
+    with env() as s, s.begin():
+        from service.cases.models import Case
+        from service.cases.service import move
+        from service.cases.stages import Action
+
+        move(s, s.get(Case, other_case), Stage.WITHDRAWN, actor=None, action=Action.WITHDRAW)
+    result = sweep()
+    assert smtp_server.messages == [] and result["sent"] == 0
+    with env() as s:
+        assert s.scalar(select(Deadline.status).where(Deadline.id == other_id)) == DeadlineStatus.CANCELLED
+
+
+def test_overdue_review_escalates_to_manager(env, smtp_server) -> None:
+    from factories import user
+
+    from service.auth.models import Role
+    from service.reviews.models import Review
+
+    with env() as s, s.begin():
+        w = World(s)
+        manager = user(s, Role.APPROVER, department=w.dep, full_name="Maja Förvaltningschef", delegated_limit_sek=9_000_000)
+        w.approver.manager_id = manager.id
+        c = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+        r = Review(case_id=c.id, from_stage=Stage.IDENTIFY_NEED, to_stage=Stage.DIALOGUE, requested_by_id=w.officer.id,
+                   approver_id=w.approver.id, requested_at=utcnow() - timedelta(days=30), due_at=utcnow() - timedelta(days=20))
+        s.add(r)
+        s.flush()
+        deadlines.create(s, c, DeadlineKind.REVIEW, get_settings(), due_at=r.due_at, review_id=r.id)
+        manager_email = manager.email
+    result = sweep()
+    assert result["escalated"] == 1
+    assert sweep()["escalated"] == 0  # escalated once
+    smtp_server.clear()
+    outbox()
+    outbox()
+    recipients = [_to(m) for m in smtp_server.messages]
+    assert manager_email in recipients and recipients.count(manager_email) == 1
+
+
+def test_smtp_down_keeps_event_and_delivers_later(env, smtp_server) -> None:
+    with env() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+        emit(s, "email.send", {"template": "reminder", "key": "test-1", "context": {
+            "to": w.member.email, "recipient_name": "Medlem", "deadline_kind": "dialogue", "diarienummer": c.diarienummer,
+            "case_title": c.title, "due_at": (utcnow() + timedelta(days=3)).isoformat(), "case_url": "http://127.0.0.1:8000/arenden/1"}},
+             case_id=c.id)
+    smtp_server.stop()
+    assert outbox()["retried"] == 1
+    with env() as s:
+        ev = s.scalar(select(OutboxEvent))
+        assert ev.processed_at is None and ev.attempts == 1 and "SMTP delivery failed" in (ev.last_error or "")
+    smtp_server.start()
+    assert outbox()["processed"] == 0  # waits for its backoff
+    assert outbox(now=utcnow() + timedelta(minutes=5))["processed"] == 1
+    assert len(smtp_server.messages) == 1
+    with env() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.processed_at.is_(None))) == 0
+
+
+def test_review_decision_notifies_organisation_and_stores_decision(env, smtp_server) -> None:
+    from service.documents.models import Document, DocumentKind
+    from service.reviews import service as reviews
+    from service.reviews.models import Decision
+
+    with env() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+        r = reviews.request_review(s, w.officer, c, get_settings(), to_stage=None, approver_id=None, comment="")
+        reviews.decide(s, w.approver, c, r, Decision.APPROVE, "Behovet är styrkt.", get_settings())
+        member, case_id = w.member.email, c.id
+    outbox()
+    outbox()
+    assert member in [_to(m) for m in smtp_server.messages]
+    with env() as s:
+        assert s.scalar(select(func.count()).select_from(Document).where(Document.case_id == case_id, Document.kind == DocumentKind.DECISION)) == 1
+        assert s.scalar(select(Deadline.kind).where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.OPEN)) == DeadlineKind.DIALOGUE
