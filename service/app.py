@@ -96,6 +96,7 @@ def create_app() -> FastAPI:
     from service.audit.router import router as audit_router
     from service.auth.router import router as auth_router
     from service.cases.router import router as cases_router
+    from service.deadlines.router import router as deadlines_router
     from service.departments.router import router as departments_router
     from service.dialogue.router import router as dialogue_router
     from service.documents.router import router as documents_router
@@ -135,6 +136,7 @@ def create_app() -> FastAPI:
         cases_router,
         reviews_router,
         dialogue_router,
+        deadlines_router,
         documents_router,
         agreements_router,
         followup_router,

@@ -211,6 +211,24 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/cases/{case_id}/messages"): Call(CASE_READ, CASE["dialogue"]),
     ("GET", "/api/v1/cases/{case_id}/messages/{message_id}"): Call(CASE_READ, _with("dialogue", message_id="message")),
     ("GET", "/api/v1/cases/{case_id}/timeline"): Call(CASE_READ, CASE["dialogue"]),
+    # ------------------------------------------------------------------ deadlines and notifications
+    ("GET", "/api/v1/cases/{case_id}/deadlines"): Call(CASE_READ, CASE["dialogue"]),
+    ("POST", "/api/v1/cases/{case_id}/suspend"): Call(
+        expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["dialogue"], _json({"reason": "Väntar på organisationens underlag"})),
+    ("POST", "/api/v1/cases/{case_id}/resume"): Call(
+        expect(e409="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["dialogue"], note="the prepared case is not suspended, so the allowed roles meet the state check"),
+    ("POST", "/api/v1/cases/{case_id}/deadlines/{deadline_id}/extend"): Call(
+        expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        _with("dialogue", deadline_id="deadline"), _json({"working_days": 2, "reason": "Väntar på underlag"})),
+    ("GET", "/api/v1/notifications"): Call(ANY_USER),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Call(
+        expect(ok="org_member", e404="org_member_other officer officer_other_dep approver registrar admin"),
+        lambda ids: {"notification_id": ids["notification"]}, note="only the addressee sees a notification"),
+    ("GET", "/api/v1/dashboard/my-deadlines"): Call(ANY_USER),
+    ("GET", "/api/v1/dashboard/overdue"): Call(
+        expect(ok="officer officer_other_dep approver registrar", e403="org_member org_member_other admin")),
 }
 
 # Where the code disagrees with the SPEC today: (route, role) -> (what the code answers, who was told).
@@ -270,6 +288,15 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     message = Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")
     setup.add_all([review, due, submitted, contact, message])
     setup.flush()
+    from service.config import get_settings
+    from service.deadlines import service as deadline_service
+    from service.deadlines.models import DeadlineKind
+    from service.outbox.models import Notification
+
+    deadline = deadline_service.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
+    notification = Notification(user_id=w.member.id, case_id=dialogue.id, kind="decision_made", title="Beslut")
+    setup.add(notification)
+    setup.flush()
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
     minutes = organisations.join_overenskommelse(setup, store, w.member, w.org, joined_on=date(2026, 1, 10),
@@ -277,7 +304,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
-           "board_minutes": minutes.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
+           "board_minutes": minutes.id, "deadline": deadline.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     state: dict = {}
 

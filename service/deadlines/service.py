@@ -93,7 +93,8 @@ def close(session: Session, case_id: int, status: DeadlineStatus, *, kinds: Iter
     values: dict[str, Any] = {"status": status, "next_reminder_at": None}
     if status == DeadlineStatus.MET:
         values["met_at"] = now or utcnow()
-    return session.execute(update(Deadline).where(*cond).values(**values).execution_options(synchronize_session=False)).rowcount
+    # "fetch" keeps already loaded Deadline objects in step with the bulk update.
+    return session.execute(update(Deadline).where(*cond).values(**values).execution_options(synchronize_session="fetch")).rowcount
 
 
 def on_stage_entered(session: Session, case: Case, from_stage: Stage | None, to_stage: Stage, settings: Settings) -> None:
@@ -330,7 +331,7 @@ def suspend(session: Session, user: User, case: Case, reason: str, now: datetime
     session.add(s)
     case.suspended = True
     n = session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.OPEN)
-                        .values(status=DeadlineStatus.SUSPENDED).execution_options(synchronize_session=False)).rowcount
+                        .values(status=DeadlineStatus.SUSPENDED).execution_options(synchronize_session="fetch")).rowcount
     session.flush()
     record(session, actor=user, action="case.suspended", case_id=case.id, after={"reason": reason, "deadlines_paused": n})
     return s
@@ -346,7 +347,8 @@ def resume(session: Session, user: User, case: Case, settings: Settings, now: da
     cal = calendar(settings)
     days = max(0, cal.working_days_between(cal.local_date(s.started_at), cal.local_date(now)))
     moved = []
-    for d in session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.SUSPENDED)):
+    paused = select(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.SUSPENDED)
+    for d in session.scalars(paused.execution_options(populate_existing=True)):
         before = d.due_at
         d.due_at = cal.shift_by_working_days(d.due_at, days)
         d.status = DeadlineStatus.OPEN
