@@ -36,10 +36,9 @@ migrate: install
 seed: migrate
 	$(PY) -m service.seed
 
-## Install, migrate, load demo data and run the API on http://127.0.0.1:8000 (SQLite + files in ./var)
+## Install, migrate, load demo data and run Prefect (:4200), the flows and the API/web UI (:8000); SQLite + files in ./var
 dev: seed
-	@echo "API: http://127.0.0.1:8000/docs"
-	$(VENV)/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000
+	$(PY) scripts/dev.py
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
 test: install sysdeps

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,11 +43,32 @@ def problem_response(request: Request, error: AppError) -> JSONResponse:
     )
 
 
+def _error_field(loc: tuple | list) -> str:
+    """Where the error is, as a form maps it to an input.
+
+    Body fields are named as the client sent them, dotted with list positions (`instalments.2.amount_sek`,
+    `organisation.contacts.0.name`); only the leading "body" is dropped, so a field that is itself called
+    "body" (a message) keeps its name. Path, query and header parameters keep their location as a prefix
+    (`path.case_id`, `query.limit`): they are not inputs of the submitted form. An error about the body as a
+    whole (missing, not an object, not JSON) is named "body".
+    """
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict]:
     out = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        out.append({"field": ".".join(loc), "message": err.get("msg", ""), "type": err.get("type", "")})
+        loc, message = tuple(err.get("loc", ())), err.get("msg", "")
+        if err.get("type") == "json_invalid":
+            # pydantic puts the character position where a field name would be; it belongs in the message.
+            position = loc[1] if len(loc) > 1 else None
+            reason = (err.get("ctx") or {}).get("error")
+            message = f"Ogiltig JSON / {message}" + (f": {reason}" if reason else "") + (f" (position {position})" if position is not None else "")
+            loc = ("body",)
+        out.append({"field": _error_field(loc), "message": message, "type": err.get("type", "")})
     return out
 
 
@@ -59,11 +81,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = ", ".join(e["field"] or "body" for e in _validation_errors(exc))
-        return problem_response(
-            request,
-            ValidationFailed(f"Kontrollera fälten: {fields} / Check the fields: {fields}", errors=_validation_errors(exc)),
-        )
+        errors = _validation_errors(exc)
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return problem_response(request, ValidationFailed(f"Kontrollera fälten: {fields} / Check the fields: {fields}", errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -148,6 +168,10 @@ def create_app() -> FastAPI:
 
     from service.web import mount_web
 
+    from service.outbox.health import outbox_backlog, prefect_status
+
+    INFO_PROBES.setdefault("outbox", outbox_backlog)
+    INFO_PROBES.setdefault("prefect", prefect_status)
     mount_web(app)  # server-rendered Swedish pages and their static files
     install_docs(app)
 
@@ -174,7 +198,9 @@ def create_app() -> FastAPI:
             except Exception as exc:  # noqa: BLE001
                 checks[name] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        # Flows being down does not make the API unready: events wait in the outbox, shown here.
+        info = {name: probe() for name, probe in INFO_PROBES.items()}
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks, "info": info}, status_code=200 if ok else 503)
 
     app.state.settings = settings
     return app
@@ -185,7 +211,10 @@ class Readiness(BaseModel):
 
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
+    info: dict[str, Any] = {}
 
 
-# Other modules register readiness probes (storage, Prefect) here.
+# Other modules register readiness probes (storage) here; a failing one makes /ready 503.
 READY_PROBES: dict[str, object] = {}
+# Informational probes (outbox backlog, Prefect): reported by /ready, never failing it; they must not raise.
+INFO_PROBES: dict[str, Callable[[], Any]] = {}

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import utcnow
+from service.outbox.kick import mark
 from service.outbox.models import OutboxEvent
 
 log = logging.getLogger("iop.outbox")
@@ -33,6 +34,7 @@ def emit(session: Session, topic: str, payload: dict[str, Any], *, case_id: int 
     event = OutboxEvent(topic=topic, payload=payload, case_id=case_id, available_at=available_at or utcnow())
     session.add(event)
     session.flush()
+    mark(session)  # kick process_outbox once this transaction commits
     return event
 
 

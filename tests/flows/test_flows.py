@@ -195,3 +195,74 @@ def test_review_decision_notifies_organisation_and_stores_decision(env, smtp_ser
     with env() as s:
         assert s.scalar(select(func.count()).select_from(Document).where(Document.case_id == case_id, Document.kind == DocumentKind.DECISION)) == 1
         assert s.scalar(select(Deadline.kind).where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.OPEN)) == DeadlineKind.DIALOGUE
+
+
+def test_prefect_down_api_keeps_working_and_events_wait_in_the_outbox(env, app, monkeypatch) -> None:  # noqa: ANN001
+    """Nothing listens where PREFECT_API_URL points: requests still succeed, /ready shows the backlog, flows catch up later."""
+    import socket
+
+    from fastapi.testclient import TestClient
+    from factories import auth
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{dead}/api")
+    with env() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+        case_id, officer = c.id, auth(w.officer)
+    with TestClient(app) as client:
+        r = client.post(f"/api/v1/cases/{case_id}/reviews", json={"comment": "Behovet är beskrivet."}, headers=officer)
+        assert r.status_code == 201, r.text
+        ready = client.get("/ready")
+        assert ready.status_code == 200 and ready.json()["info"]["prefect"] == "unreachable"
+        assert ready.json()["info"]["outbox"]["pending"] == 1
+    with env() as s:
+        assert s.scalar(select(OutboxEvent.topic).where(OutboxEvent.processed_at.is_(None))) == "review.requested"
+    # Prefect is back (the test harness): the next outbox run performs what waited.
+    assert outbox()["processed"] >= 1
+    with TestClient(app) as client:
+        assert client.get("/ready").json()["info"]["outbox"]["pending"] >= 1  # review.requested queued its e-mails
+    outbox()
+    with TestClient(app) as client:
+        assert client.get("/ready").json()["info"]["outbox"] == {"pending": 0, "failed": 0, "oldest_pending_age_s": None}
+
+
+def test_commit_with_outbox_events_kicks_a_process_outbox_run(env, app, monkeypatch) -> None:  # noqa: ANN001
+    """The request's commit asks Prefect for one process_outbox run; a rolled-back request asks for none."""
+    import time as _time
+
+    import httpx
+    from fastapi.testclient import TestClient
+    from factories import auth
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.outbox import process_outbox
+    from service.outbox import kick
+
+    api = PREFECT_API_URL.value().rstrip("/")
+    dep_id = str(process_outbox.to_deployment(name="every-30-s").apply())
+    monkeypatch.setenv("PREFECT_API_URL", api)
+    monkeypatch.setattr(kick, "_last", 0.0)
+    monkeypatch.setattr(kick, "_deployment_ids", {})
+
+    def runs() -> list[dict]:
+        body = {"deployments": {"id": {"any_": [dep_id]}}, "flow_runs": {"tags": {"all_": ["kick"]}}}
+        return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=5).json()
+
+    before = len(runs())
+    with env() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+        draft = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+        case_id, officer, member, draft_id = c.id, auth(w.officer), auth(w.member), draft.id
+    with TestClient(app) as client:
+        problem_ = client.post(f"/api/v1/cases/{draft_id}/reviews", json={}, headers=member)  # refused: nothing committed
+        assert problem_.status_code in (403, 404)
+        assert len(runs()) == before
+        assert client.post(f"/api/v1/cases/{case_id}/reviews", json={}, headers=officer).status_code == 201
+    deadline = _time.monotonic() + 10
+    while len(runs()) == before and _time.monotonic() < deadline:
+        _time.sleep(0.2)
+    assert len(runs()) == before + 1

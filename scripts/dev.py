@@ -1,0 +1,117 @@
+"""Run the whole service locally: Prefect server (SQLite), the flows and the API, all on 127.0.0.1.
+
+Usage (what `make dev` runs after migrating and seeding): .venv/bin/python scripts/dev.py
+Ctrl-C stops all three. Ports: IOP_DEV_API_PORT (8000), IOP_DEV_PREFECT_PORT (4200).
+`--no-prefect` runs only the API (the outbox then waits until a flow process runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> bool:
+    """Poll `url` until it answers 200, the process dies or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Stop children newest first; kill what does not stop within 10 s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    for p in reversed(procs):
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt so the children are stopped."""
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    """Start Prefect, the flows and the API; exit when any of them exits."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--no-prefect", action="store_true", help="only the API")
+    args = ap.parse_args()
+    # SIGTERM (e.g. from a process manager) must also stop the children, like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    api_port = int(os.environ.get("IOP_DEV_API_PORT", "8000"))
+    prefect_port = int(os.environ.get("IOP_DEV_PREFECT_PORT", "4200"))
+    prefect_home = ROOT / "var" / "prefect"
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update({
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(prefect_port),
+        "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{prefect_port}/api",
+        "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+    })
+    if args.no_prefect:
+        env.pop("PREFECT_API_URL")
+    procs: list[subprocess.Popen] = []
+    try:
+        if not args.no_prefect:
+            # The server's own log goes to a file: its SQLite start-up retries are noise next to the API's log.
+            server_log = (prefect_home / "server.log").open("ab")
+            server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
+                                      cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+            procs.append(server)
+            if not _wait_http(f"http://127.0.0.1:{prefect_port}/api/health", server, 90):
+                print(f"Prefect-servern startade inte på port {prefect_port} / Prefect server did not start "
+                      "(port taken? set IOP_DEV_PREFECT_PORT, or run with --no-prefect)", file=sys.stderr)
+                return 1
+            procs.append(subprocess.Popen([sys.executable, "-m", "flows.serve"], cwd=ROOT, env=env))
+        api = subprocess.Popen([str(BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", str(api_port)], cwd=ROOT, env=env)
+        procs.append(api)
+        if _wait_http(f"http://127.0.0.1:{api_port}/health", api, 60):
+            print("\n  Webb / web UI:   http://127.0.0.1:%d/" % api_port)
+            print("  API (OpenAPI):   http://127.0.0.1:%d/docs" % api_port)
+            if not args.no_prefect:
+                print("  Prefect UI:      http://127.0.0.1:%d/  (flöden / flows: deadline_sweep, process_outbox, …)" % prefect_port)
+                print(f"  Prefect-logg:    {prefect_home / 'server.log'}")
+            print("  Stoppa / stop:   Ctrl-C\n", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        failed = [p.args for p in procs if p.poll() not in (None, 0)]
+        if failed:
+            print(f"avslutades / exited: {failed}", file=sys.stderr)
+        return 1 if failed else 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(procs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
