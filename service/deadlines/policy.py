@@ -64,3 +64,7 @@ def offset_key(offset: dict[str, int]) -> str:
     if "working_days" in offset:
         return f"wd{offset['working_days']:+d}"
     return f"d{offset.get('days', 0):+d}"
+
+
+# Deadlines the organisation itself must meet; the only ones shown to its members.
+ORG_DEADLINES = frozenset({DeadlineKind.FOLLOWUP_REPORT, DeadlineKind.AGREEMENT_SIGNATURE})

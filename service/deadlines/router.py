@@ -16,6 +16,7 @@ from service.cases.stages import TERMINAL
 from service.db import utcnow
 from service.deadlines import service
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
+from service.deadlines.policy import ORG_DEADLINES
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.errors import Forbidden, NotFound
 from service.outbox.models import Notification
@@ -142,7 +143,7 @@ def my_deadlines(session: DbSession, user: CurrentUser) -> list[Deadline]:
     if user.role == Role.OFFICER:
         stmt = stmt.where((Case.officer_id == user.id) | (Case.officer_id.is_(None)))
     if user.role == Role.ORG_MEMBER:
-        stmt = stmt.where(Deadline.kind.in_([DeadlineKind.FOLLOWUP_REPORT, DeadlineKind.AGREEMENT_SIGNATURE]))
+        stmt = stmt.where(Deadline.kind.in_(ORG_DEADLINES))
     return list(session.scalars(stmt.order_by(Deadline.due_at).limit(500)))
 
 

@@ -18,6 +18,7 @@ from service.cases.stages import NEXT_BY_REVIEW, TERMINAL, Stage
 from service.config import Settings
 from service.db import utcnow
 from service.deadlines.models import Deadline, DeadlineStatus
+from service.deadlines.policy import ORG_DEADLINES
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.documents.builders import BUILDERS
@@ -62,6 +63,9 @@ class Permissions:
     assess_report: bool = False
     post_message: bool = False
     internal_notes: bool = False
+    suspend: bool = False
+    resume: bool = False
+    extend: bool = False
 
 
 @dataclass
@@ -176,6 +180,9 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can.assess_report = officer and case.stage == Stage.FOLLOW_UP
     can.post_message = in_department and open_case
     can.internal_notes = in_department
+    can.suspend = in_department and open_case and not case.suspended and case.stage != Stage.DRAFT
+    can.resume = in_department and case.suspended
+    can.extend = in_department and open_case
     return can
 
 
@@ -196,10 +203,11 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     signatures = list(session.scalars(select(Signature).where(Signature.case_id == case.id).order_by(Signature.id)))
     reports = list(session.scalars(
         select(FollowUpReport).where(FollowUpReport.case_id == case.id).order_by(FollowUpReport.due_on, FollowUpReport.id)))
-    deadlines: list[Deadline] = []
-    if not org_view:
-        deadlines = list(session.scalars(
-            select(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.OPEN).order_by(Deadline.due_at)))
+    shown = select(Deadline).where(Deadline.case_id == case.id, Deadline.status.in_([DeadlineStatus.OPEN, DeadlineStatus.SUSPENDED]))
+    if org_view:
+        # The organisation sees what it must do itself, as in GET /dashboard/my-deadlines.
+        shown = shown.where(Deadline.kind.in_(ORG_DEADLINES))
+    deadlines = list(session.scalars(shown.order_by(Deadline.due_at)))
     thread = messages.list_for(session, user, case) if messages.thread_enabled() else None
     can = permissions(user, case, pending=pending, agreement=agreement, has_signatures=bool(signatures), reports=reports)
     if thread is not None:

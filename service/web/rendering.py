@@ -78,6 +78,10 @@ FLASH: dict[str, str] = {
     "rapport-inskickad": "Uppföljningsrapporten är inskickad.",
     "rapport-bedomd": "Bedömningen av rapporten är sparad.",
     "meddelande-skickat": "Meddelandet är skickat.",
+    "pausat": "Ärendet är pausat. Fristerna står still tills det återupptas.",
+    "aterupptaget": "Ärendet är återupptaget. Fristerna har flyttats med de pausade arbetsdagarna.",
+    "frist-forlangd": "Fristen är förlängd.",
+    "notiser-lasta": "Alla notiser är markerade som lästa.",
 }
 
 
@@ -89,9 +93,9 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
         items = [("/start", "Start")]
         if user.organisation_id:
             items += [("/forslag/nytt", "Nytt förslag"), ("/organisation", "Min organisation")]
-        return items
+        return [*items, ("/notiser", "Notiser")]
     if user.role in (Role.OFFICER, Role.APPROVER):
-        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt")]
+        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
         return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt")]
     return [("/admin", "Start")]

@@ -50,7 +50,7 @@ def test_main_pages_pass_the_accessibility_smoke_check(login, new_context, world
     assert anonymous.locator(".skip-link").bounding_box()["y"] >= 0
 
     member = login(world.member)
-    for path in ("/start", "/forslag/nytt", "/organisation", f"/arenden/{world.review_case_id}", "/om-iop"):
+    for path in ("/start", "/forslag/nytt", "/organisation", f"/arenden/{world.review_case_id}", "/om-iop", "/notiser"):
         problems += _audit(member, path)
     officer = login(world.officer)
     for path in ("/arbetsko", "/arenden", "/oversikt", f"/arenden/{world.review_case_id}",

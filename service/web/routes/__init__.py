@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.web.routes import auth, cases, officer, organisation
+from service.web.routes import auth, cases, deadlines, officer, organisation
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, organisation, cases, officer):
+for _module in (auth, organisation, cases, officer, deadlines):
     router.include_router(_module.router)
