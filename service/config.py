@@ -32,6 +32,23 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Stockholm"
     public_base_url: str = "http://127.0.0.1:8000"
     upload_limit_bytes: int = 25 * 1024 * 1024
+    # S3 object lock (retention) for signed agreements. The bucket must be created with it
+    # (S3 cannot add it later); `s3://bucket?object_lock=true` in IOP_STORAGE_URL works too.
+    # The filesystem store always enforces retention itself.
+    storage_object_lock: bool = False
+    # How long a signed agreement's stored version is locked against deletion (COMPLIANCE
+    # mode on S3: nobody, not even an administrator, can shorten it). Signed IOP agreements
+    # are allmänna handlingar that arkivlagen (1990:782) requires the municipality to keep
+    # until its dokumenthanteringsplan allows gallring, and claims under an agreement (for
+    # instance repayment of misused funds) fall under the general ten-year limitation of
+    # preskriptionslagen (1981:130). Ten years (3653 days, leap days included) from upload is
+    # therefore a floor against accidental or malicious deletion, not a disposal date: nothing
+    # is deleted when it ends. Set the archive's own period here; 0 stores without retention.
+    signed_agreement_retention_days: int = Field(default=3653, ge=0, le=36_500)
+    # PDF/A-2b copies through LibreOffice (optional; reported unavailable without soffice).
+    pdfa_timeout_seconds: float = Field(default=120, gt=0)
+    # Each conversion is a separate soffice process (~150 MB); more requests wait or get 503.
+    pdfa_max_concurrent: int = Field(default=2, ge=1)
     page_size_max: int = 100
     review_due_working_days: int = 10
     sek_per_eur: float = 11.5
@@ -42,6 +59,10 @@ class Settings(BaseSettings):
     # Failed logins allowed per e-mail and client address within the window before 429.
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
+    # Self-registrations (POST /auth/register, no login) allowed per client address within the window before 429:
+    # each creates an account and an organisation and costs an argon2 hash, so a script must not be able to flood them.
+    register_max_attempts: int = Field(default=10, ge=1)
+    register_window_seconds: int = Field(default=60 * 60, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -146,6 +146,14 @@ def db(engine: Engine) -> Iterator[Session]:
         conn.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_registration_limit() -> None:
+    """Self-registrations are limited per client address, and every test client is "testclient": start each test afresh."""
+    from service.auth.ratelimit import get_register_limiter
+
+    get_register_limiter().reset()
+
+
 @pytest.fixture(scope="session")
 def app():  # noqa: ANN201
     """The FastAPI application."""

@@ -83,3 +83,87 @@ def test_admin_inputs_are_bounded_like_their_columns(client, db) -> None:
     problem(client.post("/api/v1/departments", json={**dep, "municipality_orgnr": "inte ett orgnr"}, headers=admin), 422)
     r = client.post("/api/v1/departments", json={**dep, "municipality_orgnr": "2120000142"}, headers=admin)
     assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("huge", [2**31, 99999999999999999999])
+def test_web_pages_refuse_ids_beyond_the_column_range(app, client, db, huge) -> None:
+    """Ids in page addresses and form fields are bounded like the API's `Id`: a 404 page or the form again, never a 500."""
+    from fastapi.testclient import TestClient
+
+    from service.auth.security import create_token
+    from service.config import get_settings
+    from service.web.session import CSRF_COOKIE, SESSION_COOKIE, _sign
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    draft = case(db, w.org, w.dep, stage=Stage.DRAFT)
+    db.commit()
+    settings = get_settings()
+    raw_csrf = "k" * 32
+    csrf = _sign(raw_csrf, settings)
+
+    def cookies(user) -> dict[str, str]:  # noqa: ANN001
+        token, _ = create_token(user.id, user.role, settings)
+        return {"Cookie": f"{SESSION_COOKIE}={token}; {CSRF_COOKIE}={raw_csrf}"}
+
+    member, officer, approver = cookies(w.member), cookies(w.officer), cookies(w.approver)
+    gets = [
+        (member, f"/arenden/{huge}"), (officer, f"/arenden/{huge}"), (member, f"/arenden/{c.id}/dokument/{huge}"),
+        (member, f"/arenden/{huge}/dokument/1"), (officer, f"/arenden/{huge}/dialog"), (officer, f"/arenden/{huge}/avtal"),
+        (approver, f"/arenden/{huge}/beslut"), (member, f"/arenden/{huge}/redigera"), (officer, f"/oversikt?forvaltning={huge}"),
+    ]
+    posts = [
+        (member, f"/arenden/{huge}/skicka-in", {}), (member, f"/arenden/{huge}/meddelanden", {"body": "Hej"}),
+        (member, f"/arenden/{c.id}/uppfoljning/{huge}/lamna", {"activities_done": "Träffar", "participants_reached": "3"}),
+        (officer, f"/arenden/{c.id}/uppfoljning/{huge}/bedom", {"assessment": "approved"}),
+        (officer, f"/arenden/{c.id}/granskning/{huge}/aterta", {}),
+        (officer, f"/arenden/{c.id}/tilldela", {"officer_id": str(huge)}),
+        (officer, f"/arenden/{c.id}/begar-beslut", {"approver_id": str(huge)}),
+        (approver, f"/arenden/{c.id}/beslut", {"decision": "approve", "review_id": str(huge)}),
+        (officer, f"/arenden/{c.id}/avtal", {f"instalments-{huge}-amount_sek": "1", f"contributions-{huge}-party": "public"}),
+        (member, "/forslag/nytt", {"title": "Förslag", "department_id": str(huge)}),
+        (member, f"/arenden/{draft.id}/skicka-in", {"version": "²"}),
+        (member, f"/arenden/{draft.id}/redigera", {"title": "Förslag", "version": "¹"}),
+        (officer, f"/arenden/{c.id}/tilldela", {"officer_id": "³"}),
+    ]
+    # The pages' cookies are Secure (__Host-): the browser talks https.
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as web:
+        for who, path in gets:
+            r = web.get(path, headers=who, follow_redirects=False)
+            assert r.status_code == 404, (path, r.status_code, r.text[:300])
+            assert r.headers["content-type"].startswith("text/html")
+        for who, path, data in posts:
+            r = web.post(path, data={**data, "csrf_token": csrf}, headers=who, follow_redirects=False)
+            assert r.status_code < 500, (path, r.status_code, r.text[:300])
+            if f"/{huge}" in path:
+                assert r.status_code == 404, (path, r.status_code)
+
+
+def test_validation_errors_name_the_input(client, db) -> None:
+    """422 problem+json lists each field as a form maps it: nested body fields dotted with list positions, parameters
+    outside the body with their location, the body as a whole as "body" (a field called "body" keeps its name)."""
+    from gates_setup import terms_payload
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    officer, member = auth(w.officer), auth(w.member)
+    terms = terms_payload(w.org.name, w.org.orgnr)
+    terms["instalments"].append({"due_on": "2028-01-15", "amount_sek": -5})
+    terms["organisation_party"]["signatory_name"] = ""
+    body = problem(client.put(f"/api/v1/cases/{c.id}/agreement", json=terms, headers=officer), 422)
+    assert {"instalments.2.amount_sek", "organisation_party.signatory_name"} <= error_fields(body)
+    assert "instalments.2.amount_sek" in body["detail"]
+    # A body field that is itself called "body" (the message text) is named, not dropped.
+    assert error_fields(problem(client.post(f"/api/v1/cases/{c.id}/messages", json={"body": 5}, headers=member), 422)) == {"body"}
+    # Query and path parameters carry their location.
+    assert error_fields(problem(client.get(f"/api/v1/cases/{c.id}/messages", params={"limit": 0}, headers=member), 422)) == {"query.limit"}
+    assert error_fields(problem(client.get("/api/v1/cases/0", headers=member), 422)) == {"path.case_id"}
+    # The body as a whole: missing, not an object, not JSON (pydantic's character position goes into the message).
+    for kwargs in ({}, {"json": [1, 2]}, {"content": b'{"body": ', "headers": {"Content-Type": "application/json"}}):
+        errors = problem(client.post(f"/api/v1/cases/{c.id}/meetings", headers={**officer, **kwargs.pop("headers", {})}, **kwargs), 422)["errors"]
+        assert [e["field"] for e in errors] == ["body"], errors
+    bad_json = problem(client.post(f"/api/v1/cases/{c.id}/meetings", content=b'{"held_on": ', headers={**officer, "Content-Type": "application/json"}), 422)
+    assert bad_json["errors"][0]["type"] == "json_invalid" and "position" in bad_json["errors"][0]["message"]
+    # Objects inside lists: the position names the row.
+    nested = {"held_on": "2026-10-01", "participants": [{"name": "Anna"}, {"name": ""}]}
+    assert error_fields(problem(client.post(f"/api/v1/cases/{c.id}/meetings", json=nested, headers=officer), 422)) == {"participants.1.name"}

@@ -22,6 +22,24 @@ def _plain(value: Any) -> Any:
     return None if value is None else json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+def digest(value: Any) -> str | None:
+    """sha256 of a value's canonical JSON (None for nothing): shows later which text a row held without keeping it."""
+    if value in (None, "", [], {}):
+        return None
+    return hashlib.sha256(json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+def text_summary(**texts: Any) -> dict[str, Any]:
+    """Which free-text fields were given and one digest of them, never the text itself.
+
+    The chain is append-only and cannot forget: names, e-mail addresses and anything else a person
+    writes into a free-text field would outlive a GDPR erasure there. Audit events therefore record
+    ids, counts, structured values and this summary; the text stays in its (erasable) row.
+    """
+    given = {k: v for k, v in texts.items() if v not in (None, "", [], {})}
+    return {"text_fields": sorted(given), "text_sha256": digest(given)} if given else {"text_fields": []}
+
+
 def canonical(event: AuditEvent) -> str:
     """The event's hashed content, as canonical JSON."""
     return json.dumps(

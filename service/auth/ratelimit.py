@@ -1,4 +1,5 @@
-"""Login throttling: failed attempts per e-mail address and client address in a sliding window.
+"""Throttling in a sliding window: failed logins per e-mail address and client address (API and web
+login share one limiter), and self-registrations per client address.
 
 The counts live in this process's memory behind a lock. That is exact for one API process (the
 default deployment: one uvicorn process per container). With several processes or replicas each
@@ -88,3 +89,52 @@ def get_login_limiter() -> LoginLimiter:
     """The process-wide limiter, configured from settings (a dependency, so tests can replace it)."""
     s = get_settings()
     return LoginLimiter(s.login_max_failures, s.login_window_seconds)
+
+
+class AttemptLimiter:
+    """Sliding-window counter of attempts per client address; every attempt counts, refused ones do not."""
+
+    def __init__(self, max_attempts: int, window_seconds: int, *, max_keys: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_attempts = max_attempts
+        self.window = window_seconds
+        self.max_keys = max_keys
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def hit(self, client: str | None) -> None:
+        """Count one attempt, or raise 429 with Retry-After when the address has used up its window."""
+        key = client or "unknown"
+        with self._lock:
+            now = self._clock()
+            times = self._attempts.get(key) or deque()
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.max_attempts:
+                retry_after = max(1, math.ceil(times[0] + self.window - now))
+            else:
+                retry_after = 0
+                times.append(now)
+                self._attempts[key] = times
+                self._attempts.move_to_end(key)
+                while len(self._attempts) > self.max_keys:
+                    self._attempts.popitem(last=False)
+        if retry_after:
+            raise TooManyRequests(
+                f"För många registreringar från din adress; försök igen om {retry_after} sekunder / "
+                f"too many registrations from your address, retry in {retry_after} seconds",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    def reset(self) -> None:
+        """Forget every count (tests, or an operator after a false alarm)."""
+        with self._lock:
+            self._attempts.clear()
+
+
+@lru_cache
+def get_register_limiter() -> AttemptLimiter:
+    """The process-wide self-registration limiter, configured from settings (a dependency, so tests can replace it)."""
+    s = get_settings()
+    return AttemptLimiter(s.register_max_attempts, s.register_window_seconds)

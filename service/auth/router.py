@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.audit.service import record
 from service.auth.models import Role, User
-from service.auth.ratelimit import LoginLimiter, get_login_limiter
+from service.auth.ratelimit import AttemptLimiter, LoginLimiter, get_login_limiter, get_register_limiter
 from service.auth.schemas import Token, UserCreate, UserOut
 from service.auth.security import create_token, hash_password, verify_password
 from service.deps import AppSettings, CurrentUser, DbSession, require_roles
@@ -46,8 +46,12 @@ def login(
 
 
 @router.post("/auth/register", response_model=RegistrationOut, status_code=201)
-def register(data: RegistrationIn, session: DbSession, settings: AppSettings) -> RegistrationOut:
-    """Self-registration (no login): an organisation member's account and their organisation, in one transaction."""
+def register(data: RegistrationIn, request: Request, session: DbSession, settings: AppSettings,
+             limiter: Annotated[AttemptLimiter, Depends(get_register_limiter)]) -> RegistrationOut:
+    """Self-registration (no login): an organisation member's account and their organisation, in one transaction
+    (429 with Retry-After after too many registrations from one address)."""
+    # Before any work (argon2, queries); payloads refused by validation never get here and cost little.
+    limiter.hit(request.client.host if request.client else None)
     user, org = organisations.self_register(session, data)
     token, lifetime = create_token(user.id, user.role, settings)
     return RegistrationOut(access_token=token, expires_in=lifetime, user=UserOut.model_validate(user),
@@ -100,5 +104,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(session, actor=admin, action="user.created", stream=f"user:{user.id}", after={"email": user.email, "role": user.role})
+    # The e-mail address stays in the users row; the append-only chain keeps no personal data (as for self-registration).
+    record(session, actor=admin, action="user.created", stream=f"user:{user.id}",
+           after={"user_id": user.id, "role": user.role, "organisation_id": user.organisation_id, "department_id": user.department_id})
     return user

@@ -28,7 +28,7 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
             raise PreconditionRequired("Skicka If-Match med ärendets ETag / send If-Match with the case ETag")
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone accepts "²", which int() refuses (a 500)
         raise ValidationFailed("Ogiltigt If-Match-värde / invalid If-Match", errors=[{"field": "If-Match", "message": "must be a version number"}])
     return int(raw)
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.audit.service import record
+from service.audit.service import digest, record, text_summary
 from service.auth.models import Role, User
 from service.cases.diarie import next_diarienummer
 from service.cases.models import Case, StageChange
@@ -20,24 +20,34 @@ from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, GateFailed, StaleVersion, ValidationFailed
 from service.reviews.models import Review, ReviewStatus
+from service.schemas import MAX_ID
 
 CONTENT_FIELDS = (
     "title", "need", "target_group", "planned_activities", "own_contribution_sek", "own_contribution_in_kind",
     "volunteer_hours", "requested_amount_sek", "period_start", "period_end",
 )
+# Free text written by the organisation: audited by name and digest only (see audit.service.text_summary).
+TEXT_FIELDS = ("title", "need", "target_group", "planned_activities", "own_contribution_in_kind")
 # Stages in which the officer refines the case content together with the organisation.
 OFFICER_EDIT_STAGES = frozenset({Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT})
 
 
+def audited(values: dict[str, Any]) -> dict[str, Any]:
+    """Case values as the audit chain may keep them: structured values as they are, free text as names and a digest."""
+    out = {k: v for k, v in values.items() if k not in TEXT_FIELDS}
+    texts = {k: v for k, v in values.items() if k in TEXT_FIELDS}
+    return {**out, **text_summary(**texts)} if texts else out
+
+
 def snapshot(case: Case) -> dict[str, Any]:
-    """The audited view of a case."""
-    return {
+    """The audited view of a case (no free text: the chain cannot be erased)."""
+    return audited({
         "stage": case.stage,
         "diarienummer": case.diarienummer,
         "officer_id": case.officer_id,
         "open_for_changes": case.open_for_changes,
         **{f: getattr(case, f) for f in CONTENT_FIELDS},
-    }
+    })
 
 
 def check_version(case: Case, expected: int | None) -> None:
@@ -112,7 +122,8 @@ def update_content(session: Session, user: User, case: Case, data: CasePatch, ex
     for k, v in changes.items():
         setattr(case, k, v)
     session.flush()
-    record(session, actor=user, action="case.updated", case_id=case.id, before=before, after=changes)
+    record(session, actor=user, action="case.updated", case_id=case.id, before=audited(before),
+           after={"fields": sorted(changes), **audited(changes)})
     return case
 
 
@@ -150,7 +161,7 @@ def withdraw(session: Session, user: User, case: Case, reason: str, expected_ver
     move(session, case, Stage.WITHDRAWN, actor=user, action=Action.WITHDRAW, reason=reason or None)
     case.close_reason = reason or None
     session.flush()
-    record(session, actor=user, action="case.withdrawn", case_id=case.id, before=before, after={**snapshot(case), "reason": reason})
+    record(session, actor=user, action="case.withdrawn", case_id=case.id, before=before, after={**snapshot(case), "reason_sha256": digest(reason)})
     return case
 
 
@@ -161,7 +172,7 @@ def assign_officer(session: Session, user: User, case: Case, officer_id: int, ex
         raise Forbidden()
     if case.stage in TERMINAL:
         raise Conflict("Ärendet är avslutat / case is closed", current_stage=case.stage)
-    officer = session.get(User, officer_id)
+    officer = session.get(User, officer_id) if 0 < officer_id <= MAX_ID else None  # web forms pass ids unchecked
     if officer is None or officer.role != Role.OFFICER or officer.department_id != case.department_id or not officer.is_active:
         raise ValidationFailed(errors=[{"field": "officer_id", "message": "Måste vara en handläggare i ärendets förvaltning / must be an officer of the case's department"}])
     before = {"officer_id": case.officer_id}
@@ -185,5 +196,6 @@ def terminate(session: Session, user: User, case: Case, reason: str, expected_ve
     case.terminated = True
     case.close_reason = reason
     session.flush()
-    record(session, actor=user, action="case.terminated", case_id=case.id, before=before, after={**snapshot(case), "reason": reason})
+    record(session, actor=user, action="case.terminated", case_id=case.id, before=before,
+           after={**snapshot(case), "reason_sha256": digest(reason)})
     return case

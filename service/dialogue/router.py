@@ -8,15 +8,12 @@ from datetime import date
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from service.audit.service import record
-from service.cases.access import ensure_case_officer, ensure_stage, get_visible_case
-from service.cases.stages import Stage
+from service.cases.access import get_visible_case
 from service.deps import AppSettings, CurrentUser, DbSession
-from service.dialogue import deminimis
-from service.dialogue.checklist import BY_KEY, ITEMS, missing_items
+from service.dialogue import deminimis, service
+from service.dialogue.checklist import ITEMS, missing_items
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.dialogue.schemas import AssessmentIn, AssessmentOut, ChecklistItemOut, DeMinimisOut, MeetingIn, MeetingOut
-from service.errors import ValidationFailed
 from service.schemas import Id
 
 router = APIRouter(tags=["dialogue"])
@@ -25,15 +22,7 @@ router = APIRouter(tags=["dialogue"])
 @router.post("/cases/{case_id}/meetings", response_model=MeetingOut, status_code=201)
 def add_meeting(case_id: Id, data: MeetingIn, session: DbSession, user: CurrentUser) -> DialogueMeeting:
     """The officer records a dialogue meeting."""
-    case = get_visible_case(session, user, case_id)
-    ensure_case_officer(user, case)
-    ensure_stage(case, Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT)
-    meeting = DialogueMeeting(case_id=case.id, created_by_id=user.id, **data.model_dump(mode="json"))
-    meeting.held_on = data.held_on
-    session.add(meeting)
-    session.flush()
-    record(session, actor=user, action="dialogue.meeting_recorded", case_id=case.id, after={"meeting_id": meeting.id, **data.model_dump(mode="json")})
-    return meeting
+    return service.add_meeting(session, user, get_visible_case(session, user, case_id), data)
 
 
 @router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])
@@ -66,23 +55,7 @@ def get_assessment(case_id: Id, session: DbSession, user: CurrentUser) -> Assess
 @router.put("/cases/{case_id}/suitability", response_model=AssessmentOut)
 def put_assessment(case_id: Id, data: AssessmentIn, session: DbSession, user: CurrentUser) -> AssessmentOut:
     """The officer answers the checklist (partial answers may be saved)."""
-    case = get_visible_case(session, user, case_id)
-    ensure_case_officer(user, case)
-    ensure_stage(case, Stage.IDENTIFY_NEED, Stage.DIALOGUE)
-    unknown = sorted(set(data.items) - set(BY_KEY))
-    if unknown:
-        raise ValidationFailed(errors=[{"field": f"items.{k}", "message": "okänd punkt / unknown checklist item"} for k in unknown])
-    a = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
-    before = dict(a.items) if a else None
-    if a is None:
-        a = SuitabilityAssessment(case_id=case.id)
-        session.add(a)
-    a.items = {k: v.model_dump(mode="json") for k, v in data.items.items()}
-    a.state_aid_other_basis = data.state_aid_other_basis
-    a.assessed_by_id = user.id
-    session.flush()
-    record(session, actor=user, action="dialogue.suitability_assessed", case_id=case.id, before=before, after=a.items)
-    return _assessment_out(a)
+    return _assessment_out(service.save_assessment(session, user, get_visible_case(session, user, case_id), data))
 
 
 @router.get("/cases/{case_id}/de-minimis", response_model=DeMinimisOut)

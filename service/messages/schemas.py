@@ -14,8 +14,7 @@ from service.schemas import ORMModel
 class MessageIn(BaseModel):
     """A new message in the case thread."""
 
-    # Length is checked by the service (1–10 000 characters after trimming): the app's validation handler drops
-    # "body" from error locations, so a schema error here would name no field at all.
+    # Length is checked by the service (1–10 000 characters after trimming), the same rule for the API and the pages.
     body: Annotated[str, Field(description="Meddelandet, 1–10 000 tecken / the message, 1–10,000 characters")] = ""
     internal: bool = Field(
         default=False,

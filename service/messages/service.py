@@ -15,6 +15,7 @@ from service.cases.stages import TERMINAL
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.messages.models import Message
 from service.messages.schemas import AuthorOut, MessageOut
+from service.outbox.models import Notification
 from service.schemas import MAX_ID
 
 MAX_BODY = 10_000
@@ -55,7 +56,38 @@ def post_message(session: Session, user: User, case: Case, body: str, internal: 
     # The text stays out of the append-only audit chain: free text often holds personal data that
     # must stay erasable (see organisations.service.erase_contact); the row itself is the record.
     record(session, actor=user, action="message.posted", case_id=case.id, after={"message_id": message.id, "internal": internal})
+    _notify(session, user, case, message)
     return message
+
+
+def recipients(session: Session, author: User, case: Case, internal: bool) -> list[User]:
+    """Who hears of a new message: the other party, and the assigned officer when a colleague writes.
+
+    The organisation's message goes to the case's assigned officer (nobody is told before one is assigned;
+    the triage deadline covers that). Staff messages go to the organisation's active members, internal
+    notes to nobody on the organisation's side; the assigned officer hears of colleagues' messages and notes.
+    """
+    out: list[User] = []
+    officer = session.get(User, case.officer_id) if case.officer_id else None
+    if officer is not None and officer.is_active and officer.id != author.id:
+        out.append(officer)
+    if author.role in STAFF and not internal:
+        out += session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
+                                                  User.is_active.is_(True), User.id != author.id).order_by(User.id))
+    return out
+
+
+def _notify(session: Session, author: User, case: Case, message: Message) -> None:
+    """In-app notifications in the message's own transaction (no side effect to retry, so no outbox event).
+
+    Title and sender only: the text may name people and stays in the thread, where a GDPR erasure redacts it.
+    """
+    what = "Ny intern anteckning" if message.internal else "Nytt meddelande"
+    title = f"{what}: {case.diarienummer + ' ' if case.diarienummer else ''}{case.title}"[:300]
+    for u in recipients(session, author, case, message.internal):
+        session.add(Notification(user_id=u.id, case_id=case.id, kind="message_posted", title=title, body=f"Från {author.full_name}",
+                                 dedupe_key=f"message:{message.id}:{u.id}"))
+    session.flush()
 
 
 def _visible_stmt(user: User, case: Case):  # noqa: ANN202 - a Select

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.audit.service import record
+from service.audit.service import digest, record
 from service.auth.models import Role, User
 from service.cases import gates
 from service.cases.models import Case
@@ -19,12 +19,14 @@ from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.errors import Conflict, Forbidden, GateFailed, NotFound, ValidationFailed
 from service.outbox.service import emit
 from service.reviews.models import DECISION_STATUS, Decision, Review, ReviewStatus
+from service.schemas import MAX_ID
 
 
 def _approver(session: Session, case: Case, approver_id: int | None) -> User | None:
     if approver_id is None:
         return None
-    approver = session.get(User, approver_id)
+    # Ids beyond the column range (web forms pass them unchecked) name no user and would fail in the driver.
+    approver = session.get(User, approver_id) if 0 < approver_id <= MAX_ID else None
     if approver is None or approver.role != Role.APPROVER or approver.department_id != case.department_id or not approver.is_active:
         raise ValidationFailed(errors=[{"field": "approver_id", "message": "Måste vara en beslutsfattare i ärendets förvaltning / must be an approver of the case's department"}])
     return approver
@@ -70,7 +72,7 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
 
 def get_review(session: Session, case: Case, review_id: int) -> Review:
     """A review of a visible case, or 404."""
-    review = session.get(Review, review_id)
+    review = session.get(Review, review_id) if 0 < review_id <= MAX_ID else None  # larger ids overflow the driver
     if review is None or review.case_id != case.id:
         raise NotFound("Granskningen finns inte / Review not found")
     return review
@@ -130,7 +132,7 @@ def decide(session: Session, user: User, case: Case, review: Review, decision: D
     case.updated_at = now
     session.flush()
     record(session, actor=user, action=f"review.{review.status}", case_id=case.id, before=before,
-           after={**snapshot(case), "review_id": review.id, "motivation": motivation})
+           after={**snapshot(case), "review_id": review.id, "motivation_sha256": digest(motivation)})
     return review
 
 

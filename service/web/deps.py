@@ -77,9 +77,20 @@ def optional(form: FormData, name: str) -> str | None:
     return text(form, name) or None
 
 
+def digits(raw: str) -> bool:
+    """Plain ASCII digits only: str.isdigit() also accepts '²' and other characters int() refuses (a 500)."""
+    return raw.isascii() and raw.isdigit()
+
+
+def whole(form: FormData, name: str) -> int | None:
+    """A whole-number field (an id or a version); None when blank or not plain digits."""
+    raw = text(form, name)
+    return int(raw) if digits(raw) else None
+
+
 def amount(form: FormData, name: str) -> str | int:
     """Whole kronor, tolerating spaces as thousands separators; unparseable input is passed on for validation."""
     raw = text(form, name).replace(" ", "").replace("\u00a0", "").removesuffix("kr").strip()
     if raw == "":
         return 0
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if digits(raw) else raw

@@ -1,15 +1,19 @@
-"""Login throttling per e-mail and client address: 429 problem+json with Retry-After, window, reset, isolation."""
+"""Throttling: logins per e-mail and client address (API and web alike), self-registrations per address; 429 problem+json
+with Retry-After, window, reset, isolation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from factories import PASSWORD, World
+from factories import PASSWORD, World, make_orgnr
 from fastapi.testclient import TestClient
 from helpers import problem
+from sqlalchemy import func, select
 
-from service.auth.ratelimit import LoginLimiter, get_login_limiter
+from service.auth.models import User
+from service.auth.ratelimit import AttemptLimiter, LoginLimiter, get_login_limiter, get_register_limiter
+from service.config import get_settings
 
 # The limiter keeps no state in the database: one backend is enough (each login costs an argon2 verification).
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -108,3 +112,93 @@ def test_memory_stays_bounded_when_addresses_cycle() -> None:
     # The newest keys are kept: the latest attacker target is still counted.
     lim.failed("user999@example.se", "198.51.100.7")
     assert len(lim._failures["user999@example.se", "198.51.100.7"]) == 2
+
+
+# ---------------------------------------------------------------- the web login shares the API's limiter
+
+
+def _web_login(web: TestClient, email: str, password: str):  # noqa: ANN202
+    import re
+
+    page = web.get("/logga-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "the login form carries a CSRF token"
+    return web.post("/logga-in", data={"email": email, "password": password, "csrf_token": token.group(1)}, follow_redirects=False)
+
+
+@sqlite_only
+def test_web_login_is_throttled_with_the_api_login(app, client, db, limiter) -> None:
+    """One limiter for both doors: failures at either count against the same e-mail and address."""
+    w = World(db)
+    _, clock = limiter
+    # The pages' cookies are Secure (__Host-): the browser talks https.
+    with TestClient(app, base_url="https://testserver") as web:
+        for _ in range(3):
+            assert _web_login(web, w.officer.email, "fel-lösen").status_code == 401
+        for _ in range(2):
+            problem(_login(client, w.officer.email, "fel-lösen"), 401)
+        clock.now += 100
+        # Locked at both doors, even with the right password.
+        problem(_login(client, w.officer.email, PASSWORD), 429)
+        page = _web_login(web, w.officer.email.upper(), PASSWORD)
+        assert page.status_code == 429 and page.headers["retry-after"] == "800"
+        assert "För många misslyckade inloggningar" in page.text and "__Host-iop_session" not in page.headers.get("set-cookie", "")
+        # Once the window has passed, the web login works and clears the count.
+        clock.now += 800
+        assert _web_login(web, w.officer.email, PASSWORD).status_code == 303
+        for _ in range(4):
+            problem(_login(client, w.officer.email, "fel-lösen"), 401)
+        assert _login(client, w.officer.email, PASSWORD).status_code == 200
+
+
+# ---------------------------------------------------------------- self-registration per client address
+
+
+@pytest.fixture
+def register_limiter(app) -> Iterator[tuple[AttemptLimiter, Clock]]:  # noqa: ANN001
+    """A fresh registration limiter (3 per hour) on a hand-moved clock."""
+    clock = Clock()
+    lim = AttemptLimiter(3, 3600, clock=clock)
+    app.dependency_overrides[get_register_limiter] = lambda: lim
+    yield lim, clock
+    app.dependency_overrides.pop(get_register_limiter, None)
+
+
+def _register(client: TestClient, n: int):  # noqa: ANN202
+    return client.post("/api/v1/auth/register", json={
+        "email": f"ny{n}@forening.example.se", "password": "ett-långt-lösen", "full_name": f"Ny Person {n}",
+        "organisation": {"name": f"Nya föreningen {n}", "orgnr": make_orgnr(), "legal_form": "ideell_forening"}})
+
+
+@sqlite_only
+def test_registrations_per_address_are_limited(app, client, db, register_limiter) -> None:
+    _, clock = register_limiter
+    for n in range(3):
+        assert _register(client, n).status_code == 201
+        clock.now += 60
+    r = _register(client, 3)
+    body = problem(r, 429)
+    # The first registration was 180 s ago: the address gets one again when it leaves the hour.
+    assert r.headers["retry-after"] == "3420"
+    assert body["type"].endswith("/too-many-requests") and "För många registreringar" in body["detail"] and "too many" in body["detail"]
+    # Nothing was created by the refused attempt.
+    assert db.scalar(select(func.count()).select_from(User).where(User.email == "ny3@forening.example.se")) == 0
+    # Another address registers freely.
+    with TestClient(app, client=("192.0.2.44", 50000)) as elsewhere:
+        assert _register(elsewhere, 4).status_code == 201
+    clock.now += 3420
+    assert _register(client, 5).status_code == 201
+
+
+@sqlite_only
+def test_default_registration_limit_is_wired_from_settings(client, db) -> None:
+    """Without an override the app's own limiter applies: 10 registrations per address and hour by default."""
+    settings = get_settings()
+    assert (settings.register_max_attempts, settings.register_window_seconds) == (10, 3600)
+    first = _register(client, 100)
+    assert first.status_code == 201
+    # A duplicate is refused (409) but still counts: probing costs attempts too.
+    codes = [client.post("/api/v1/auth/register", json={
+        "email": "ny100@forening.example.se", "password": "ett-långt-lösen", "full_name": "Igen",
+        "organisation": {"name": "Igen", "orgnr": make_orgnr(), "legal_form": "ideell_forening"}}).status_code for _ in range(10)]
+    assert codes == [409] * 9 + [429]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from service.audit.models import AuditEvent
 from service.auth.models import Role
 from service.cases.stages import Stage
+from service.outbox.models import Notification
 
 
 def _post(client, c, who, body="Hej!", **extra):  # noqa: ANN001, ANN202
@@ -140,3 +141,49 @@ def test_out_of_range_ids_are_refused_before_the_database(client, db) -> None:
         assert error_fields(problem(client.get(f"/api/v1/cases/{c.id}/messages/{big}", headers=auth(w.member)), 422)) == {"path.message_id"}
         assert error_fields(problem(client.get(f"/api/v1/cases/{big}/messages", headers=auth(w.member)), 422)) == {"path.case_id"}
         assert error_fields(problem(client.get(f"/api/v1/cases/{big}/timeline", headers=auth(w.member)), 422)) == {"path.case_id"}
+
+
+def _notes(client, who) -> list[dict]:  # noqa: ANN001
+    r = client.get("/api/v1/notifications", headers=auth(who))
+    assert r.status_code == 200, r.text
+    return [n for n in r.json() if n["kind"] == "message_posted"]
+
+
+def test_new_messages_notify_the_other_party(client, db) -> None:
+    w = World(db)
+    colleague = user(db, Role.ORG_MEMBER, organisation=w.org)
+    gone = user(db, Role.ORG_MEMBER, organisation=w.org, is_active=False)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+
+    # The organisation writes: the assigned officer is told, nobody else (not the author, not other staff or members).
+    assert _post(client, c, w.member, "Personnummer 19121212-1212 finns i bilagan").status_code == 201
+    [note] = _notes(client, w.officer)
+    assert note["case_id"] == c.id and c.diarienummer in note["title"] and note["read_at"] is None
+    assert note["body"] == f"Från {w.member.full_name}" and "19121212" not in str(note)  # the text stays in the (erasable) thread
+    assert not _notes(client, w.member) and not _notes(client, colleague) and not _notes(client, w.officer2) and not _notes(client, w.approver)
+
+    # The officer answers: every active member of the organisation is told, the officer is not.
+    assert _post(client, c, w.officer, "Tack, vi tittar på det.").status_code == 201
+    for member in (w.member, colleague):
+        assert [n["title"].startswith("Nytt meddelande") for n in _notes(client, member)] == [True]
+    assert len(_notes(client, w.officer)) == 1 and not _notes(client, w.other_member)
+    assert not db.scalars(select(Notification).where(Notification.user_id == gone.id)).all()  # a disabled account is skipped
+
+    # An internal note reaches nobody at the organisation; a colleague's note reaches the assigned officer.
+    assert _post(client, c, w.officer, "Intern: kolla budgeten", internal=True).status_code == 201
+    assert _post(client, c, w.approver, "Intern: jag tar beslutet", internal=True).status_code == 201
+    assert len(_notes(client, w.member)) == 1 and len(_notes(client, colleague)) == 1
+    titles = [n["title"] for n in _notes(client, w.officer)]
+    assert len(titles) == 2 and titles[0].startswith("Ny intern anteckning")  # newest first
+    assert not _notes(client, w.approver)
+
+    # The recipient marks it read.
+    nid = _notes(client, w.member)[0]["id"]
+    assert client.post(f"/api/v1/notifications/{nid}/read", headers=auth(w.member)).json()["read_at"] is not None
+
+
+def test_message_on_an_unassigned_case_notifies_no_officer(client, db) -> None:
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED)
+    assert _post(client, c, w.member, "Hej, någon där?").status_code == 201
+    assert not _notes(client, w.officer) and not _notes(client, w.officer2)

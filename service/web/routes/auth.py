@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from service.auth.models import Role, User
+from service.auth.ratelimit import LoginLimiter, get_login_limiter
 from service.auth.security import hash_password, verify_password
 from service.deps import AppSettings, DbSession
+from service.errors import TooManyRequests
 from service.web.deps import CsrfForm, MaybeUser, WebUser, require_role, text, web_router
 from service.web.forms import FormState
+from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
 from service.web.session import end_session, start_session
 
@@ -54,8 +59,9 @@ def login_page(request: Request, user: MaybeUser, nasta: str | None = None) -> R
 
 
 @router.post("/logga-in")
-def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
-    """Check e-mail and password (argon2) and start a cookie session."""
+def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSettings,
+          limiter: Annotated[LoginLimiter, Depends(get_login_limiter)]) -> Response:
+    """Check e-mail and password (argon2) and start a cookie session (throttled together with the API's login)."""
     state = FormState.from_form(form, prefix="login")
     state.values.pop("password", None)  # a password is never echoed back into the page
     email, password = text(form, "email").lower(), str(form.get("password") or "")
@@ -65,12 +71,23 @@ def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSet
         state.add("password", "Ange ditt lösenord.")
     if state.has_errors:
         return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=422)
+    client = request.client.host if request.client else None
+    try:
+        # Checked before the password, as in the API: a locked key costs no argon2 work and cannot confirm a guess.
+        limiter.check(email, client)
+    except TooManyRequests as exc:
+        state.general.append(swedish_part(exc.detail))
+        response = render(request, "login.html", {"title": "Logga in", "form": state}, status_code=429)
+        response.headers["Retry-After"] = exc.headers["Retry-After"]
+        return response
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
     if not ok:
+        limiter.failed(email, client)
         state.general.append(WRONG_LOGIN)
         return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=401)
     assert user is not None
+    limiter.succeeded(email, client)
     target = _safe_next(text(form, "nasta"))
     response = redirect(home_for(user) if target == "/" else target, flash="inloggad")
     start_session(response, user, settings)

@@ -18,9 +18,11 @@ from service.deps import AppSettings, DbSession
 from service.documents import service as documents
 from service.documents.models import Document, DocumentKind
 from service.errors import AppError, NotFound, ValidationFailed
-from service.followup import router as followup
+from service.followup import service as followup
+from service.followup.schemas import ReportContent
+from service.schemas import MAX_ID, Id
 from service.web import casepage, messages
-from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router
+from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
 from storage.base import ObjectStore
@@ -40,7 +42,7 @@ def case_page(request: Request, session: DbSession, user, case: Case, settings, 
 
 
 @router.get("/arenden/{case_id}")
-def show_case(case_id: int, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+def show_case(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
     """The case: status, diarienummer, stage history, documents, dialogue, reports and the actions the viewer may take."""
     return case_page(request, session, user, get_visible_case(session, user, case_id), settings)
 
@@ -59,20 +61,20 @@ def refused(request: Request, session: DbSession, user, case: Case, settings, ke
 
 
 @router.post("/arenden/{case_id}/skicka-in")
-def submit(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def submit(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Submit the draft (a diarienummer is assigned) or send in requested changes."""
     case = get_visible_case(session, user, case_id)
     was_draft = case.diarienummer is None
     try:
         with attempt(session):
-            cases.submit(session, user, case, settings, int(text(form, "version") or 0) or None)
+            cases.submit(session, user, case, settings, whole(form, "version") or None)
     except AppError as exc:
         return refused(request, session, user, case, settings, "submit", form, exc)
     return redirect(f"/arenden/{case.id}", flash="inskickat" if was_draft else "komplettering-inskickad")
 
 
 @router.post("/arenden/{case_id}/aterkalla")
-def withdraw(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def withdraw(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """The organisation withdraws its case, with an optional reason."""
     case = get_visible_case(session, user, case_id)
     try:
@@ -81,14 +83,14 @@ def withdraw(case_id: int, request: Request, user: WebUser, form: CsrfForm, sess
         if len(text(form, "reason")) > 5000:
             raise ValidationFailed(errors=[{"field": "reason", "message": "Högst 5 000 tecken."}])
         with attempt(session):
-            cases.withdraw(session, user, case, text(form, "reason"), int(text(form, "version") or 0) or None)
+            cases.withdraw(session, user, case, text(form, "reason"), whole(form, "version") or None)
     except AppError as exc:
         return refused(request, session, user, case, settings, "withdraw", form, exc, ("confirm", "reason"))
     return redirect(f"/arenden/{case.id}", flash="aterkallat")
 
 
 @router.post("/arenden/{case_id}/bilagor")
-def upload(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+def upload(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
            store: Store) -> Response:
     """Upload an attachment or the signed agreement (type checked by content, size limited)."""
     case = get_visible_case(session, user, case_id)
@@ -110,10 +112,10 @@ def upload(case_id: int, request: Request, user: WebUser, form: CsrfForm, sessio
 
 
 @router.get("/arenden/{case_id}/dokument/{doc_id}")
-def download(case_id: int, doc_id: int, user: WebUser, session: DbSession, store: Store) -> Response:
+def download(case_id: Id, doc_id: Id, user: WebUser, session: DbSession, store: Store) -> Response:
     """Stream a stored document through the service, after the same visibility checks as the API."""
     case = get_visible_case(session, user, case_id)
-    doc = session.get(Document, doc_id)
+    doc = session.get(Document, doc_id) if 0 < doc_id <= MAX_ID else None
     if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
         raise NotFound("Dokumentet finns inte / Document not found")
     body = documents.open_content(store, doc)
@@ -124,25 +126,25 @@ def download(case_id: int, doc_id: int, user: WebUser, session: DbSession, store
 
 
 @router.post("/arenden/{case_id}/uppfoljning/{report_id}/lamna")
-def submit_report(case_id: int, report_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+def submit_report(case_id: Id, report_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
                   settings: AppSettings) -> Response:
     """The organisation submits (or completes) a follow-up report."""
     case = get_visible_case(session, user, case_id)
     key = f"report-{report_id}"
     try:
-        content = followup.ReportContent.model_validate({
+        content = ReportContent.model_validate({
             "activities_done": text(form, "activities_done"), "participants_reached": amount(form, "participants_reached"),
             "money_used_sek": amount(form, "money_used_sek"), "deviations": text(form, "deviations"),
         })
         with attempt(session):
-            followup.submit_report(case.id, report_id, content, session, user)
+            followup.submit(session, user, case, report_id, content)
     except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, key, form, exc, REPORT_FIELDS)
     return redirect(f"/arenden/{case.id}#uppfoljning", flash="rapport-inskickad")
 
 
 @router.post("/arenden/{case_id}/meddelanden")
-def post_message(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def post_message(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Post to the case thread through the messages service."""
     case = get_visible_case(session, user, case_id)
     post = messages.poster()

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from service.agreements import router as agreements
+from service.agreements import service as agreements
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms, SignatureIn
 from service.auth.models import Role, User
@@ -29,18 +29,21 @@ from service.db import utcnow
 from service.deadlines.models import Deadline, DeadlineStatus
 from service.departments.models import Department
 from service.deps import AppSettings, DbSession
-from service.dialogue import router as dialogue
+from service.dialogue import service as dialogue
 from service.dialogue.checklist import ITEMS
 from service.dialogue.schemas import AssessmentIn, MeetingIn
 from service.documents import service as documents
 from service.documents.builders import BUILDERS
 from service.documents.models import DocumentKind
 from service.errors import AppError, ValidationFailed
-from service.followup import router as followup
+from service.followup import service as followup
+from service.followup.schemas import AssessmentIn as ReportAssessmentIn
+from service.followup.schemas import ReportScheduleIn
 from service.reviews import service as reviews
 from service.reviews.models import Decision, Review, ReviewStatus
+from service.schemas import Id
 from service.web import casepage, labels
-from service.web.deps import CsrfForm, WebUser, amount, attempt, optional, require_role, text, web_router
+from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, require_role, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
 from service.web.routes.cases import Store, refused
@@ -203,7 +206,7 @@ def export_csv(user: WebUser, session: DbSession, skede: StageQuery = None, q: s
 
 
 @router.get("/oversikt")
-def overview(request: Request, user: WebUser, session: DbSession, forvaltning: int | None = None) -> Response:
+def overview(request: Request, user: WebUser, session: DbSession, forvaltning: Id | None = None) -> Response:
     """Counts, amounts and overdue cases per stage for the department (registrars choose one or all)."""
     require_role(user, *LISTERS)
     departments = list(session.scalars(select(Department).order_by(Department.name)))
@@ -237,36 +240,34 @@ def _case_for_staff(session: Session, user: User, case_id: int) -> Case:
 
 
 def _version(form: FormData) -> int | None:
-    raw = text(form, "version")
-    return int(raw) if raw.isdigit() else None
+    return whole(form, "version")
 
 
 @router.post("/arenden/{case_id}/tilldela")
-def assign(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def assign(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Assign a handläggare (default: the logged-in officer)."""
     case = _case_for_staff(session, user, case_id)
     try:
-        raw = text(form, "officer_id")
-        if not raw.isdigit():
+        officer_id = whole(form, "officer_id")
+        if officer_id is None:
             raise ValidationFailed(errors=[{"field": "officer_id", "message": "Välj en handläggare."}])
         with attempt(session):
-            cases.assign_officer(session, user, case, int(raw), _version(form))
+            cases.assign_officer(session, user, case, officer_id, _version(form))
     except AppError as exc:
         return refused(request, session, user, case, settings, "assign", form, exc, ("officer_id",))
     return redirect(f"/arenden/{case.id}", flash="tilldelat")
 
 
 @router.post("/arenden/{case_id}/begar-beslut")
-def request_review(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def request_review(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Ask an approver to move the case to the next stage (the stage gate is checked now)."""
     case = _case_for_staff(session, user, case_id)
     try:
-        raw = text(form, "approver_id")
         comment = text(form, "comment")
         if len(comment) > 5000:
             raise ValidationFailed(errors=[{"field": "comment", "message": "Högst 5 000 tecken."}])
         with attempt(session):
-            reviews.request_review(session, user, case, settings, to_stage=None, approver_id=int(raw) if raw.isdigit() else None,
+            reviews.request_review(session, user, case, settings, to_stage=None, approver_id=whole(form, "approver_id"),
                                    comment=comment, expected_version=_version(form))
     except AppError as exc:
         return refused(request, session, user, case, settings, "review", form, exc, ("approver_id", "comment"))
@@ -274,7 +275,7 @@ def request_review(case_id: int, request: Request, user: WebUser, form: CsrfForm
 
 
 @router.post("/arenden/{case_id}/granskning/{review_id}/aterta")
-def cancel_review(case_id: int, review_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+def cancel_review(case_id: Id, review_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
                   settings: AppSettings) -> Response:
     """The requester takes back a pending request."""
     case = _case_for_staff(session, user, case_id)
@@ -300,14 +301,14 @@ def _decision_page(request: Request, session: Session, user: User, case: Case, s
 
 
 @router.get("/arenden/{case_id}/beslut")
-def decision_page(case_id: int, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+def decision_page(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
     """The approver's decision page for the pending review."""
     case = _case_for_staff(session, user, case_id)
     return _decision_page(request, session, user, case, settings, FormState(prefix="decision"))
 
 
 @router.post("/arenden/{case_id}/beslut")
-def decide(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def decide(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Approve, reject or request changes, with motivation (four-eyes and delegation checked by the service)."""
     case = _case_for_staff(session, user, case_id)
     state = FormState.from_form(form, prefix="decision")
@@ -317,8 +318,7 @@ def decide(case_id: int, request: Request, user: WebUser, form: CsrfForm, sessio
             raise ValidationFailed(errors=[{"field": "decision", "message": "Välj ett beslut."}])
         if len(text(form, "motivation")) > 20_000:
             raise ValidationFailed(errors=[{"field": "motivation", "message": "Högst 20 000 tecken."}])
-        review_id = text(form, "review_id")
-        review = reviews.get_review(session, case, int(review_id) if review_id.isdigit() else 0)
+        review = reviews.get_review(session, case, whole(form, "review_id") or 0)
         with attempt(session):
             reviews.decide(session, user, case, review, Decision(raw_decision), text(form, "motivation"), settings)
     except AppError as exc:
@@ -352,7 +352,7 @@ def _dialogue_page(request: Request, session: Session, user: User, case: Case, s
 
 
 @router.get("/arenden/{case_id}/dialog")
-def dialogue_page(case_id: int, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+def dialogue_page(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
     """Dialogue meetings and the IOP suitability checklist."""
     return _dialogue_page(request, session, user, _case_for_staff(session, user, case_id), settings)
 
@@ -372,7 +372,7 @@ MEETING_FIELDS = ("held_on", "place", "participants", "notes", "next_steps")
 
 
 @router.post("/arenden/{case_id}/dialog/mote")
-def add_meeting(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def add_meeting(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Record a dialogue meeting."""
     case = _case_for_staff(session, user, case_id)
     state = FormState.from_form(form, prefix="meeting")
@@ -381,7 +381,7 @@ def add_meeting(case_id: int, request: Request, user: WebUser, form: CsrfForm, s
                                          "participants": _participants(text(form, "participants")),
                                          "notes": text(form, "notes"), "next_steps": text(form, "next_steps")})
         with attempt(session):
-            dialogue.add_meeting(case.id, data, session, user)
+            dialogue.add_meeting(session, user, case, data)
     except ValidationError as exc:
         state.add_validation(exc, fields=MEETING_FIELDS, aliases={f"participants-{i}-name": "participants" for i in range(100)},
                              default_field="participants")
@@ -394,7 +394,7 @@ def add_meeting(case_id: int, request: Request, user: WebUser, form: CsrfForm, s
 
 
 @router.post("/arenden/{case_id}/dialog/lamplighet")
-def save_checklist(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def save_checklist(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Save the suitability checklist (partial answers allowed; the gate wants every mandatory item 'ja')."""
     case = _case_for_staff(session, user, case_id)
     state = FormState.from_form(form, prefix="checklist")
@@ -404,7 +404,7 @@ def save_checklist(case_id: int, request: Request, user: WebUser, form: CsrfForm
                  for i in ITEMS if text(form, f"answer-{i.key}")}
         data = AssessmentIn.model_validate({"items": items, "state_aid_other_basis": optional(form, "state_aid_other_basis")})
         with attempt(session):
-            dialogue.put_assessment(case.id, data, session, user)
+            dialogue.save_assessment(session, user, case, data)
     except ValidationError as exc:
         aliases = {f"items-{i.key}-answer": f"answer-{i.key}" for i in ITEMS} | {f"items-{i.key}-comment": f"comment-{i.key}" for i in ITEMS}
         state.add_validation(exc, fields=fields, aliases=aliases, default_field="state_aid_other_basis")
@@ -426,6 +426,7 @@ PARTY_FIELDS = ("name", "orgnr", "signatory_name", "signatory_role")
 TEXT_FIELDS = ("background", "purpose", "target_group", "activities", "extension_terms", "governance", "principles",
                "changes_clause", "termination_clause", "disputes_clause")
 SPARE_ROWS = 2
+MAX_ROWS = 200  # more than any list of the terms allows (instalments: 120)
 
 
 def _kronor(value: Any) -> str:
@@ -455,8 +456,15 @@ def _terms_values(terms: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _row_index(key: str) -> int | None:
+    """The row number of a 'group-N-column' field; None beyond MAX_ROWS (a crafted 'instalments-99999999999-x'
+    would otherwise make the page render billions of spare rows)."""
+    part = key.split("-")[1] if key.count("-") >= 1 else ""
+    return int(part) if digits(part) and len(part) <= 4 and int(part) < MAX_ROWS else None
+
+
 def _row_count(values: dict[str, Any], group: str) -> int:
-    used = {int(k.split("-")[1]) for k in values if k.startswith(group + "-") and k.split("-")[1].isdigit() and values[k]}
+    used = {i for k in values if k.startswith(group + "-") and values[k] and (i := _row_index(k)) is not None}
     return (max(used) + 1 if used else 0) + SPARE_ROWS
 
 
@@ -473,7 +481,7 @@ def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     data["period_start"] = optional(form, "period_start")
     data["period_end"] = optional(form, "period_end")
     aliases: dict[str, str] = {f"goals-{i}": "goals" for i in range(60)}
-    indices = {int(k.split("-")[1]) for k in form.keys() if any(k.startswith(g + "-") for g in ROWS) and k.split("-")[1].isdigit()}
+    indices = {i for k in form.keys() if any(k.startswith(g + "-") for g in ROWS) and (i := _row_index(k)) is not None}
     for group, cols in ROWS.items():
         rows = []
         for i in sorted(indices):
@@ -535,13 +543,13 @@ def _agreement_page(request: Request, session: Session, user: User, case: Case, 
 
 
 @router.get("/arenden/{case_id}/avtal")
-def agreement_page(case_id: int, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+def agreement_page(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
     """The structured IOP agreement form."""
     return _agreement_page(request, session, user, _case_for_staff(session, user, case_id), settings)
 
 
 @router.post("/arenden/{case_id}/avtal")
-def save_agreement(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Validate and save the complete agreement terms."""
     case = _case_for_staff(session, user, case_id)
     state = FormState.from_form(form, prefix="avtal")
@@ -550,7 +558,7 @@ def save_agreement(case_id: int, request: Request, user: WebUser, form: CsrfForm
     try:
         terms = AgreementTerms.model_validate(data)
         with attempt(session):
-            agreements.put_terms(case.id, terms, session, user)
+            agreements.save_terms(session, user, case, terms)
     except ValidationError as exc:
         state.add_validation(exc, fields=fields, aliases=aliases, default_field=None)
     except AppError as exc:
@@ -562,7 +570,7 @@ def save_agreement(case_id: int, request: Request, user: WebUser, form: CsrfForm
 
 
 @router.post("/arenden/{case_id}/underskrift")
-def add_signature(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Record a party's signature of the agreement."""
     case = _case_for_staff(session, user, case_id)
     fields = ("party", "name", "role", "signed_on", "method")
@@ -570,7 +578,7 @@ def add_signature(case_id: int, request: Request, user: WebUser, form: CsrfForm,
         data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
                                            "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy"})
         with attempt(session):
-            agreements.add_signature(case.id, data, session, user)
+            agreements.add_signature(session, user, case, data)
     except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "signature", form, exc, fields)
     return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-sparad")
@@ -580,7 +588,7 @@ def add_signature(case_id: int, request: Request, user: WebUser, form: CsrfForm,
 
 
 @router.post("/arenden/{case_id}/dokument/skapa")
-def generate_document(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+def generate_document(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
                       store: Store) -> Response:
     """Generate a document (agreement, decision, minutes, follow-up request) from the case as a new version."""
     case = _case_for_staff(session, user, case_id)
@@ -598,29 +606,29 @@ def generate_document(case_id: int, request: Request, user: WebUser, form: CsrfF
 
 
 @router.post("/arenden/{case_id}/uppfoljning/planera")
-def schedule_report(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+def schedule_report(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Schedule a follow-up report for the organisation."""
     case = _case_for_staff(session, user, case_id)
     fields = ("period_start", "period_end", "due_on", "is_final")
     try:
-        data = followup.ReportScheduleIn.model_validate({"period_start": optional(form, "period_start"), "period_end": optional(form, "period_end"),
+        data = ReportScheduleIn.model_validate({"period_start": optional(form, "period_start"), "period_end": optional(form, "period_end"),
                                                          "due_on": optional(form, "due_on"), "is_final": text(form, "is_final") == "ja"})
         with attempt(session):
-            followup.schedule_report(case.id, data, session, user)
+            followup.schedule(session, user, case, data)
     except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "schedule", form, exc, fields)
     return redirect(f"/arenden/{case.id}#uppfoljning", flash="rapport-planerad")
 
 
 @router.post("/arenden/{case_id}/uppfoljning/{report_id}/bedom")
-def assess_report(case_id: int, report_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+def assess_report(case_id: Id, report_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
                   settings: AppSettings) -> Response:
     """Approve a follow-up report or ask for completion."""
     case = _case_for_staff(session, user, case_id)
     try:
-        data = followup.AssessmentIn.model_validate({"assessment": text(form, "assessment"), "comment": text(form, "comment")})
+        data = ReportAssessmentIn.model_validate({"assessment": text(form, "assessment"), "comment": text(form, "comment")})
         with attempt(session):
-            followup.assess_report(case.id, report_id, data, session, user)
+            followup.assess(session, user, case, report_id, data)
     except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, f"assess-{report_id}", form, exc, ("assessment", "comment"))
     return redirect(f"/arenden/{case.id}#uppfoljning", flash="rapport-bedomd")

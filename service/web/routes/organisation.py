@@ -23,7 +23,8 @@ from service.followup.models import FollowUpReport
 from service.organisations import service as organisations
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationIn, OrganisationPatch
-from service.web.deps import CsrfForm, WebUser, amount, attempt, optional, require_role, text, web_router
+from service.schemas import Id
+from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, require_role, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
 
@@ -165,7 +166,7 @@ def _case_payload(form: FormData, *, include_department: bool) -> dict[str, Any]
     }
     if include_department:
         raw = text(form, "department_id")
-        data["department_id"] = int(raw) if raw.isdigit() else 0
+        data["department_id"] = int(raw) if digits(raw) else 0
     return data
 
 
@@ -191,7 +192,7 @@ def create_proposal(request: Request, user: WebUser, form: CsrfForm, session: Db
     state = FormState.from_form(form, prefix="case", labels=CASE_LABELS)
     case: Case | None = None
     try:
-        if not text(form, "department_id").isdigit():
+        if not digits(text(form, "department_id")):
             # Checked first so the message names the choice rather than a number format.
             state.add("department_id", "Välj den förvaltning som förslaget gäller.")
         data = CaseCreate.model_validate(_case_payload(form, include_department=True))
@@ -215,7 +216,7 @@ def _editable_by(user: User, case: Case) -> bool:
 
 
 @router.get("/arenden/{case_id}/redigera")
-def edit_proposal(case_id: int, request: Request, user: WebUser, session: DbSession) -> Response:
+def edit_proposal(case_id: Id, request: Request, user: WebUser, session: DbSession) -> Response:
     """The proposal form filled with the case's content."""
     case = get_visible_case(session, user, case_id)
     if not _editable_by(user, case):
@@ -228,13 +229,13 @@ def edit_proposal(case_id: int, request: Request, user: WebUser, session: DbSess
 
 
 @router.post("/arenden/{case_id}/redigera")
-def save_proposal(case_id: int, request: Request, user: WebUser, form: CsrfForm, session: DbSession) -> Response:
+def save_proposal(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession) -> Response:
     """Save changes under the optimistic lock (the version the form was opened with)."""
     case = get_visible_case(session, user, case_id)
     state = FormState.from_form(form, prefix="case", labels=CASE_LABELS)
     try:
         data = CasePatch.model_validate(_case_payload(form, include_department=False))
-        version = int(text(form, "version") or 0)
+        version = whole(form, "version") or 0
         with attempt(session):
             cases.update_content(session, user, case, data, version)
     except ValidationError as exc:

@@ -1,0 +1,89 @@
+"""Agreement use cases: save the terms, record a party's signature (shared by the API and the web pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement, Party, Signature
+from service.agreements.schemas import AgreementTerms, SignatureIn
+from service.audit.service import digest, record
+from service.auth.models import Role, User
+from service.cases.access import ensure_case_officer, ensure_stage
+from service.cases.models import Case
+from service.cases.service import has_pending_review
+from service.cases.stages import Stage
+from service.documents.models import Document
+from service.errors import Conflict, Forbidden, ValidationFailed
+from service.schemas import MAX_ID
+
+
+def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the chain keeps of the terms: amounts, dates and counts, and a digest of the whole.
+
+    The terms name the parties' signatories and hold free text; the append-only chain must not (GDPR erasure).
+    """
+    if not terms:
+        return None
+    return {
+        "funding_amount_sek": terms.get("funding_amount_sek"),
+        "period_start": terms.get("period_start"),
+        "period_end": terms.get("period_end"),
+        "instalments": len(terms.get("instalments") or []),
+        "contributions": len(terms.get("contributions") or []),
+        "followup_reports": len(terms.get("followup_schedule") or []),
+        "terms_sha256": digest(terms),
+    }
+
+
+def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) -> Agreement:
+    """The case officer writes the complete, validated agreement terms (until a party has signed)."""
+    ensure_case_officer(user, case)
+    ensure_stage(case, Stage.DIALOGUE, Stage.AGREEMENT)
+    if has_pending_review(session, case.id):
+        raise Conflict("Ärendet granskas och är låst / case is locked while under review")
+    if session.scalar(select(Signature.id).where(Signature.case_id == case.id)):
+        raise Conflict("Avtalet är undertecknat; ändringar kräver ett tilläggsavtal / agreement already signed")
+    agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    before = dict(agreement.terms) if agreement else None
+    if agreement is None:
+        agreement = Agreement(case_id=case.id)
+        session.add(agreement)
+    agreement.terms = terms.model_dump(mode="json")
+    agreement.funding_amount_sek = terms.funding_amount_sek
+    agreement.period_start = terms.period_start
+    agreement.period_end = terms.period_end
+    agreement.updated_by_id = user.id
+    session.flush()
+    changed = sorted(k for k in agreement.terms if (before or {}).get(k) != agreement.terms[k])
+    record(session, actor=user, action="agreement.terms_saved", case_id=case.id, before=_terms_audit(before),
+           after={"agreement_id": agreement.id, "changed": changed, **(_terms_audit(agreement.terms) or {})})
+    return agreement
+
+
+def add_signature(session: Session, user: User, case: Case, data: SignatureIn) -> Signature:
+    """Record a party's signature (the officer records both; the organisation may record its own)."""
+    if user.role == Role.ORG_MEMBER:
+        if data.party != Party.ORGANISATION:
+            raise Forbidden("Organisationen registrerar bara sin egen underskrift / only your own party")
+    else:
+        ensure_case_officer(user, case)
+    ensure_stage(case, Stage.AGREEMENT)
+    if session.scalar(select(Agreement.id).where(Agreement.case_id == case.id)) is None:
+        raise Conflict("Avtalsvillkoren saknas / agreement terms missing")
+    if data.document_id is not None:
+        doc = session.get(Document, data.document_id) if 0 < data.document_id <= MAX_ID else None
+        if doc is None or doc.case_id != case.id:
+            raise ValidationFailed(errors=[{"field": "document_id", "message": "Dokumentet hör inte till ärendet / not a document of this case"}])
+    if session.scalar(select(Signature.id).where(Signature.case_id == case.id, Signature.party == data.party)):
+        raise Conflict("Parten har redan skrivit under / party already signed")
+    sig = Signature(case_id=case.id, recorded_by_id=user.id, **data.model_dump())
+    session.add(sig)
+    session.flush()
+    # The signatory's name and role stay in the signature row (a public record); the chain gets ids and dates only.
+    record(session, actor=user, action="agreement.signed", case_id=case.id,
+           after={"signature_id": sig.id, "party": data.party, "signed_on": data.signed_on, "method": data.method,
+                  "document_id": data.document_id})
+    return sig
