@@ -122,6 +122,11 @@ MATRIX: dict[tuple[str, str], Call] = {
         {"email": "ny.registrator@matris.example.se", "full_name": "Ny Registrator", "role": "registrar", "password": "lösen-123456"})),
     ("GET", "/api/v1/departments"): Call(ANY_USER),
     ("POST", "/api/v1/departments"): Call(ADMIN_ONLY, request=_json({"name": "Matrisförvaltningen", "diarie_prefix": "MATRIX"})),
+    ("GET", "/api/v1/departments/{department_id}/deadline-policy"): Call(
+        expect(ok="officer officer_other_dep approver registrar admin", e403="org_member org_member_other"),
+        lambda ids: {"department_id": ids["dep"]}, note="the policy is internal to the municipality"),
+    ("PUT", "/api/v1/departments/{department_id}/deadline-policy"): Call(
+        ADMIN_ONLY, lambda ids: {"department_id": ids["dep"]}, _json({"kinds": {"triage": {"due": {"working_days": 4}}}})),
     # ------------------------------------------------------------------ organisations
     ("GET", "/api/v1/organisations"): Call(ANY_USER),
     ("POST", "/api/v1/organisations"): Call(
@@ -185,6 +190,10 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/cases/{case_id}/documents"): Call(CASE_READ, CASE["dialogue"]),
     ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}"): Call(CASE_READ, _with("dialogue", doc_id="document")),
     ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/content"): Call(CASE_READ, _with("dialogue", doc_id="document")),
+    ("POST", "/api/v1/cases/{case_id}/documents/{doc_id}/pdf"): Call(
+        expect(e409="officer", e403="org_member approver registrar", e404="org_member_other officer_other_dep admin"),
+        _with("dialogue", doc_id="document"),
+        note="the prepared document is a PDF upload, so the officer meets the .docx check; conversion is tested in tests/documents"),
     # ------------------------------------------------------------------ agreement
     ("PUT", "/api/v1/cases/{case_id}/agreement"): Call(OFFICER_ONLY, CASE["agreement"], lambda ids: {"json": ids["terms"]}),
     ("GET", "/api/v1/cases/{case_id}/agreement"): Call(CASE_READ, CASE["agreement"]),

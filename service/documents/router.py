@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -12,11 +13,12 @@ from sqlalchemy import select
 
 from service.auth.models import Role
 from service.cases.access import ensure_case_officer, get_visible_case
+from service.cases.models import Case
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service
 from service.documents.builders import BUILDERS
 from service.documents.models import Document, DocumentKind
-from service.errors import NotFound, PayloadTooLarge, ValidationFailed
+from service.errors import PROBLEM_JSON, NotFound, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
 from storage.base import ObjectStore
 
@@ -80,7 +82,7 @@ def upload(
         ensure_case_officer(user, case)
     data, mime = service.read_upload(file.file, settings.upload_limit_bytes)
     return service.store_document(session, store, case=case, kind=kind, filename=file.filename or f"bilaga.{service.ALLOWED_UPLOADS[mime]}",
-                                  content=data, content_type=mime, user=user, internal=internal)
+                                  content=data, content_type=mime, user=user, internal=internal, settings=settings)
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])
@@ -113,3 +115,46 @@ def download(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser, sto
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
         "Content-Length": str(doc.size), "ETag": f'"{doc.sha256}"', "X-Content-SHA256": doc.sha256,
     })
+
+
+_PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"type": "object"}}}}
+
+
+@router.post("/cases/{case_id}/documents/{doc_id}/pdf", response_model=DocumentOut, status_code=201, responses={
+    409: {**_PROBLEM, "description": "Dokumentet är inte en .docx / the document is not a .docx"},
+    503: {**_PROBLEM, "description": "LibreOffice saknas, är upptaget eller misslyckades, eller lagringen svarar inte / "
+                                     "LibreOffice missing, busy or failed, or storage down"},
+})
+def pdf_copy(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings) -> Document:
+    """Store a PDF/A-2b copy of a .docx document (LibreOffice) as the next version of the same kind."""
+    doc = _visible_doc(session, user, case_id, doc_id)
+    case = session.get(Case, doc.case_id)  # already loaded by the visibility check
+    ensure_case_officer(user, case)
+    return service.pdfa_copy(session, store, user, case, doc, settings)
+
+
+# ------------------------------------------------------------------ readiness
+
+# /ready must answer quickly even when storage hangs (a frozen S3 server, a stale NFS mount):
+# the check runs on a small pool of its own and counts as failed after this many seconds.
+STORAGE_PROBE_TIMEOUT = 5.0
+_probe_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="iop-storage-probe")
+
+
+def storage_probe() -> None:
+    """Readiness of the configured object store: ping() (S3: bucket exists; files: root writable)."""
+    future = _probe_pool.submit(lambda: service.get_store().ping())
+    try:
+        future.result(timeout=STORAGE_PROBE_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"storage did not answer within {STORAGE_PROBE_TIMEOUT:.0f} s") from None
+
+
+def _register_probe() -> None:
+    from service.app import READY_PROBES
+
+    READY_PROBES.setdefault("storage", storage_probe)
+
+
+_register_probe()

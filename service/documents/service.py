@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
 import filetype
@@ -15,14 +21,17 @@ from sqlalchemy.orm import Session
 from service.audit.service import record
 from service.auth.models import User
 from service.cases.models import Case
-from service.config import get_settings
+from service.config import Settings, get_settings
 from service.db import utcnow
-from service.documents import builders
+from service.documents import builders, pdfa
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import render
-from service.errors import PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
-from storage.base import ObjectStore, StorageUnavailable
+from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
+from service.errors import AppError, Conflict, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
 from storage.factory import store_from_url
+
+log = logging.getLogger(__name__)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Allowed uploads by magic bytes (the client's content type is not trusted).
@@ -41,7 +50,9 @@ UNAVAILABLE = "Dokumentlagringen svarar inte; försök igen om en stund / docume
 def get_store() -> ObjectStore:
     """The configured object store (filesystem by default)."""
     s = get_settings()
-    return store_from_url(s.storage_url, endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key, secure=s.s3_secure)
+    # None lets `?object_lock=true` in the URL decide when the setting is off.
+    return store_from_url(s.storage_url, endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key, secure=s.s3_secure,
+                          object_lock=True if s.storage_object_lock else None)
 
 
 def safe_filename(name: str) -> str:
@@ -56,14 +67,35 @@ def next_version(session: Session, case_id: int, kind: DocumentKind) -> int:
     return (session.scalar(select(func.max(Document.version)).where(Document.case_id == case_id, Document.kind == kind)) or 0) + 1
 
 
+def retention_until(kind: DocumentKind, store: ObjectStore, settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
+    """Until when a new version of ``kind`` is locked against deletion (None: not locked).
+
+    Only signed agreements are retained, and only on a store that enforces retention
+    (S3 with object lock, the filesystem store); elsewhere the upload still succeeds.
+    """
+    settings = settings or get_settings()
+    if kind != DocumentKind.SIGNED_AGREEMENT or settings.signed_agreement_retention_days <= 0 or not store.supports_object_lock:
+        return None
+    # Whole seconds: what S3 keeps, so the audit event and the stored version agree exactly.
+    return ((now or datetime.now(timezone.utc)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
+
+
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
-                   internal: bool = False) -> Document:
-    """Put the object first, then add its row: a failed put leaves no row, a failed commit leaves an orphan to sweep."""
+                   internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None) -> Document:
+    """Put the object first, then add its row: a failed put leaves no row, a failed commit leaves an orphan to sweep.
+
+    Signed agreements are stored with retention (see ``retention_until``); the date is in the
+    audit event and on the stored version (the row has no column for it).
+    """
     version = next_version(session, case.id, kind)
     key = f"cases/{case.id}/{kind.value}/v{version}/{safe_filename(filename)}"
+    retain = retention_until(kind, store, settings)
+    metadata = {"case-id": str(case.id), "kind": kind.value}
+    if derived_from is not None:
+        metadata |= {"source-document-id": str(derived_from.id), "source-sha256": derived_from.sha256}
     try:
-        obj = store.put(key, content, length=len(content), content_type=content_type, metadata={"case-id": str(case.id), "kind": kind.value})
+        obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain)
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
@@ -71,8 +103,12 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
                    template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None)
     session.add(doc)
     session.flush()
-    record(session, actor=user, action="document.stored", case_id=case.id,
-           after={"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256, "key": key})
+    after = {"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256, "key": key}
+    if retain is not None:
+        after["retain_until"] = retain.isoformat(timespec="seconds")
+    if derived_from is not None:
+        after |= {"source_document_id": derived_from.id, "source_sha256": derived_from.sha256}
+    record(session, actor=user, action="document.stored", case_id=case.id, after=after)
     return doc
 
 
@@ -83,6 +119,90 @@ def generate(session: Session, store: ObjectStore, user: User | None, case: Case
     filename = f"{builders.FILENAMES[kind]}-{(case.diarienummer or str(case.id)).replace(' ', '-').replace('/', '-')}.docx"
     return store_document(session, store, case=case, kind=kind, filename=filename, content=rendered.content, content_type=DOCX,
                           user=user, template_name=rendered.template_name, template_sha256=rendered.template_sha256)
+
+
+class PdfaUnavailable(ServiceUnavailable):
+    """LibreOffice is not installed: the optional PDF/A feature reports itself unavailable."""
+
+    code = "pdfa-unavailable"
+    title = "PDF/A-konvertering är inte tillgänglig / PDF/A conversion not available"
+
+
+class PdfaConversionFailed(ServiceUnavailable):
+    """LibreOffice ran but gave no PDF (timeout, crash, unreadable document)."""
+
+    code = "pdfa-conversion-failed"
+    title = "PDF/A-konverteringen misslyckades / PDF/A conversion failed"
+
+
+class StoredContentCorrupt(AppError):
+    """The stored bytes no longer match the row's sha256."""
+
+    status_code = 500
+    code = "stored-content-corrupt"
+    title = "Lagrat dokument är skadat / Stored document is corrupt"
+
+
+PDFA_UNAVAILABLE = ("PDF/A-kopior kräver LibreOffice, som inte är installerat på servern / "
+                    "PDF/A copies need LibreOffice, which is not installed on this server")
+_pdfa_slots: threading.BoundedSemaphore | None = None
+_pdfa_slots_lock = threading.Lock()
+
+
+def _pdfa_slot(settings: Settings) -> threading.BoundedSemaphore:
+    """Process-wide limit on concurrent soffice processes (sized once, from the first settings seen)."""
+    global _pdfa_slots
+    with _pdfa_slots_lock:
+        if _pdfa_slots is None:
+            _pdfa_slots = threading.BoundedSemaphore(settings.pdfa_max_concurrent)
+        return _pdfa_slots
+
+
+def read_content(store: ObjectStore, doc: Document) -> bytes:
+    """The stored bytes of a version, checked against the row's sha256 (503 when storage is down)."""
+    data = b"".join(open_content(store, doc))
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        log.error("sha256 mismatch for document %s (%s@%s)", doc.id, doc.storage_key, doc.storage_version_id)
+        raise StoredContentCorrupt(f"Dokument {doc.id} stämmer inte med sin kontrollsumma / document {doc.id} fails its checksum")
+    return data
+
+
+def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Case, source: Document,
+              settings: Settings | None = None) -> Document:
+    """Convert a stored .docx to PDF/A-2b and store it as the next version of the same kind.
+
+    The copy keeps the source's kind, template and visibility, and names its source in the
+    object metadata and the audit event. 409 for anything but a generated .docx; 503 when
+    LibreOffice is not installed, busy or fails.
+    """
+    settings = settings or get_settings()
+    # Only documents we generated from our own templates: LibreOffice never parses a file a user uploaded.
+    if source.content_type != DOCX or source.template_name is None:
+        raise Conflict("Bara dokument som systemet har skapat (.docx) kan få en PDF/A-kopia / "
+                       "only generated .docx documents can be converted to PDF/A",
+                       document_id=source.id, content_type=source.content_type)
+    if not pdfa.pdfa_available():
+        raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600)
+    content = read_content(store, source)
+    slots = _pdfa_slot(settings)
+    if not slots.acquire(timeout=min(30.0, settings.pdfa_timeout_seconds)):
+        raise ServiceUnavailable("PDF/A-konverteringen är upptagen; försök igen om en stund / PDF/A conversion busy, retry later", retry_after=30)
+    started = time.monotonic()
+    try:
+        pdf = pdfa.convert_to_pdfa(content, timeout=settings.pdfa_timeout_seconds)
+    except PdfConversionUnavailable as exc:
+        raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600) from exc
+    except PdfConversionError as exc:
+        log.warning("PDF/A conversion of document %s failed: %s", source.id, exc)
+        raise PdfaConversionFailed("LibreOffice kunde inte konvertera dokumentet / LibreOffice could not convert the document",
+                                   retry_after=60) from exc
+    finally:
+        slots.release()
+    log.info("document %s converted to PDF/A-2b in %.2f s (%d bytes)", source.id, time.monotonic() - started, len(pdf))
+    stem = PurePosixPath(source.filename).stem or "dokument"
+    return store_document(session, store, case=case, kind=DocumentKind(source.kind), filename=f"{stem}-v{source.version}.pdf", content=pdf,
+                          content_type=PDF_CONTENT_TYPE, user=user, template_name=source.template_name,
+                          template_sha256=source.template_sha256, internal=source.internal, settings=settings, derived_from=source)
 
 
 def read_upload(stream: BinaryIO, limit: int) -> tuple[bytes, str]:
@@ -118,14 +238,67 @@ def open_content(store: ObjectStore, doc: Document) -> Iterator[bytes]:
     return gen()
 
 
-def sweep_orphans(session: Session, store: ObjectStore, *, older_than: timedelta = timedelta(hours=1), now: datetime | None = None) -> list[str]:
-    """Delete stored versions under cases/ that no Document row refers to (left by a failed commit)."""
+# Prefixes under which every object belongs to a Document row (case documents, board minutes).
+DOCUMENT_PREFIXES = ("cases/", "organisations/")
+
+
+@dataclass
+class SweepResult:
+    """What one orphan sweep did (entries are ``key@version_id``)."""
+
+    removed: list[str] = field(default_factory=list)
+    # Orphans under retention (a signed agreement whose commit failed): kept, and removed by
+    # a later sweep once the retention has ended.
+    locked: list[str] = field(default_factory=list)
+    # Deletes the store refused for another reason; retried by the next sweep.
+    failed: list[str] = field(default_factory=list)
+    scanned: int = 0
+
+    def summary(self) -> dict[str, int]:
+        """Counts, e.g. for a flow's return value."""
+        return {"scanned": self.scanned, "removed": len(self.removed), "locked": len(self.locked), "failed": len(self.failed)}
+
+
+def sweep_orphans(session: Session, store: ObjectStore, *, older_than: timedelta = timedelta(hours=1), now: datetime | None = None,
+                  prefixes: tuple[str, ...] = DOCUMENT_PREFIXES) -> SweepResult:
+    """Delete stored versions that no Document row refers to (left by a failed commit).
+
+    Only versions older than ``older_than`` are touched, so an upload whose transaction is
+    still open is never taken for an orphan; each candidate is checked against the database
+    once more right before it is deleted. Versions under retention are skipped (``locked``).
+    Storage being unreachable raises StorageUnavailable: the sweep is simply run again later.
+    """
     cutoff = (now or utcnow()) - older_than
-    known = {(k, v) for k, v in session.execute(select(Document.storage_key, Document.storage_version_id))}
-    removed = []
-    for info in store.list_versions("cases/"):
-        if (info.key, info.version_id) in known or info.last_modified is None or info.last_modified > cutoff:
-            continue
-        store.delete(info.key, info.version_id)
-        removed.append(f"{info.key}@{info.version_id}")
-    return removed
+    rows = session.execute(select(Document.storage_key, Document.storage_version_id)).all()
+    known = {(k, v) for k, v in rows}
+    any_version = {k for k, v in rows if v is None}  # a row without a version id claims every version of its key
+    result = SweepResult()
+    for prefix in prefixes:
+        for info in store.list_versions(prefix):
+            result.scanned += 1
+            if (info.key, info.version_id) in known or info.key in any_version or info.last_modified is None or info.last_modified > cutoff:
+                continue
+            if _referenced(session, info.key, info.version_id):
+                continue  # committed after the listing above
+            name = f"{info.key}@{info.version_id}"
+            try:
+                store.delete(info.key, info.version_id)
+            except ObjectLocked:
+                log.info("orphan %s is under retention; kept until it ends", name)
+                result.locked.append(name)
+                continue
+            except StorageUnavailable:
+                raise
+            except StorageError as exc:
+                log.warning("could not delete orphan %s: %s", name, exc)
+                result.failed.append(name)
+                continue
+            log.info("deleted orphaned object %s", name)
+            result.removed.append(name)
+    return result
+
+
+def _referenced(session: Session, key: str, version_id: str) -> bool:
+    """True when a (possibly just committed) row refers to this version of the key."""
+    row = session.execute(select(Document.storage_version_id).where(Document.storage_key == key).limit(1)).first()
+    return row is not None and row[0] in (None, version_id)

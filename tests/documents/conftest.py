@@ -270,3 +270,39 @@ def minutes() -> DialogueMinutesContext:
 @pytest.fixture
 def followup() -> FollowUpRequestContext:
     return followup_context()
+
+
+# --------------------------------------------------------------------------- object stores wired into the app
+
+
+def _wired_store(request: pytest.FixtureRequest, app, tmp_path: Path, *, object_lock: bool):  # noqa: ANN001, ANN202
+    """The parametrised store (local files or a real SeaweedFS bucket), used by the app's endpoints."""
+    from service.documents import service as documents
+    from storage.filesystem import FilesystemStore
+    from storage.s3 import S3Store
+
+    if request.param == "filesystem":
+        s = FilesystemStore(tmp_path / "objects")
+    else:
+        server = request.getfixturevalue("seaweed_server")
+        s = S3Store(server.endpoint, server.access_key, server.secret_key, request.getfixturevalue("s3_bucket"), object_lock=object_lock)
+    app.dependency_overrides[documents.get_store] = lambda: s
+    return s
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def store(request, app, tmp_path):  # noqa: ANN001, ANN201
+    """The app's object store: local files or a real SeaweedFS S3 bucket (versioned, no object lock)."""
+    from service.documents import service as documents
+
+    yield _wired_store(request, app, tmp_path, object_lock=False)
+    app.dependency_overrides.pop(documents.get_store, None)
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def locked_store(request, app, tmp_path):  # noqa: ANN001, ANN201
+    """The app's object store with retention enforced (S3: a bucket created with object lock)."""
+    from service.documents import service as documents
+
+    yield _wired_store(request, app, tmp_path, object_lock=True)
+    app.dependency_overrides.pop(documents.get_store, None)

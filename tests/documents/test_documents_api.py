@@ -6,7 +6,6 @@ import hashlib
 import io
 import time
 
-import pytest
 from docx import Document as Docx
 from factories import World, auth, case
 from gates_setup import terms_payload
@@ -18,23 +17,9 @@ from service.agreements.schemas import AgreementTerms
 from service.cases.stages import Stage
 from service.documents import service as documents
 from service.documents.models import Document
-from storage.filesystem import FilesystemStore
 from storage.s3 import S3Store
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(params=["filesystem", "s3"])
-def store(request, app, tmp_path):  # noqa: ANN001, ANN201
-    """The app's object store: local files or a real SeaweedFS S3 bucket."""
-    if request.param == "filesystem":
-        s = FilesystemStore(tmp_path / "objects")
-    else:
-        server = request.getfixturevalue("seaweed_server")
-        s = S3Store(server.endpoint, server.access_key, server.secret_key, request.getfixturevalue("s3_bucket"))
-    app.dependency_overrides[documents.get_store] = lambda: s
-    yield s
-    app.dependency_overrides.pop(documents.get_store, None)
 
 
 def _agreement_case(db, w, **terms_changes):  # noqa: ANN001, ANN202
@@ -72,7 +57,9 @@ def test_generate_agreement_versions_and_checksums(client, db, store) -> None:
     assert len(dl.content) == meta["size"]
     text = _text(dl.content)
     assert c.diarienummer in text and w.org.name in text and w.org.orgnr in text
-    assert nasty in text and "49" not in text.replace(c.diarienummer, "").replace(w.org.orgnr, "")
+    # The background is its own paragraph, verbatim: nothing in it was evaluated (7*7 would have become 49).
+    # (Checking the whole text for "49" broke once the factories' counters reached 3490.)
+    assert nasty in text.splitlines() and not any("49" in line for line in text.splitlines() if "Vi & ni" in line)
     for d in ("2027-01-15", "2027-04-15", "2027-07-15", "2027-10-15"):
         assert d in text
     assert text.count("100 000 kr") >= 4

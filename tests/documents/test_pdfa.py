@@ -118,3 +118,133 @@ def test_unavailable_raises_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_timeout_kills_libreoffice_and_raises(agreement) -> None:
     with pytest.raises(PdfConversionError, match="did not finish"):
         convert_to_pdfa(render(agreement).content, timeout=0.05)
+
+
+# --------------------------------------------------------------------------- PDF/A copies through the API
+
+
+def _agreement_case(db):  # noqa: ANN001, ANN202
+    from factories import World, case
+    from gates_setup import terms_payload
+
+    from service.agreements.models import Agreement
+    from service.agreements.schemas import AgreementTerms
+    from service.cases.stages import Stage
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    t = AgreementTerms.model_validate(terms_payload(w.org.name, w.org.orgnr))
+    db.add(Agreement(case_id=c.id, terms=t.model_dump(mode="json"), funding_amount_sek=t.funding_amount_sek,
+                     period_start=t.period_start, period_end=t.period_end))
+    db.flush()
+    return w, c
+
+
+def _generate(client, w, c) -> dict:  # noqa: ANN001
+    from factories import auth
+
+    r = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@needs_soffice
+def test_pdf_copy_through_the_api_is_pdfa_2b(client, db, store) -> None:  # noqa: ANN001
+    import hashlib
+    import time
+
+    from factories import auth
+    from sqlalchemy import select
+
+    from service.audit.models import AuditEvent
+
+    w, c = _agreement_case(db)
+    source = _generate(client, w, c)
+    t0 = time.monotonic()
+    r = client.post(f"/api/v1/cases/{c.id}/documents/{source['id']}/pdf", headers=auth(w.officer))
+    elapsed = time.monotonic() - t0
+    assert r.status_code == 201, r.text
+    meta = r.json()
+    assert meta["kind"] == "agreement" and meta["version"] == source["version"] + 1 and meta["id"] != source["id"]
+    assert meta["content_type"] == "application/pdf" and meta["filename"].endswith("-v1.pdf")
+    assert meta["template_name"] == source["template_name"] == "iop_avtal.docx"
+    assert meta["template_sha256"] == source["template_sha256"] and meta["internal"] is False
+    # The organisation downloads it like any other document; the bytes are the ones checksummed at storing.
+    dl = client.get(f"/api/v1/cases/{c.id}/documents/{meta['id']}/content", headers=auth(w.member))
+    assert dl.status_code == 200 and dl.headers["content-type"] == "application/pdf"
+    pdf = dl.content
+    assert hashlib.sha256(pdf).hexdigest() == meta["sha256"] == dl.headers["x-content-sha256"] and len(pdf) == meta["size"]
+    assert pdf.startswith(b"%PDF-") and pdfa_identification(pdf) == ("2", "B")
+    title = xmp_packet(pdf).findtext(".//dc:title/rdf:Alt/rdf:li", namespaces=NS)
+    assert title and c.diarienummer in title
+    # The source stays as it was; the copy names it in the audit chain.
+    again = client.get(f"/api/v1/cases/{c.id}/documents/{source['id']}/content", headers=auth(w.member))
+    assert hashlib.sha256(again.content).hexdigest() == source["sha256"]
+    event = db.scalars(select(AuditEvent).where(AuditEvent.case_id == c.id, AuditEvent.action == "document.stored")
+                       .order_by(AuditEvent.seq)).all()[-1]
+    assert event.after["document_id"] == meta["id"] and event.after["source_document_id"] == source["id"]
+    assert event.after["source_sha256"] == source["sha256"]
+    print(f"PDF/A conversion through the API: {elapsed:.2f} s")
+
+
+def test_pdf_copy_refuses_what_is_not_docx(client, db, store) -> None:  # noqa: ANN001
+    from factories import auth
+    from helpers import problem
+
+    w, c = _agreement_case(db)
+    r = client.post(f"/api/v1/cases/{c.id}/attachments", files={"file": ("scan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+                    headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    body = problem(client.post(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/pdf", headers=auth(w.officer)), 409)
+    assert ".docx" in body["detail"] and body["content_type"] == "application/pdf"
+    # An uploaded Word file is refused too: LibreOffice only ever opens documents rendered from our templates.
+    generated = _generate(client, w, c)
+    docx = client.get(f"/api/v1/cases/{c.id}/documents/{generated['id']}/content", headers=auth(w.officer)).content
+    up = client.post(f"/api/v1/cases/{c.id}/attachments", files={"file": ("eget-avtal.docx", docx, "application/octet-stream")},
+                     headers=auth(w.member))
+    assert up.status_code == 201 and up.json()["content_type"].endswith("wordprocessingml.document"), up.text
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/{up.json()['id']}/pdf", headers=auth(w.officer)), 409)
+
+
+def test_pdf_copy_reports_itself_unavailable_without_libreoffice(client, db, store, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    from factories import auth
+    from helpers import problem
+    from sqlalchemy import func, select
+
+    from service.documents.models import Document
+
+    w, c = _agreement_case(db)
+    source = _generate(client, w, c)
+    monkeypatch.setenv("IOP_SOFFICE", str(tmp_path / "no-such-soffice"))
+    before = db.scalar(select(func.count()).select_from(Document))
+    r = client.post(f"/api/v1/cases/{c.id}/documents/{source['id']}/pdf", headers=auth(w.officer))
+    body = problem(r, 503)
+    assert "LibreOffice" in body["detail"] and "inte är installerat" in body["detail"] and "not installed" in body["detail"]
+    assert body["type"].endswith("/pdfa-unavailable") and r.headers["retry-after"]
+    assert db.scalar(select(func.count()).select_from(Document)) == before
+
+
+@pytest.mark.parametrize("store", ["filesystem"], indirect=True)
+def test_pdf_copy_authorisation_and_internal_documents(client, db, store, decision) -> None:  # noqa: ANN001
+    """Same rules as generating: the department's officers only; internal sources stay hidden, and so do their copies."""
+    from factories import auth
+    from helpers import problem
+
+    from service.documents.rendering import render as render_docx
+
+    w, c = _agreement_case(db)
+    source = _generate(client, w, c)
+    url = f"/api/v1/cases/{c.id}/documents/{source['id']}/pdf"
+    problem(client.post(url, headers=auth(w.member)), 403)
+    problem(client.post(url, headers=auth(w.approver)), 403)
+    problem(client.post(url, headers=auth(w.other_member)), 404)
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/999999/pdf", headers=auth(w.officer)), 404)
+    problem(client.post(url, headers={}), 401)
+    # An officer's internal .docx: invisible to the organisation, so 404 rather than 403.
+    docx = render_docx(decision).content
+    r = client.post(f"/api/v1/cases/{c.id}/attachments", data={"internal": "true"},
+                    files={"file": ("intern-pm.docx", docx, "application/octet-stream")}, headers=auth(w.officer))
+    assert r.status_code == 201 and r.json()["internal"] is True, r.text
+    internal_url = f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/pdf"
+    problem(client.post(internal_url, headers=auth(w.member)), 404)
+    problem(client.post(internal_url, headers=auth(w.officer)), 409)  # uploaded, not generated: never opened by LibreOffice
