@@ -50,7 +50,7 @@ def kick(*, wait: bool = False) -> threading.Thread | None:
 def _create_run(api: str) -> None:
     """Create a flow run of the deployment; any failure is logged and left to the schedule."""
     try:
-        with httpx.Client(base_url=api, timeout=2.0) as client:
+        with httpx.Client(base_url=api, timeout=5.0) as client:  # off the request thread, so a slow server costs nothing
             dep_id = _deployment_ids.get(api)
             if dep_id is None:
                 r = client.get(f"/deployments/name/{DEPLOYMENT}")

@@ -11,7 +11,6 @@ from service.cases.stages import Stage
 from service.db import utcnow
 from service.documents import service as documents
 from service.documents.models import DocumentKind
-from tests.flows.test_flows import env, prefect_server  # noqa: F401  (the harness and wiring of the flow tests)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -22,7 +21,7 @@ def maintenance(**kw):  # noqa: ANN003, ANN201
     return asyncio.run(storage_maintenance(**kw))
 
 
-def test_storage_maintenance_removes_orphans_and_keeps_documents(env) -> None:  # noqa: ANN001, F811
+def test_storage_maintenance_removes_orphans_and_keeps_documents(env) -> None:  # noqa: ANN001
     store = documents.get_store()  # the configured store the flow uses too
     with env() as s, s.begin():
         w = World(s)
