@@ -103,7 +103,9 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
                    template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None)
     session.add(doc)
     session.flush()
-    after = {"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256, "key": key}
+    # No key or file name: an uploaded file's name may name a person, and the chain can never forget it.
+    after = {"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256,
+             "storage_version_id": obj.version_id}
     if retain is not None:
         after["retain_until"] = retain.isoformat(timespec="seconds")
     if derived_from is not None:
