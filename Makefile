@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test install sysdeps migrate seed run clean screenshots
+.PHONY: dev test install sysdeps migrate seed run clean screenshots bench
 
 # Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts).
 SYSDEPS_CMDS := soffice chromium docker-compose
@@ -47,6 +47,11 @@ test: install sysdeps
 ## Save screenshots of the main pages to docs/screenshots/ (demo data, headless Chromium)
 screenshots: install sysdeps
 	$(PY) scripts/screenshots.py
+
+## Benchmarks (not part of make test): 10k/100k cases in a throwaway PostgreSQL database on 127.0.0.1:5432,
+## results in bench/results/*.json and bench/README.md; BENCH_ARGS=--quick for a short run
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -52,10 +52,13 @@ class Case(Base):
     officer: Mapped[User | None] = relationship(foreign_keys=[officer_id], lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
+    # List pages filter by department/stage/officer and sort by (created_at, id): each index ends in the sort key so a
+    # page is one ordered index range, whatever the number of cases (bench/README.md).
     __table_args__ = (
-        Index("ix_cases_department_stage", "department_id", "stage"),
+        Index("ix_cases_department_stage_created", "department_id", "stage", "created_at", "id"),
+        Index("ix_cases_department_created", "department_id", "created_at", "id"),
         Index("ix_cases_organisation_created", "organisation_id", "created_at", "id"),
-        Index("ix_cases_officer_stage", "officer_id", "stage"),
+        Index("ix_cases_officer_stage_created", "officer_id", "stage", "created_at", "id"),
         Index("ix_cases_created_id", "created_at", "id"),
         Index("ix_cases_stage_created", "stage", "created_at", "id"),
     )

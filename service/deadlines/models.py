@@ -65,7 +65,8 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_status_due", "status", "due_at"),
         Index("ix_deadlines_status_next_reminder", "status", "next_reminder_at"),
-        Index("ix_deadlines_status_escalate", "status", "escalate_at"),
+        # escalated_at IS NULL is part of the key: already escalated (historical) missed deadlines are never scanned.
+        Index("ix_deadlines_escalation_pending", "status", "escalated_at", "escalate_at"),
     )
 
 
@@ -91,7 +92,8 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
 
-    __table_args__ = (Index("ix_reminders_pending", "sent_at", "scheduled_for"),)
+    # Unsent and not skipped, by time: skipped reminders (closed cases, met deadlines) pile up and are never scanned.
+    __table_args__ = (Index("ix_reminders_unsent", "sent_at", "skipped_at", "scheduled_for"),)
 
 
 class Suspension(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.audit.service import record
+from service.audit.service import record, text_summary
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.stages import TERMINAL, Stage
@@ -163,36 +163,94 @@ def _dept_users(session: Session, case: Case, role: Role) -> list[User]:
     return list(session.scalars(select(User).where(User.department_id == case.department_id, User.role == role, User.is_active.is_(True))))
 
 
-def recipients(session: Session, d: Deadline, case: Case, *, escalation: bool = False) -> list[User]:
-    """Who is reminded of (or told about a missed) deadline."""
-    from service.reviews.models import Review
+class RecipientLookup:
+    """Reviews, users and staff lists that recipients() needs, each fetched once per sweep (not once per deadline).
 
+    Holding the objects also keeps them in the session's (weak) identity map, so a later get() does not query again.
+    """
+
+    def __init__(self, session: Session, deadlines: Iterable[Deadline] = ()) -> None:
+        from service.reviews.models import Review
+
+        self.session = session
+        self._reviews: dict[int, Any] = {}
+        self._users: dict[int, User | None] = {}
+        self._staff: dict[tuple[int, Role], list[User]] = {}
+        self._members: dict[int, list[User]] = {}
+        review_ids = sorted({d.review_id for d in deadlines if d.review_id})
+        for chunk in _chunks(review_ids):
+            self._reviews.update((r.id, r) for r in session.scalars(select(Review).where(Review.id.in_(chunk))))
+        self._reviews.update((i, None) for i in review_ids if i not in self._reviews)
+        self.preload_users({r.approver_id for r in self._reviews.values() if r is not None and r.approver_id})
+
+    def preload_users(self, ids: Iterable[int]) -> None:
+        """Fetch users by id in one query per chunk."""
+        missing = sorted(set(ids) - set(self._users))
+        for chunk in _chunks(missing):
+            self._users.update((u.id, u) for u in self.session.scalars(select(User).where(User.id.in_(chunk))))
+        self._users.update((i, None) for i in missing if i not in self._users)
+
+    def review(self, review_id: int):  # noqa: ANN201
+        """session.get(Review, id), cached."""
+        from service.reviews.models import Review
+
+        if review_id not in self._reviews:
+            self._reviews[review_id] = self.session.get(Review, review_id)
+        return self._reviews[review_id]
+
+    def user(self, user_id: int) -> User | None:
+        """session.get(User, id), cached."""
+        if user_id not in self._users:
+            self._users[user_id] = self.session.get(User, user_id)
+        return self._users[user_id]
+
+    def staff(self, case: Case, role: Role) -> list[User]:
+        """Active users of the case's department in a role, cached per department and role."""
+        key = (case.department_id, role)
+        if key not in self._staff:
+            self._staff[key] = _dept_users(self.session, case, role)
+        return list(self._staff[key])
+
+    def members(self, case: Case) -> list[User]:
+        """Active members of the case's organisation, cached per organisation."""
+        if case.organisation_id not in self._members:
+            self._members[case.organisation_id] = list(self.session.scalars(
+                select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER, User.is_active.is_(True))))
+        return list(self._members[case.organisation_id])
+
+
+def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def recipients(session: Session, d: Deadline, case: Case, *, escalation: bool = False, lookup: RecipientLookup | None = None) -> list[User]:
+    """Who is reminded of (or told about a missed) deadline (`lookup` shares fetched rows across many deadlines)."""
+    lk = lookup or RecipientLookup(session)
     officer = [case.officer] if case.officer else []
     if escalation:
         target = d.escalation_target or "officer"
         if target == "approvers":
-            return _dept_users(session, case, Role.APPROVER)
+            return lk.staff(case, Role.APPROVER)
         if target == "manager":
-            review = session.get(Review, d.review_id) if d.review_id else None
-            approvers = [session.get(User, review.approver_id)] if review and review.approver_id else _dept_users(session, case, Role.APPROVER)
+            review = lk.review(d.review_id) if d.review_id else None
+            approvers = [lk.user(review.approver_id)] if review and review.approver_id else lk.staff(case, Role.APPROVER)
             managers = {a.manager_id for a in approvers if a and a.manager_id}
-            found = [u for u in (session.get(User, m) for m in managers) if u]
-            return found or _dept_users(session, case, Role.APPROVER)
+            found = [u for u in (lk.user(m) for m in managers) if u]
+            return found or lk.staff(case, Role.APPROVER)
         if target == "officer+approver":
-            return officer + _dept_users(session, case, Role.APPROVER)
-        return officer or _dept_users(session, case, Role.APPROVER)
+            return officer + lk.staff(case, Role.APPROVER)
+        return officer or lk.staff(case, Role.APPROVER)
     if d.kind == DeadlineKind.TRIAGE:
-        return _dept_users(session, case, Role.OFFICER)
+        return lk.staff(case, Role.OFFICER)
     if d.kind == DeadlineKind.REVIEW:
-        review = session.get(Review, d.review_id) if d.review_id else None
+        review = lk.review(d.review_id) if d.review_id else None
         if review and review.approver_id:
-            return [session.get(User, review.approver_id)]
-        return [u for u in _dept_users(session, case, Role.APPROVER) if not review or u.id != review.requested_by_id]
+            return [lk.user(review.approver_id)]
+        return [u for u in lk.staff(case, Role.APPROVER) if not review or u.id != review.requested_by_id]
     if d.kind == DeadlineKind.FOLLOWUP_REPORT:
-        members = list(session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
-                                                          User.is_active.is_(True))))
-        return members + officer
-    return officer or _dept_users(session, case, Role.OFFICER)
+        return lk.members(case) + officer
+    return officer or lk.staff(case, Role.OFFICER)
 
 
 # --------------------------------------------------------------------------- sweep
@@ -202,7 +260,8 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    # executemany form: one cached statement sent in batches (a single VALUES list of N rows is compiled anew every sweep).
+    session.execute(insert(Reminder.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
 
 def plan_reminders(session: Session, settings: Settings, now: datetime | None = None, limit: int = 5000) -> int:
@@ -215,16 +274,19 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
         .order_by(Deadline.next_reminder_at).limit(limit)
     ).all()
     rows = []
-    for d, case in due:
-        passed = [(key, at) for key, at in reminder_times(cal, d) if at <= now]
-        if passed and case.stage not in TERMINAL and not case.suspended:
-            # After a missed sweep only the latest passed offset is sent: one reminder, not a burst.
-            key, at = passed[-1]
-            for u in recipients(session, d, case):
-                rows.append({"deadline_id": d.id, "recipient": u.email, "recipient_user_id": u.id, "channel": "email",
-                             "offset_key": key, "scheduled_for": at, "dedupe_key": f"{d.id}:{u.email}:{key}",
-                             "token": str(uuid.uuid4()), "attempts": 0})
-        _refresh_schedule(cal, d, now)
+    # Reviews and users for all due deadlines in a few queries; no autoflush, so the schedule updates go out as one batch.
+    lookup = RecipientLookup(session, [d for d, _ in due])
+    with session.no_autoflush:
+        for d, case in due:
+            passed = [(key, at) for key, at in reminder_times(cal, d) if at <= now]
+            if passed and case.stage not in TERMINAL and not case.suspended:
+                # After a missed sweep only the latest passed offset is sent: one reminder, not a burst.
+                key, at = passed[-1]
+                for u in recipients(session, d, case, lookup=lookup):
+                    rows.append({"deadline_id": d.id, "recipient": u.email, "recipient_user_id": u.id, "channel": "email",
+                                 "offset_key": key, "scheduled_for": at, "dedupe_key": f"{d.id}:{u.email}:{key}",
+                                 "token": str(uuid.uuid4()), "attempts": 0})
+            _refresh_schedule(cal, d, now)
     _insert_ignore(session, rows)
     session.flush()
     return len(rows)
@@ -287,6 +349,7 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
         select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
         .where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_at < now).order_by(Deadline.due_at).limit(limit)
     ).all()
+    newly_missed = []
     for d, case in missed:
         if case.stage in TERMINAL:
             d.status = DeadlineStatus.CANCELLED
@@ -299,12 +362,17 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
             d.escalate_at = cal.shift_by_working_days(d.due_at, delay["working_days"])
         else:
             d.escalate_at = d.due_at + timedelta(days=delay.get("days", 0))
+        newly_missed.append((d, case))
+    # All status changes first: the first audit record's flush writes them as one batch, not one UPDATE per deadline.
+    for d, case in newly_missed:
         record(session, actor=None, action="deadline.missed", case_id=case.id, after={"deadline_id": d.id, "kind": d.kind})
     session.flush()
-    escalated = []
-    for d in session.scalars(select(Deadline).where(Deadline.status == DeadlineStatus.MISSED, Deadline.escalated_at.is_(None),
-                                                    Deadline.escalate_at <= now).limit(limit)):
+    due_escalations = list(session.scalars(select(Deadline).where(Deadline.status == DeadlineStatus.MISSED, Deadline.escalated_at.is_(None),
+                                                                  Deadline.escalate_at <= now).limit(limit)))
+    for d in due_escalations:
         d.escalated_at = now
+    escalated = []
+    for d in due_escalations:
         emit(session, "deadline.escalated", {"deadline_id": d.id}, case_id=d.case_id)
         escalated.append(d.id)
     session.flush()
@@ -333,7 +401,8 @@ def suspend(session: Session, user: User, case: Case, reason: str, now: datetime
     n = session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.OPEN)
                         .values(status=DeadlineStatus.SUSPENDED).execution_options(synchronize_session="fetch")).rowcount
     session.flush()
-    record(session, actor=user, action="case.suspended", case_id=case.id, after={"reason": reason, "deadlines_paused": n})
+    record(session, actor=user, action="case.suspended", case_id=case.id,
+           after={"suspension_id": s.id, "deadlines_paused": n, **text_summary(reason=reason)})
     return s
 
 
@@ -390,9 +459,9 @@ def extend(session: Session, user: User, d: Deadline, case: Case, settings: Sett
     _drop_unsent(session, [d.id])
     session.flush()
     record(session, actor=user, action="deadline.extended", case_id=case.id,
-           after={"deadline_id": d.id, "from": before.isoformat(), "to": new_due.isoformat(), "reason": reason})
+           after={"deadline_id": d.id, "from": before.isoformat(), "to": new_due.isoformat(), **text_summary(reason=reason)})
     return d
 
 
-__all__ = ["and_", "create", "close", "plan_reminders", "claim_due_reminders", "mark_sent", "mark_missed_and_escalate",
+__all__ = ["and_", "create", "close", "plan_reminders", "recipients", "RecipientLookup", "claim_due_reminders", "mark_sent", "mark_missed_and_escalate",
            "suspend", "resume", "extend", "schedule_followup"]

@@ -1,0 +1,224 @@
+"""(c) Deadline sweep: time at 10k vs 100k cases with the same due work, and 1,000 reminders end to end.
+
+Sweep timing runs the three service functions `flows/deadline_sweep.py` calls, in one
+transaction that is rolled back afterwards so every repetition sees the same due set:
+`plan_reminders` (reminder rows for deadlines whose next reminder time has come),
+`claim_due_reminders` (lease with FOR UPDATE SKIP LOCKED) and `mark_missed_and_escalate`.
+The e-mails themselves are sent in the end-to-end part only.
+
+End to end: the real Prefect flow `deadline_sweep` (temporary Prefect server from
+`prefect_test_harness`, on 127.0.0.1) against the benchmark database, delivering through
+SMTP to a real aiosmtpd server on a free 127.0.0.1 port. The received count must be exactly
+the due count, and a second sweep must deliver nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import clear_caches
+
+
+def _one_sweep(batch: int) -> dict[str, Any]:
+    from service.config import get_settings
+    from service.db import get_sessionmaker
+    from service.deadlines import service as deadlines
+    from service.deadlines.models import Deadline, DeadlineStatus
+
+    settings = get_settings()
+    s = get_sessionmaker()()
+    missed_q = select(func.count()).select_from(Deadline).where(Deadline.status == DeadlineStatus.MISSED)
+    try:
+        s.begin()
+        missed_before = s.scalar(missed_q)
+        t0 = time.perf_counter()
+        planned = deadlines.plan_reminders(s, settings)
+        t1 = time.perf_counter()
+        claimed = deadlines.claim_due_reminders(s, None, batch)
+        t2 = time.perf_counter()
+        escalated = deadlines.mark_missed_and_escalate(s, settings)
+        t3 = time.perf_counter()
+        missed = s.scalar(missed_q) - missed_before
+    finally:
+        s.rollback()
+        s.close()
+    return {"plan_s": t1 - t0, "claim_s": t2 - t1, "missed_escalate_s": t3 - t2, "total_s": t3 - t0,
+            "planned": planned, "claimed": len(claimed), "missed": missed, "escalated": len(escalated)}
+
+
+def time_sweep(*, repeats: int, batch: int, expect_due: int, expect_missed: int) -> dict[str, Any]:
+    """Median of `repeats` rolled-back sweeps (after one warm-up); checks the due work is what was seeded."""
+    _one_sweep(batch)  # warm caches and statement caches
+    runs = [_one_sweep(batch) for _ in range(repeats)]
+    for r in runs:
+        if r["planned"] != expect_due or r["claimed"] != expect_due or r["missed"] != expect_missed:
+            raise AssertionError(f"sweep saw different work than seeded (due {expect_due}, missed {expect_missed}): {r}")
+    med = {k: round(statistics.median(r[k] for r in runs) * 1000, 2) for k in ("plan_s", "claim_s", "missed_escalate_s", "total_s")}
+    return {
+        "repeats": repeats,
+        "due_reminders": expect_due,
+        "missed_deadlines": expect_missed,
+        "escalated": runs[0]["escalated"],
+        "median_ms": {k.removesuffix("_s"): v for k, v in med.items()},
+        "all_total_ms": [round(r["total_s"] * 1000, 2) for r in runs],
+    }
+
+
+def count_sweep_queries(batch: int) -> int:
+    """SQL statements one sweep issues (N+1 detector: must not grow with the due count)."""
+    from sqlalchemy import event
+
+    from service.db import get_engine
+
+    n = 0
+
+    def count(*_a: Any) -> None:
+        nonlocal n
+        n += 1
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _one_sweep(batch)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return n
+
+
+def end_to_end(*, expect: int, batch: int) -> dict[str, Any]:
+    """Deliver the due reminders with the real flow to a real SMTP server; exactly `expect` must arrive."""
+    try:
+        from tests.fixtures.smtp import SmtpTestServer
+    except ImportError as exc:  # pragma: no cover
+        raise RuntimeError("bench needs the test extras (pip install -e '.[test]') for aiosmtpd") from exc
+
+    from service.db import get_sessionmaker
+    from service.deadlines.models import Reminder
+
+    with get_sessionmaker()() as s:
+        sent_before = s.scalar(select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_not(None)))
+    tmp = Path(tempfile.mkdtemp(prefix="iop-bench-prefect-"))
+    smtp = SmtpTestServer()
+    smtp.start()
+    saved = {k: os.environ.get(k) for k in ("IOP_SMTP_URL", "IOP_MAIL_FROM", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_HOME")}
+    os.environ.update({"IOP_SMTP_URL": smtp.url, "IOP_MAIL_FROM": "iop@bench.example.se",
+                       "PREFECT_LOCAL_STORAGE_PATH": str(tmp / "results"), "PREFECT_HOME": str(tmp / "home")})
+    clear_caches()
+    try:
+        from prefect.testing.utilities import prefect_test_harness
+
+        from flows.deadline_sweep import deadline_sweep
+
+        without_prefect = _service_path(smtp, expect, batch)
+        t_harness = time.perf_counter()
+        with prefect_test_harness(server_startup_timeout=180):
+            harness_s = time.perf_counter() - t_harness
+            runs = []
+            t0 = time.perf_counter()
+            while True:
+                result = asyncio.run(deadline_sweep(batch=batch))
+                runs.append(result)
+                if result["sent"] + result["skipped"] + result["failed"] == 0 or len(runs) > 20:
+                    break
+            smtp.wait_for(expect, timeout=120)
+            elapsed = time.perf_counter() - t0
+            received = len(smtp.messages)
+            # Exactly once: another sweep finds nothing left to send.
+            again = asyncio.run(deadline_sweep(batch=batch))
+            after_second = len(smtp.messages)
+        message_ids = {str(m.message["Message-ID"]) for m in smtp.messages}
+        smtp_floor = _smtp_floor(smtp, expect)
+        with get_sessionmaker()() as s:
+            sent_rows = s.scalar(select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_not(None))) - sent_before
+    finally:
+        smtp.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        clear_caches()
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok = received == expect and after_second == expect and len(message_ids) == expect and sent_rows == expect
+    out = {
+        "expected": expect,
+        "received": received,
+        "received_after_second_sweep": after_second,
+        "distinct_message_ids": len(message_ids),
+        "reminder_rows_sent": sent_rows,
+        "flow_runs": runs,
+        "second_sweep": again,
+        "seconds": round(elapsed, 3),
+        "emails_per_s": round(received / elapsed, 1),
+        "prefect_harness_startup_s": round(harness_s, 2),
+        "service_path_without_prefect": without_prefect,
+        "smtp_only": smtp_floor,
+        "exactly_once": ok,
+    }
+    if not ok:
+        raise AssertionError(f"end-to-end delivery was not exactly {expect}: {out}")
+    return out
+
+
+def _smtp_floor(smtp: Any, n: int) -> dict[str, Any]:
+    """The same number of rendered e-mails sent straight through the service's SMTP mailer (no database, no Prefect)."""
+    from datetime import UTC, datetime, timedelta
+
+    from service.notifications.email import render_email
+    from service.notifications.mailer import SmtpMailer
+
+    mailer = SmtpMailer(smtp.url, "iop@bench.example.se")
+    context = {"to": "handlaggare@bench.example.se", "recipient_name": "Handläggare", "deadline_kind": "dialogue",
+               "diarienummer": "B01 2026/0001", "case_title": "Mötesplats för äldre", "due_at": datetime.now(UTC) + timedelta(days=2),
+               "case_url": "http://127.0.0.1:8000/arenden/1"}
+    smtp.clear()
+    t0 = time.perf_counter()
+    for i in range(n):
+        mailer.send(render_email("reminder", context), f"bench-floor-{i}")
+    smtp.wait_for(n, timeout=120)
+    elapsed = time.perf_counter() - t0
+    return {"emails": n, "seconds": round(elapsed, 3), "emails_per_s": round(n / elapsed, 1)}
+
+
+def _service_path(smtp: Any, n: int, batch: int) -> dict[str, Any]:
+    """The flow's work without Prefect: plan, claim, then per reminder reminder_email + SMTP send + mark_sent (rolled back)."""
+    from service.config import get_settings
+    from service.db import get_sessionmaker
+    from service.deadlines import service as deadlines
+    from service.notifications.email import render_email
+    from service.notifications.mailer import SmtpMailer
+
+    settings = get_settings()
+    mailer = SmtpMailer(smtp.url, settings.mail_from)
+    smtp.clear()
+    s = get_sessionmaker()()
+    try:
+        s.begin()
+        t0 = time.perf_counter()
+        deadlines.plan_reminders(s, settings)
+        claimed = deadlines.claim_due_reminders(s, None, batch)
+        for reminder_id, _token in claimed:
+            found = deadlines.reminder_email(s, reminder_id, settings)
+            if found is None:
+                continue
+            context, key = found
+            deadlines.mark_sent(s, reminder_id, mailer.send(render_email("reminder", context), key))
+        smtp.wait_for(n, timeout=120)
+        elapsed = time.perf_counter() - t0
+        received = len(smtp.messages)
+    finally:
+        s.rollback()
+        s.close()
+    smtp.clear()
+    if received != n:
+        raise AssertionError(f"service path delivered {received}, expected {n}")
+    return {"emails": received, "seconds": round(elapsed, 3), "emails_per_s": round(received / elapsed, 1)}
