@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -101,14 +102,33 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
-def session_scope() -> Iterator[Session]:
-    """Request-scoped session: commit when the handler succeeds, roll back otherwise."""
-    session = get_sessionmaker()()
+def _commit_and_close(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def session_scope() -> AsyncIterator[Session]:
+    """Request-scoped session: commit when the handler succeeds, roll back otherwise.
+
+    Async so that only the end (commit or rollback, and close) takes a thread-pool hop: creating a
+    Session does no I/O, and a sync generator dependency costs two hops per request (bench/).
+    """
+    session = get_sessionmaker()()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_rollback_and_close, session)
+        raise
+    await run_in_threadpool(_commit_and_close, session)

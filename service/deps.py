@@ -19,7 +19,14 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 # scope="function": commit happens when the handler returns, before the response is sent,
 # so a failed commit becomes an error response instead of a lie.
 DbSession = Annotated[Session, Depends(session_scope, scope="function")]
-AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def app_settings() -> Settings:
+    """The settings (async: a plain `def` dependency would cost a thread-pool hop per request)."""
+    return get_settings()
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
 def current_user(session: DbSession, settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> User:

@@ -39,18 +39,18 @@ def test_missing_expired_and_forged_tokens(client, db) -> None:
 
 
 def test_signing_key_rotation(client, db, app) -> None:
-    from service.config import get_settings
+    from service.deps import app_settings
 
     w = World(db)
     old = Settings(secret_key="o" * 40)
     token, _ = create_token(w.member.id, w.member.role, old)
-    app.dependency_overrides[get_settings] = lambda: Settings(secret_key="n" * 40, previous_secret_keys=["o" * 40])
+    app.dependency_overrides[app_settings] = lambda: Settings(secret_key="n" * 40, previous_secret_keys=["o" * 40])
     try:
         assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-        app.dependency_overrides[get_settings] = lambda: Settings(secret_key="n" * 40)
+        app.dependency_overrides[app_settings] = lambda: Settings(secret_key="n" * 40)
         problem(client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
     finally:
-        app.dependency_overrides.pop(get_settings, None)
+        app.dependency_overrides.pop(app_settings, None)
 
 
 def test_default_secret_refused_in_production(monkeypatch) -> None:

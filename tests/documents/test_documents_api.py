@@ -88,7 +88,8 @@ def test_generate_decision_after_review(client, db, store) -> None:
 
 
 def test_upload_type_size_and_internal(client, db, store, app) -> None:
-    from service.config import Settings, get_settings
+    from service.config import Settings
+    from service.deps import app_settings
 
     w = World(db)
     c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
@@ -105,13 +106,13 @@ def test_upload_type_size_and_internal(client, db, store, app) -> None:
     member_view = {d["id"] for d in client.get(f"/api/v1/cases/{c.id}/documents", headers=auth(w.member)).json()}
     assert internal.json()["id"] not in member_view and r.json()["id"] in member_view
     problem(client.get(f"/api/v1/cases/{c.id}/documents/{internal.json()['id']}/content", headers=auth(w.member)), 404)
-    app.dependency_overrides[get_settings] = lambda: Settings(upload_limit_bytes=1024)
+    app.dependency_overrides[app_settings] = lambda: Settings(upload_limit_bytes=1024)
     try:
         before = db.scalar(select(func.count()).select_from(Document))
         problem(up(w.member, PDF + b"0" * 2048, "stor.pdf"), 413)
         assert db.scalar(select(func.count()).select_from(Document)) == before
     finally:
-        app.dependency_overrides.pop(get_settings, None)
+        app.dependency_overrides.pop(app_settings, None)
 
 
 def test_storage_down_is_503_and_writes_no_row(client, db, app, seaweed_factory, s3_bucket) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from service.audit.models import AuditEvent
 from service.cases.stages import Stage
-from service.config import Settings, get_settings
+from service.config import Settings
+from service.deps import app_settings
 from service.documents import service as documents
 from service.documents.models import Document, DocumentKind
 from storage.base import ObjectLocked
@@ -73,13 +74,13 @@ def test_ordinary_attachments_are_not_retained(client, db, locked_store) -> None
 def test_retention_period_comes_from_settings(client, db, app, locked_store) -> None:  # noqa: ANN001
     w = World(db)
     c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
-    app.dependency_overrides[get_settings] = lambda: Settings(signed_agreement_retention_days=30)
+    app.dependency_overrides[app_settings] = lambda: Settings(signed_agreement_retention_days=30)
     try:
         short = db.get(Document, _upload(client, w.member, c.id, "signed_agreement")["id"])
-        app.dependency_overrides[get_settings] = lambda: Settings(signed_agreement_retention_days=0)
+        app.dependency_overrides[app_settings] = lambda: Settings(signed_agreement_retention_days=0)
         unlocked = db.get(Document, _upload(client, w.member, c.id, "signed_agreement")["id"])
     finally:
-        app.dependency_overrides.pop(get_settings, None)
+        app.dependency_overrides.pop(app_settings, None)
     until = locked_store.stat(short.storage_key, short.storage_version_id).retain_until
     assert until is not None and abs(until - (datetime.now(timezone.utc) + timedelta(days=30))) < timedelta(minutes=5)
     assert locked_store.stat(unlocked.storage_key, unlocked.storage_version_id).retain_until is None

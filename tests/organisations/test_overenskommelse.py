@@ -94,7 +94,8 @@ def test_new_minutes_are_a_new_version(client, db, store) -> None:
 
 
 def test_refusals_leave_nothing_behind(client, db, store, app) -> None:
-    from service.config import Settings, get_settings
+    from service.config import Settings
+    from service.deps import app_settings
 
     w = World(db)
     count = lambda: db.scalar(select(func.count()).select_from(Document))  # noqa: E731
@@ -107,11 +108,11 @@ def test_refusals_leave_nothing_behind(client, db, store, app) -> None:
     assert error_fields(problem(_join(client, w.org.id, w.member, minimal_pdf("x"), "inte-ett-datum"), 422)) == {"date"}
     r = client.post(f"/api/v1/organisations/{w.org.id}/overenskommelse", data={"date": "2026-03-12"}, headers=auth(w.member))
     assert error_fields(problem(r, 422)) == {"file"}
-    app.dependency_overrides[get_settings] = lambda: Settings(upload_limit_bytes=1024)
+    app.dependency_overrides[app_settings] = lambda: Settings(upload_limit_bytes=1024)
     try:
         problem(_join(client, w.org.id, w.member, minimal_pdf("x" * 4000)), 413)
     finally:
-        app.dependency_overrides.pop(get_settings, None)
+        app.dependency_overrides.pop(app_settings, None)
     assert count() == before
     assert client.get(f"/api/v1/organisations/{w.org.id}", headers=auth(w.member)).json()["joined_overenskommelse_on"] is None
     assert store.list_versions("organisations/") == []
