@@ -22,43 +22,65 @@ from service.errors import TooManyRequests
 Key = tuple[str, str]
 
 
+class SlidingWindow:
+    """Event times per key within the last `window` seconds, with bounded memory (stalest keys go first)."""
+
+    def __init__(self, window_seconds: int, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window_seconds
+        self.max_keys = max_keys
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.times: OrderedDict[object, deque[float]] = OrderedDict()
+
+    def live(self, key: object, now: float) -> deque[float]:
+        """The key's times still inside the window (call under the lock); drops the key when none are."""
+        times = self.times.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self.times[key]
+        return times
+
+    def add(self, key: object, now: float) -> None:
+        """Record one event (call under the lock)."""
+        times = self.live(key, now)
+        times.append(now)
+        self.times[key] = times
+        self.times.move_to_end(key)
+        # Bounded memory when an attacker cycles through addresses: forget the stalest keys first.
+        while len(self.times) > self.max_keys:
+            self.times.popitem(last=False)
+
+    def retry_after(self, times: deque[float], now: float) -> int:
+        """Whole seconds until the oldest event leaves the window."""
+        return max(1, math.ceil(times[0] + self.window - now))
+
+
 class LoginLimiter:
     """Sliding-window counter of failed logins per (e-mail, client address)."""
 
     def __init__(self, max_failures: int, window_seconds: int, *, max_keys: int = 100_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self._clock = clock
-        self._lock = threading.Lock()
-        # Ordered by last failure so the stalest keys go first when the table is full.
-        self._failures: OrderedDict[Key, deque[float]] = OrderedDict()
+        self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
+        self._failures = self._window.times
 
     @staticmethod
     def key(email: str, client: str | None) -> Key:
         """Normalised key: the e-mail as the login looks it up, and the client address."""
         return email.strip().lower(), client or "unknown"
 
-    def _live(self, key: Key, now: float) -> deque[float] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
-
     def check(self, email: str, client: str | None) -> None:
         """Raise 429 with Retry-After while the key has used up its failures."""
-        with self._lock:
-            now = self._clock()
-            times = self._live(self.key(email, client), now)
-            if times is None or len(times) < self.max_failures:
+        w = self._window
+        with w.lock:
+            now = w.clock()
+            times = w.live(self.key(email, client), now)
+            if len(times) < self.max_failures:
                 return
-            retry_after = max(1, math.ceil(times[0] + self.window - now))
+            retry_after = w.retry_after(times, now)
         raise TooManyRequests(
             f"För många misslyckade inloggningar; försök igen om {retry_after} sekunder / "
             f"too many failed logins, retry in {retry_after} seconds",
@@ -67,20 +89,13 @@ class LoginLimiter:
 
     def failed(self, email: str, client: str | None) -> None:
         """Count one failed attempt."""
-        key = self.key(email, client)
-        with self._lock:
-            now = self._clock()
-            times = self._live(key, now) or deque()
-            times.append(now)
-            self._failures[key] = times
-            self._failures.move_to_end(key)
-            # Bounded memory when an attacker cycles through addresses: forget the stalest keys first.
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
+        w = self._window
+        with w.lock:
+            w.add(self.key(email, client), w.clock())
 
     def succeeded(self, email: str, client: str | None) -> None:
         """A correct login clears the key's failures."""
-        with self._lock:
+        with self._window.lock:
             self._failures.pop(self.key(email, client), None)
 
 
@@ -97,29 +112,18 @@ class AttemptLimiter:
     def __init__(self, max_attempts: int, window_seconds: int, *, max_keys: int = 100_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_attempts = max_attempts
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
+        self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
 
     def hit(self, client: str | None) -> None:
         """Count one attempt, or raise 429 with Retry-After when the address has used up its window."""
         key = client or "unknown"
-        with self._lock:
-            now = self._clock()
-            times = self._attempts.get(key) or deque()
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.max_attempts:
-                retry_after = max(1, math.ceil(times[0] + self.window - now))
-            else:
-                retry_after = 0
-                times.append(now)
-                self._attempts[key] = times
-                self._attempts.move_to_end(key)
-                while len(self._attempts) > self.max_keys:
-                    self._attempts.popitem(last=False)
+        w = self._window
+        with w.lock:
+            now = w.clock()
+            times = w.live(key, now)
+            retry_after = w.retry_after(times, now) if len(times) >= self.max_attempts else 0
+            if not retry_after:
+                w.add(key, now)
         if retry_after:
             raise TooManyRequests(
                 f"För många registreringar från din adress; försök igen om {retry_after} sekunder / "
@@ -129,8 +133,8 @@ class AttemptLimiter:
 
     def reset(self) -> None:
         """Forget every count (tests, or an operator after a false alarm)."""
-        with self._lock:
-            self._attempts.clear()
+        with self._window.lock:
+            self._window.times.clear()
 
 
 @lru_cache
