@@ -18,7 +18,7 @@ from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service
 from service.documents.builders import BUILDERS
 from service.documents.models import Document, DocumentKind
-from service.errors import PROBLEM_JSON, NotFound, PayloadTooLarge, ValidationFailed
+from service.errors import PROBLEM_JSON, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
 from storage.base import ObjectStore
 
@@ -46,11 +46,7 @@ class DocumentOut(ORMModel):
 
 
 def _visible_doc(session, user, case_id: int, doc_id: int) -> Document:  # noqa: ANN001
-    case = get_visible_case(session, user, case_id)
-    doc = session.get(Document, doc_id)
-    if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
-        raise NotFound("Dokumentet finns inte / Document not found")
-    return doc
+    return service.get_visible_document(session, user, get_visible_case(session, user, case_id), doc_id)
 
 
 @router.post("/cases/{case_id}/documents/{kind}/generate", response_model=DocumentOut, status_code=201)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
-from service.auth.models import User
+from service.auth.models import Role, User
 from service.cases.models import Case
 from service.config import Settings, get_settings
 from service.db import utcnow
@@ -27,7 +27,8 @@ from service.documents import builders, pdfa
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import render
 from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
-from service.errors import AppError, Conflict, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from service.schemas import MAX_ID
 from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
 from storage.factory import store_from_url
 
@@ -53,6 +54,14 @@ def get_store() -> ObjectStore:
     # None lets `?object_lock=true` in the URL decide when the setting is off.
     return store_from_url(s.storage_url, endpoint=s.s3_endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key, secure=s.s3_secure,
                           object_lock=True if s.storage_object_lock else None)
+
+
+def get_visible_document(session: Session, user: User, case: Case, doc_id: int) -> Document:
+    """A document of a case the user already sees; internal ones are invisible to the organisation (404)."""
+    doc = session.get(Document, doc_id) if 0 < doc_id <= MAX_ID else None
+    if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
+        raise NotFound("Dokumentet finns inte / Document not found")
+    return doc
 
 
 def safe_filename(name: str) -> str:

@@ -19,6 +19,7 @@ from service.config import Settings
 from service.db import utcnow
 from service.deadlines.models import Deadline, DeadlineStatus
 from service.deadlines.policy import ORG_DEADLINES
+from service.documents.pdfa import pdfa_available
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.documents.builders import BUILDERS
@@ -66,6 +67,7 @@ class Permissions:
     suspend: bool = False
     resume: bool = False
     extend: bool = False
+    pdfa: bool = False
 
 
 @dataclass
@@ -175,6 +177,7 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can.agreement = officer and case.stage in (Stage.DIALOGUE, Stage.AGREEMENT) and not locked and not has_signatures
     can.sign = officer and case.stage == Stage.AGREEMENT and agreement is not None
     can.generate = officer
+    can.pdfa = officer and pdfa_available()  # optional: no button where LibreOffice is not installed
     can.upload = officer and open_case
     can.schedule_report = officer and case.stage in (Stage.AGREEMENT, Stage.FOLLOW_UP)
     can.assess_report = officer and case.stage == Stage.FOLLOW_UP

@@ -81,6 +81,7 @@ FLASH: dict[str, str] = {
     "pausat": "Ärendet är pausat. Fristerna står still tills det återupptas.",
     "aterupptaget": "Ärendet är återupptaget. Fristerna har flyttats med de pausade arbetsdagarna.",
     "frist-forlangd": "Fristen är förlängd.",
+    "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
 }
 

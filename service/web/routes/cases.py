@@ -16,11 +16,11 @@ from service.cases.access import ensure_case_officer, get_visible_case
 from service.cases.models import Case
 from service.deps import AppSettings, DbSession
 from service.documents import service as documents
-from service.documents.models import Document, DocumentKind
+from service.documents.models import DocumentKind
 from service.errors import AppError, NotFound, ValidationFailed
 from service.followup import service as followup
 from service.followup.schemas import ReportContent
-from service.schemas import MAX_ID, Id
+from service.schemas import Id
 from service.web import casepage, messages
 from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router, whole
 from service.web.forms import FormState
@@ -114,10 +114,7 @@ def upload(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session
 @router.get("/arenden/{case_id}/dokument/{doc_id}")
 def download(case_id: Id, doc_id: Id, user: WebUser, session: DbSession, store: Store) -> Response:
     """Stream a stored document through the service, after the same visibility checks as the API."""
-    case = get_visible_case(session, user, case_id)
-    doc = session.get(Document, doc_id) if 0 < doc_id <= MAX_ID else None
-    if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
-        raise NotFound("Dokumentet finns inte / Document not found")
+    doc = documents.get_visible_document(session, user, get_visible_case(session, user, case_id), doc_id)
     body = documents.open_content(store, doc)
     return StreamingResponse(body, media_type=doc.content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",

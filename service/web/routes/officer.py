@@ -605,6 +605,21 @@ def generate_document(case_id: Id, request: Request, user: WebUser, form: CsrfFo
     return redirect(f"/arenden/{case.id}#dokument", flash="dokument-skapat")
 
 
+@router.post("/arenden/{case_id}/dokument/{doc_id}/pdf")
+def pdfa_copy(case_id: Id, doc_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+              store: Store) -> Response:
+    """Store a PDF/A-2b copy of a generated document (LibreOffice, about a second)."""
+    case = _case_for_staff(session, user, case_id)
+    try:
+        ensure_case_officer(user, case)
+        source = documents.get_visible_document(session, user, case, doc_id)
+        with attempt(session):
+            documents.pdfa_copy(session, store, user, case, source)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "generate", form, exc)
+    return redirect(f"/arenden/{case.id}#dokument", flash="pdf-skapad")
+
+
 @router.post("/arenden/{case_id}/uppfoljning/planera")
 def schedule_report(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Schedule a follow-up report for the organisation."""
