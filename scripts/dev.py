@@ -87,11 +87,17 @@ def main() -> int:
             server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
                                       cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
             procs.append(server)
-            if not _wait_http(f"http://127.0.0.1:{prefect_port}/api/health", server, 90):
-                print(f"Prefect-servern startade inte på port {prefect_port} / Prefect server did not start "
-                      "(port taken? set IOP_DEV_PREFECT_PORT, or run with --no-prefect)", file=sys.stderr)
-                return 1
-            procs.append(subprocess.Popen([sys.executable, "-m", "flows.serve"], cwd=ROOT, env=env))
+            if _wait_http(f"http://127.0.0.1:{prefect_port}/api/health", server, 90):
+                procs.append(subprocess.Popen([sys.executable, "-m", "flows.serve"], cwd=ROOT, env=env))
+            else:
+                # The API must still come up: events wait in the outbox until flows run.
+                print(f"\n  VARNING: Prefect-servern startade inte på port {prefect_port} (upptagen? sätt IOP_DEV_PREFECT_PORT); "
+                      f"API:t startar utan flöden.\n  WARNING: Prefect did not start, see {prefect_home / 'server.log'}; "
+                      "running the API without flows.\n", file=sys.stderr, flush=True)
+                _stop([server])
+                procs.remove(server)
+                args.no_prefect = True
+                env.pop("PREFECT_API_URL")
         api = subprocess.Popen([str(BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", str(api_port)], cwd=ROOT, env=env)
         procs.append(api)
         if _wait_http(f"http://127.0.0.1:{api_port}/health", api, 60):
