@@ -1,7 +1,8 @@
 """Run the whole service locally: Prefect server (SQLite), the flows and the API, all on 127.0.0.1.
 
 Usage (what `make dev` runs after migrating and seeding): .venv/bin/python scripts/dev.py
-Ctrl-C stops all three. Ports: IOP_DEV_API_PORT (8000), IOP_DEV_PREFECT_PORT (4200).
+Ctrl-C stops all three. Ports: IOP_DEV_API_PORT (8000), IOP_DEV_PREFECT_PORT (4200); Prefect's
+database and log live in IOP_DEV_PREFECT_HOME (./var/prefect).
 `--no-prefect` runs only the API (the outbox then waits until a flow process runs).
 """
 
@@ -63,7 +64,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     api_port = int(os.environ.get("IOP_DEV_API_PORT", "8000"))
     prefect_port = int(os.environ.get("IOP_DEV_PREFECT_PORT", "4200"))
-    prefect_home = ROOT / "var" / "prefect"
+    prefect_home = Path(os.environ.get("IOP_DEV_PREFECT_HOME", ROOT / "var" / "prefect"))
     prefect_home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update({
