@@ -87,6 +87,7 @@ def main() -> int:
             server_log = (prefect_home / "server.log").open("ab")
             server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
                                       cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+            server_log.close()  # the child has its own copy of the descriptor
             procs.append(server)
             if _wait_http(f"http://127.0.0.1:{prefect_port}/api/health", server, 90):
                 procs.append(subprocess.Popen([sys.executable, "-m", "flows.serve"], cwd=ROOT, env=env))

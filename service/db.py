@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+
+import anyio
+import anyio.to_thread
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -126,9 +128,13 @@ async def session_scope() -> AsyncIterator[Session]:
     Session does no I/O, and a sync generator dependency costs two hops per request (bench/).
     """
     session = get_sessionmaker()()
+    # A limiter of its own, as FastAPI uses for sync generator dependencies: on the shared thread pool the
+    # commit could wait behind handlers that wait for this request's pooled connection (a deadlock until
+    # the pool timeout).
+    limiter = anyio.CapacityLimiter(1)
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_rollback_and_close, session)
+        await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=limiter)
         raise
-    await run_in_threadpool(_commit_and_close, session)
+    await anyio.to_thread.run_sync(_commit_and_close, session, limiter=limiter)

@@ -88,9 +88,12 @@ class DepartmentOverdue(BaseModel):
 
 @router.get("/cases/{case_id}/deadlines", response_model=list[DeadlineOut])
 def list_deadlines(case_id: Id, session: DbSession, user: CurrentUser) -> list[Deadline]:
-    """Every deadline of a case, by due time."""
+    """The case's deadlines by due time (the organisation sees the ones it must meet itself)."""
     case = get_visible_case(session, user, case_id)
-    return list(session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at, Deadline.id)))
+    stmt = select(Deadline).where(Deadline.case_id == case.id)
+    if user.role == Role.ORG_MEMBER:
+        stmt = stmt.where(Deadline.kind.in_(ORG_DEADLINES))
+    return list(session.scalars(stmt.order_by(Deadline.due_at, Deadline.id)))
 
 
 @router.post("/cases/{case_id}/suspend", response_model=SuspensionOut, status_code=201)

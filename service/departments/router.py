@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
-from service.audit.service import record
+from service.audit.service import digest, record
 from service.auth.models import Role, User
 from service.deps import CurrentUser, DbSession, require_roles
 from service.deadlines.models import DeadlineKind
@@ -165,10 +165,11 @@ def put_deadline_policy(department_id: Id, data: DeadlinePolicyIn, session: DbSe
             overrides[kind.value] = out
     if errors:
         raise ValidationFailed("Kontrollera fristerna / check the deadlines", errors=errors)
-    before = {"overrides": dep.deadline_settings, "escalation_email": dep.escalation_email}
+    # The address may be a person's: the chain keeps only a digest of it.
+    before = {"overrides": dep.deadline_settings, "escalation_email_sha256": digest(dep.escalation_email)}
     dep.deadline_settings = overrides or None
     dep.escalation_email = str(data.escalation_email) if data.escalation_email else None
     session.flush()
     record(session, actor=admin, action="department.deadline_policy_changed", stream=f"department:{dep.id}",
-           before=before, after={"overrides": overrides, "escalation_email": dep.escalation_email})
+           before=before, after={"overrides": overrides, "escalation_email_sha256": digest(dep.escalation_email)})
     return _policy_out(dep)

@@ -196,7 +196,8 @@ def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Cas
         raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600)
     content = read_content(store, source)
     slots = _pdfa_slot(settings)
-    if not slots.acquire(timeout=min(30.0, settings.pdfa_timeout_seconds)):
+    # No waiting for a slot: the request holds a database connection meanwhile; busy is an honest 503.
+    if not slots.acquire(blocking=False):
         raise ServiceUnavailable("PDF/A-konverteringen är upptagen; försök igen om en stund / PDF/A conversion busy, retry later", retry_after=30)
     started = time.monotonic()
     try:

@@ -358,5 +358,5 @@ def join_overenskommelse(session: Session, store: ObjectStore, user: User, org: 
     session.flush()
     record(session, actor=user, action="organisation.joined_overenskommelse", stream=f"organisation:{org.id}",
            before={"joined_overenskommelse_on": before},
-           after={"joined_overenskommelse_on": joined_on, "document_id": doc.id, "version": version, "sha256": doc.sha256, "key": key})
+           after={"joined_overenskommelse_on": joined_on, "document_id": doc.id, "version": version, "sha256": doc.sha256})
     return doc

@@ -64,11 +64,15 @@ def _create_run(api: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    # Only after the commit is the event visible to the flow; a rollback clears the flag below.
+    # Only after the outer commit is the event visible to the flow (savepoint releases fire this too).
+    if session.in_nested_transaction():
+        return
     if session.info.pop(_FLAG, False):
         kick()
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_FLAG, None)
+    # A rolled-back savepoint does not undo events written before it in the same transaction.
+    if not session.in_nested_transaction():
+        session.info.pop(_FLAG, None)
