@@ -12,6 +12,7 @@ from service.cases.access import get_visible_case
 from service.deps import CurrentUser, DbSession
 from service.errors import NotFound
 from service.schemas import Id
+from service.idempotency import IdempotencyKey
 
 router = APIRouter(tags=["agreements"])
 
@@ -33,9 +34,10 @@ def get_terms(case_id: Id, session: DbSession, user: CurrentUser) -> Agreement:
 
 
 @router.post("/cases/{case_id}/signatures", response_model=SignatureOut, status_code=201)
-def add_signature(case_id: Id, data: SignatureIn, session: DbSession, user: CurrentUser) -> Signature:
+def add_signature(case_id: Id, data: SignatureIn, session: DbSession, user: CurrentUser, idem: IdempotencyKey) -> object:
     """Record a party's signature (officer records both; the organisation may record its own)."""
-    return service.add_signature(session, user, get_visible_case(session, user, case_id), data)
+    case = get_visible_case(session, user, case_id)
+    return idem.run(session, user.id, data, SignatureOut, lambda: service.add_signature(session, user, case, data))
 
 
 @router.get("/cases/{case_id}/signatures", response_model=list[SignatureOut])

@@ -15,6 +15,7 @@ from service.cases.stages import Stage
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.errors import PreconditionRequired, ValidationFailed
 from service.schemas import Id, NoControlChars, Page
+from service.idempotency import IdempotencyKey
 
 router = APIRouter(tags=["cases"])
 
@@ -61,11 +62,19 @@ def list_cases(
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
-def create_case(data: CaseCreate, session: DbSession, user: CurrentUser, response: Response) -> Case:
-    """Start a draft proposal."""
-    case = service.create(session, user, data)
-    response.headers["Location"] = f"/api/v1/cases/{case.id}"
-    return with_etag(response, case)
+def create_case(data: CaseCreate, session: DbSession, user: CurrentUser, response: Response, idem: IdempotencyKey) -> object:
+    """Start a draft proposal (send an Idempotency-Key to make a retry safe)."""
+    created: list[Case] = []
+
+    def create() -> Case:
+        created.append(service.create(session, user, data))
+        return created[0]
+
+    result = idem.run(session, user.id, data, CaseOut, create)
+    if created:
+        response.headers["Location"] = f"/api/v1/cases/{created[0].id}"
+        with_etag(response, created[0])
+    return result
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)

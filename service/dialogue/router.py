@@ -15,14 +15,16 @@ from service.dialogue.checklist import ITEMS, missing_items
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.dialogue.schemas import AssessmentIn, AssessmentOut, ChecklistItemOut, DeMinimisOut, MeetingIn, MeetingOut
 from service.schemas import Id
+from service.idempotency import IdempotencyKey
 
 router = APIRouter(tags=["dialogue"])
 
 
 @router.post("/cases/{case_id}/meetings", response_model=MeetingOut, status_code=201)
-def add_meeting(case_id: Id, data: MeetingIn, session: DbSession, user: CurrentUser) -> DialogueMeeting:
+def add_meeting(case_id: Id, data: MeetingIn, session: DbSession, user: CurrentUser, idem: IdempotencyKey) -> object:
     """The officer records a dialogue meeting."""
-    return service.add_meeting(session, user, get_visible_case(session, user, case_id), data)
+    case = get_visible_case(session, user, case_id)
+    return idem.run(session, user.id, data, MeetingOut, lambda: service.add_meeting(session, user, case, data))
 
 
 @router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from service.documents.builders import BUILDERS
 from service.documents.models import Document, DocumentKind
 from service.errors import PROBLEM_JSON, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
+from service.idempotency import IdempotencyKey
 from storage.base import ObjectStore
 
 router = APIRouter(tags=["documents"])
@@ -62,9 +64,9 @@ def generate(case_id: Id, kind: DocumentKind, session: DbSession, user: CurrentU
 @router.post("/cases/{case_id}/attachments", response_model=DocumentOut, status_code=201)
 def upload(
     case_id: Id, request: Request, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings,
-    file: Annotated[UploadFile, File()], kind: Annotated[DocumentKind, Form()] = DocumentKind.ATTACHMENT,
+    file: Annotated[UploadFile, File()], idem: IdempotencyKey, kind: Annotated[DocumentKind, Form()] = DocumentKind.ATTACHMENT,
     internal: Annotated[bool, Form()] = False,
-) -> Document:
+) -> object:
     """Upload an attachment or the signed agreement (type checked by magic bytes, size limited)."""
     declared = int(request.headers.get("content-length") or 0)
     if declared > settings.upload_limit_bytes + 64 * 1024:
@@ -77,8 +79,11 @@ def upload(
     else:
         ensure_case_officer(user, case)
     data, mime = service.read_upload(file.file, settings.upload_limit_bytes)
-    return service.store_document(session, store, case=case, kind=kind, filename=file.filename or f"bilaga.{service.ALLOWED_UPLOADS[mime]}",
-                                  content=data, content_type=mime, user=user, internal=internal, settings=settings)
+    filename = file.filename or f"bilaga.{service.ALLOWED_UPLOADS[mime]}"
+    fingerprint = {"sha256": hashlib.sha256(data).hexdigest(), "filename": filename, "kind": kind.value, "internal": internal}
+    return idem.run(session, user.id, fingerprint, DocumentOut, lambda: service.store_document(
+        session, store, case=case, kind=kind, filename=filename, content=data, content_type=mime, user=user, internal=internal,
+        settings=settings))
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])

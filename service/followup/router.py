@@ -11,14 +11,16 @@ from service.followup import service
 from service.followup.models import FollowUpReport
 from service.followup.schemas import AssessmentIn, ReportContent, ReportOut, ReportScheduleIn
 from service.schemas import Id
+from service.idempotency import IdempotencyKey
 
 router = APIRouter(tags=["follow-up"])
 
 
 @router.post("/cases/{case_id}/followup-reports", response_model=ReportOut, status_code=201)
-def schedule_report(case_id: Id, data: ReportScheduleIn, session: DbSession, user: CurrentUser) -> FollowUpReport:
+def schedule_report(case_id: Id, data: ReportScheduleIn, session: DbSession, user: CurrentUser, idem: IdempotencyKey) -> object:
     """The officer schedules a report (the agreement's schedule creates them automatically later)."""
-    return service.schedule(session, user, get_visible_case(session, user, case_id), data)
+    case = get_visible_case(session, user, case_id)
+    return idem.run(session, user.id, data, ReportOut, lambda: service.schedule(session, user, case, data))
 
 
 @router.get("/cases/{case_id}/followup-reports", response_model=list[ReportOut])

@@ -11,17 +11,23 @@ from service.deps import AppSettings, CurrentUser, DbSession
 from service.messages import service
 from service.messages.schemas import MessageIn, MessageOut
 from service.schemas import Id, Page
+from service.idempotency import IdempotencyKey
 
 router = APIRouter(tags=["messages"])
 
 
 @router.post("/cases/{case_id}/messages", response_model=MessageOut, status_code=201)
-def post_message(case_id: Id, data: MessageIn, session: DbSession, user: CurrentUser, response: Response) -> MessageOut:
+def post_message(case_id: Id, data: MessageIn, session: DbSession, user: CurrentUser, response: Response,
+                 idem: IdempotencyKey) -> object:
     """Write in the case thread; department staff may mark the message as an internal note."""
     case = get_visible_case(session, user, case_id)
-    message = service.post_message(session, user, case, data.body, data.internal)
-    response.headers["Location"] = f"/api/v1/cases/{case.id}/messages/{message.id}"
-    return service.to_out(session, [message])[0]
+
+    def create() -> MessageOut:
+        message = service.post_message(session, user, case, data.body, data.internal)
+        response.headers["Location"] = f"/api/v1/cases/{case.id}/messages/{message.id}"
+        return service.to_out(session, [message])[0]
+
+    return idem.run(session, user.id, data, MessageOut, create)
 
 
 @router.get("/cases/{case_id}/messages", response_model=Page[MessageOut])

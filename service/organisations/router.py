@@ -34,6 +34,7 @@ from service.organisations.schemas import (
     OverenskommelseOut,
 )
 from service.schemas import Id
+from service.idempotency import IdempotencyKey
 from storage.base import ObjectStore
 
 router = APIRouter(tags=["organisations"])
@@ -81,9 +82,10 @@ def list_contacts(org_id: Id, session: DbSession, user: CurrentUser, include_era
 
 
 @router.post("/organisations/{org_id}/contacts", response_model=ContactOut, status_code=201)
-def add_contact(org_id: Id, data: ContactIn, session: DbSession, user: CurrentUser) -> ContactPerson:
+def add_contact(org_id: Id, data: ContactIn, session: DbSession, user: CurrentUser, idem: IdempotencyKey) -> object:
     """Add a contact person."""
-    return service.add_contact(session, user, service.get_visible(session, user, org_id), data)
+    org = service.get_visible(session, user, org_id)
+    return idem.run(session, user.id, data, ContactOut, lambda: service.add_contact(session, user, org, data))
 
 
 @router.patch("/organisations/{org_id}/contacts/{contact_id}", response_model=ContactOut)
