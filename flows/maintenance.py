@@ -20,8 +20,9 @@ async def storage_maintenance(older_than_hours: float = 24.0, now: datetime | No
     """
     log = get_run_logger()
     factory = session_factory()
-    with factory() as s, s.begin():
-        result = documents.sweep_orphans(s, documents.get_store(), older_than=timedelta(hours=older_than_hours), now=now)
+    with factory() as s:  # read-only: each read ends its transaction at once (SQLite writers are not held up)
+        result = documents.sweep_orphans(s, documents.get_store(), older_than=timedelta(hours=older_than_hours), now=now,
+                                         end_read=s.rollback)
     summary = result.summary()
     if result.failed:
         log.warning("storage maintenance could not delete %d orphan(s): %s", len(result.failed), result.failed[:20])

@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -272,16 +272,20 @@ class SweepResult:
 
 
 def sweep_orphans(session: Session, store: ObjectStore, *, older_than: timedelta = timedelta(hours=1), now: datetime | None = None,
-                  prefixes: tuple[str, ...] = DOCUMENT_PREFIXES) -> SweepResult:
+                  prefixes: tuple[str, ...] = DOCUMENT_PREFIXES, end_read: Callable[[], None] | None = None) -> SweepResult:
     """Delete stored versions that no Document row refers to (left by a failed commit).
 
     Only versions older than ``older_than`` are touched, so an upload whose transaction is
     still open is never taken for an orphan; each candidate is checked against the database
     once more right before it is deleted. Versions under retention are skipped (``locked``).
     Storage being unreachable raises StorageUnavailable: the sweep is simply run again later.
+    ``end_read`` (e.g. ``session.rollback``) is called after every read, so a long listing holds no
+    transaction open (on SQLite every transaction takes the write lock).
     """
+    end_read = end_read or (lambda: None)
     cutoff = (now or utcnow()) - older_than
     rows = session.execute(select(Document.storage_key, Document.storage_version_id)).all()
+    end_read()
     known = {(k, v) for k, v in rows}
     any_version = {k for k, v in rows if v is None}  # a row without a version id claims every version of its key
     result = SweepResult()
@@ -290,7 +294,9 @@ def sweep_orphans(session: Session, store: ObjectStore, *, older_than: timedelta
             result.scanned += 1
             if (info.key, info.version_id) in known or info.key in any_version or info.last_modified is None or info.last_modified > cutoff:
                 continue
-            if _referenced(session, info.key, info.version_id):
+            referenced = _referenced(session, info.key, info.version_id)
+            end_read()
+            if referenced:
                 continue  # committed after the listing above
             name = f"{info.key}@{info.version_id}"
             try:

@@ -70,3 +70,37 @@ def test_a_version_that_lost_a_race_for_its_key_is_an_orphan(db, store) -> None:
     result = documents.sweep_orphans(db, store, older_than=HOUR, now=utcnow() + 2 * HOUR)
     assert result.removed == [f"{doc.storage_key}@{loser.version_id}"]
     assert store.get(doc.storage_key, doc.storage_version_id) == PDF
+
+
+def test_a_long_sweep_does_not_hold_up_writers(fresh_engine, tmp_path) -> None:  # noqa: ANN001
+    """While the sweep lists storage, another transaction can write (SQLite: no write lock held by the sweep)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from storage.filesystem import FilesystemStore
+
+    written: list[bool] = []
+
+    class WritesWhileListing(FilesystemStore):
+        """A real store; while its listing is under way, a clerk saves something elsewhere."""
+
+        def list_versions(self, prefix):  # noqa: ANN001, ANN201
+            for info in super().list_versions(prefix):
+                with fresh_engine.connect() as conn:
+                    if fresh_engine.dialect.name == "sqlite":
+                        conn.exec_driver_sql("PRAGMA busy_timeout=500")
+                    conn.execute(text("UPDATE departments SET name = name"))
+                    conn.commit()
+                    written.append(True)
+                yield info
+
+    store = WritesWhileListing(tmp_path / "objects")
+    with Session(fresh_engine) as s:
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+        _case_doc(s, store, c, w.officer, "kvar.pdf")
+        s.commit()
+    store.put("cases/999/attachment/v1/orphan.pdf", b"%PDF-1.4\n%%EOF\n", length=15, content_type="application/pdf")
+    with Session(fresh_engine) as s:
+        result = documents.sweep_orphans(s, store, older_than=timedelta(0), now=utcnow() + timedelta(seconds=1), end_read=s.rollback)
+    assert written and result.removed == [r for r in result.removed if "orphan.pdf" in r] and len(result.removed) == 1
