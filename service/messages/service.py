@@ -12,10 +12,12 @@ from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.repository import decode_cursor, encode_cursor
 from service.cases.stages import TERMINAL
+from service.config import get_settings
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.messages.models import Message
 from service.messages.schemas import AuthorOut, MessageOut
 from service.outbox.models import Notification
+from service.outbox.service import emit
 from service.schemas import MAX_ID
 
 MAX_BODY = 10_000
@@ -84,10 +86,20 @@ def _notify(session: Session, author: User, case: Case, message: Message) -> Non
     """
     what = "Ny intern anteckning" if message.internal else "Nytt meddelande"
     title = f"{what}: {case.diarienummer + ' ' if case.diarienummer else ''}{case.title}"[:300]
-    for u in recipients(session, author, case, message.internal):
+    users = recipients(session, author, case, message.internal)
+    for u in users:
         session.add(Notification(user_id=u.id, case_id=case.id, kind="message_posted", title=title, body=f"Från {author.full_name}",
                                  dedupe_key=f"message:{message.id}:{u.id}"))
     session.flush()
+    if message.internal:
+        return  # internal notes stay in the system: colleagues see them in-app
+    # A small association does not watch the service all day: an e-mail says there is something to read.
+    base = get_settings().public_base_url
+    for u in users:
+        emit(session, "email.send", {"template": "message_posted", "key": f"message:{message.id}:{u.email}", "context": {
+            "to": u.email, "recipient_name": u.full_name, "author_name": author.full_name, "case_title": case.title,
+            "diarienummer": case.diarienummer or f"ärende {case.id}", "case_url": f"{base}/arenden/{case.id}#meddelanden"}},
+             case_id=case.id)
 
 
 def _visible_stmt(user: User, case: Case):  # noqa: ANN202 - a Select

@@ -58,6 +58,7 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "decision_made",
     "followup_report_requested",
     "agreement_expiring",
+    "message_posted",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

@@ -187,3 +187,29 @@ def test_message_on_an_unassigned_case_notifies_no_officer(client, db) -> None:
     c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED)
     assert _post(client, c, w.member, "Hej, någon där?").status_code == 201
     assert not _notes(client, w.officer) and not _notes(client, w.officer2)
+
+
+def test_messages_to_the_other_party_are_announced_by_email_without_the_text(client, db) -> None:
+
+    from service.notifications.email import render_email
+    from service.outbox.models import OutboxEvent
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+
+    def mails() -> list[dict]:
+        db.expire_all()
+        return [e.payload for e in db.scalars(select(OutboxEvent).where(OutboxEvent.case_id == c.id, OutboxEvent.topic == "email.send")
+                                              .order_by(OutboxEvent.id))]
+
+    secret = "Ring Karin Andersson på 070-123 45 67"
+    assert client.post(f"/api/v1/cases/{c.id}/messages", json={"body": secret}, headers=auth(w.member)).status_code == 201
+    sent = mails()
+    assert [m["context"]["to"] for m in sent] == [w.officer.email]
+    spec = render_email(sent[0]["template"], sent[0]["context"])
+    assert c.diarienummer in spec.subject and w.member.full_name in spec.body and f"/arenden/{c.id}" in spec.body
+    assert "Karin" not in spec.body and "070" not in spec.body  # the text stays in the thread (GDPR erasure reaches it there)
+    client.post(f"/api/v1/cases/{c.id}/messages", json={"body": "Intern: kolla budgeten", "internal": True}, headers=auth(w.officer))
+    assert len(mails()) == 1  # internal notes send no e-mail
+    client.post(f"/api/v1/cases/{c.id}/messages", json={"body": "Tack, vi återkommer."}, headers=auth(w.officer))
+    assert [m["context"]["to"] for m in mails()][1:] == [w.member.email]
