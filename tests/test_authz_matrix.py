@@ -120,6 +120,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/users"): Call(ANY_USER),
     ("POST", "/api/v1/users"): Call(ADMIN_ONLY, request=_json(
         {"email": "ny.registrator@matris.example.se", "full_name": "Ny Registrator", "role": "registrar", "password": "lösen-123456"})),
+    ("PATCH", "/api/v1/users/{user_id}"): Call(
+        ADMIN_ONLY, lambda ids: {"user_id": ids["officer2"]}, _json({"title": "Enhetschef"})),
     ("GET", "/api/v1/departments"): Call(ANY_USER),
     ("POST", "/api/v1/departments"): Call(ADMIN_ONLY, request=_json({"name": "Matrisförvaltningen", "diarie_prefix": "MATRIX"})),
     ("GET", "/api/v1/departments/{department_id}/deadline-policy"): Call(

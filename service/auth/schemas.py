@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from service.auth.models import Role
 from service.schemas import Id, NoControlChars, ORMModel, Sek, ShortText
@@ -29,6 +29,20 @@ class UserOut(ORMModel):
     organisation_id: int | None
     department_id: int | None
     delegated_limit_sek: int | None
+    is_active: bool = True
+
+
+class UserPatch(BaseModel):
+    """Admin changes an account: role and department when someone changes job, delegation, deactivation."""
+
+    model_config = ConfigDict(extra="forbid")
+    full_name: ShortText | None = None
+    title: Annotated[str, Field(max_length=120), NoControlChars] | None = None
+    role: Role | None = None
+    department_id: Id | None = None
+    delegated_limit_sek: Sek | None = None
+    manager_id: Id | None = None
+    is_active: bool | None = None
 
 
 class UserCreate(BaseModel):
