@@ -8,14 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
-from service.audit.service import record
 from service.auth.models import Role, User
+from service.auth import users
 from service.auth.ratelimit import AttemptLimiter, LoginLimiter, get_login_limiter, get_register_limiter
 from service.auth.schemas import Token, UserCreate, UserOut, UserPatch
 from service.auth.security import create_token, hash_password, verify_password
 from service.deps import AppSettings, CurrentUser, DbSession, require_roles
-from service.departments.models import Department
-from service.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from service.errors import Unauthorized
 from service.organisations import service as organisations
 from service.organisations.schemas import OrganisationOut, RegistrationIn, RegistrationOut
 from service.schemas import Id
@@ -86,29 +85,7 @@ def create_user(
     data: UserCreate, session: DbSession, admin: Annotated[User, Depends(require_roles(Role.ADMIN))]
 ) -> User:
     """Admin creates an account."""
-    if data.role == Role.ORG_MEMBER and not data.organisation_id:
-        raise ValidationFailed(errors=[{"field": "organisation_id", "message": "krävs för org_member / required"}])
-    if data.role in (Role.OFFICER, Role.APPROVER) and not data.department_id:
-        raise ValidationFailed(errors=[{"field": "department_id", "message": "krävs för handläggare/beslutsfattare / required"}])
-    if session.scalar(select(User.id).where(User.email == data.email.lower())):
-        raise Conflict("E-postadressen används redan / E-mail already in use")
-    user = User(
-        email=data.email.lower(),
-        full_name=data.full_name,
-        title=data.title,
-        role=data.role,
-        password_hash=hash_password(data.password),
-        organisation_id=data.organisation_id,
-        department_id=data.department_id,
-        delegated_limit_sek=data.delegated_limit_sek,
-        manager_id=data.manager_id,
-    )
-    session.add(user)
-    session.flush()
-    # The e-mail address stays in the users row; the append-only chain keeps no personal data (as for self-registration).
-    record(session, actor=admin, action="user.created", stream=f"user:{user.id}",
-           after={"user_id": user.id, "role": user.role, "organisation_id": user.organisation_id, "department_id": user.department_id})
-    return user
+    return users.create_user(session, admin, data)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
@@ -116,28 +93,4 @@ def update_user(
     user_id: Id, data: UserPatch, session: DbSession, admin: Annotated[User, Depends(require_roles(Role.ADMIN))]
 ) -> User:
     """Admin changes role, department, delegation or deactivates an account (effective on its next request)."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("Användaren finns inte / user not found")
-    changes = data.model_dump(exclude_unset=True)
-    if user.id == admin.id and (changes.get("is_active") is False or changes.get("role", Role.ADMIN) != Role.ADMIN):
-        raise Conflict("Du kan inte spärra eller byta roll på ditt eget konto / you cannot deactivate or demote yourself")
-    role = changes.get("role", user.role)
-    if (role == Role.ORG_MEMBER) != (user.role == Role.ORG_MEMBER):
-        raise ValidationFailed(errors=[{"field": "role", "message": "Organisationskonton och förvaltningens konton kan inte bytas mot "
-                                                                    "varandra; skapa ett nytt konto / create a new account instead"}])
-    department_id = changes.get("department_id", user.department_id)
-    if role in (Role.OFFICER, Role.APPROVER) and not department_id:
-        raise ValidationFailed(errors=[{"field": "department_id", "message": "krävs för handläggare/beslutsfattare / required"}])
-    if "department_id" in changes and changes["department_id"] and session.get(Department, changes["department_id"]) is None:
-        raise ValidationFailed(errors=[{"field": "department_id", "message": "Förvaltningen finns inte / no such department"}])
-    if changes.get("manager_id") is not None and (changes["manager_id"] == user.id or session.get(User, changes["manager_id"]) is None):
-        raise ValidationFailed(errors=[{"field": "manager_id", "message": "Ogiltig chef / invalid manager"}])
-    before = {k: getattr(user, k) for k in changes if k not in ("full_name", "title")}
-    for k, v in changes.items():
-        setattr(user, k, v)
-    session.flush()
-    # Names and titles stay in the users row; the append-only chain records which fields changed.
-    record(session, actor=admin, action="user.updated", stream=f"user:{user.id}", before=before,
-           after={**{k: getattr(user, k) for k in before}, "changed": sorted(changes)})
-    return user
+    return users.update_user(session, admin, user_id, data)
