@@ -83,6 +83,9 @@ FLASH: dict[str, str] = {
     "frist-forlangd": "Fristen är förlängd.",
     "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
+    "konto-skapat": "Kontot är skapat. Lämna det tillfälliga lösenordet till personen på ett säkert sätt.",
+    "konto-sparrat": "Kontot är spärrat och kan inte längre användas.",
+    "konto-aktiverat": "Kontot är aktiverat igen.",
 }
 
 

@@ -48,6 +48,7 @@ class WebWorld:
     approver: str
     approver2: str
     registrar: str
+    admin: str
     review_case_id: int
     other_org_case_id: int
 
@@ -73,6 +74,7 @@ def _populate(holder: dict) -> Callable[[Session], None]:
                                   delegated_limit_sek=1_000_000)
         approver2 = factories.user(db, Role.APPROVER, department=dep, full_name="Eva Förvaltningschef", delegated_limit_sek=5_000_000)
         registrar = factories.user(db, Role.REGISTRAR)
+        admin = factories.user(db, Role.ADMIN, full_name="Ada Systemförvaltare")
         # A case already waiting for a decision, for pages that need one.
         c: Case = factories.case(db, org, dep, stage=Stage.IDENTIFY_NEED, officer_id=officer.id, title="Träffpunkt i Söderby",
                                  diarienummer="WEB 2025/0001")
@@ -84,7 +86,7 @@ def _populate(holder: dict) -> Callable[[Session], None]:
         holder["world"] = WebWorld(prefix="WEB", department=dep.name, org_name=org.name, member=member.email,
                                    other_member=other_member.email, new_member=new_member.email, officer=officer.email,
                                    approver=approver.email, approver2=approver2.email, registrar=registrar.email,
-                                   review_case_id=c.id, other_org_case_id=oc.id)
+                                   admin=admin.email, review_case_id=c.id, other_org_case_id=oc.id)
 
     return populate
 

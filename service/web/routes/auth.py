@@ -13,7 +13,7 @@ from service.auth.ratelimit import LoginLimiter, get_login_limiter
 from service.auth.security import hash_password, verify_password
 from service.deps import AppSettings, DbSession
 from service.errors import TooManyRequests
-from service.web.deps import CsrfForm, MaybeUser, WebUser, require_role, text, web_router
+from service.web.deps import CsrfForm, MaybeUser, text, web_router
 from service.web.forms import FormState
 from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
@@ -101,13 +101,6 @@ def logout(request: Request, form: CsrfForm) -> Response:
     response = redirect("/logga-in", flash="utloggad")
     end_session(response)
     return response
-
-
-@router.get("/admin")
-def admin_home(request: Request, user: WebUser) -> Response:
-    """Administrators manage users and departments through the API."""
-    require_role(user, Role.ADMIN)
-    return render(request, "admin.html", {"title": "Systemförvaltning"})
 
 
 @router.get("/om-iop")
