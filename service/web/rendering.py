@@ -114,6 +114,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "request": request,
         "user": user,
         "nav": nav_items(user),
+        "unread": getattr(request.state, "unread", 0),
         "current_path": request.url.path,
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request, settings),

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import jwt
 from fastapi import Request, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.models import User
@@ -80,6 +81,11 @@ def current_web_user(request: Request, session: Session, settings: Settings) -> 
     if age > settings.token_minutes * 30:
         request.state.renew_session = True
     request.state.user = user
+    if request.method == "GET":  # pages show the unread count in the menu
+        from service.outbox.models import Notification
+
+        request.state.unread = session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)))
     return user
 
 

@@ -72,7 +72,9 @@ def test_notifications_page_lists_and_marks_read(web: Browserless, db: Session) 
     page = member.get("/notiser").text
     assert "Beslut i ärendet" in page and "Inte din notis" not in page and f'href="/arenden/{c.id}"' in page
     assert 'href="/notiser"' in page  # in the menu
+    assert '<span class="badge">1<span class="visually-hidden"> olästa</span>' in member.get("/start").text
     member.post("/notiser/lasta")
+    assert 'class="badge"' not in member.get("/start").text
     db.expire_all()
     assert db.query(Notification).filter_by(user_id=w.member.id, read_at=None).count() == 0
     assert db.query(Notification).filter_by(user_id=w.officer.id, read_at=None).count() == 1
