@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 PROBLEM = "application/problem+json"
 
@@ -19,3 +23,40 @@ def problem(resp: Any, status: int) -> dict:
 def error_fields(body: dict) -> set[str]:
     """The field names listed in a problem's errors[]."""
     return {e["field"] for e in body.get("errors", [])}
+
+
+def committing_sessions(factory: Callable[[], Session]) -> Callable[[], Iterator[Session]]:
+    """A `session_scope` override whose request sessions come from `factory` and commit for real."""
+
+    def _session() -> Iterator[Session]:
+        s = factory()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    return _session
+
+
+def race(app: Any, calls: list[Callable[[Any], Any]]) -> list[Any]:
+    """Run the calls in threads released together by a barrier; each gets its own client."""
+    from fastapi.testclient import TestClient
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            barrier.wait()
+            results[i] = calls[i](c)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results

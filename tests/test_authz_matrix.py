@@ -23,6 +23,7 @@ import pytest
 from factories import PASSWORD, World, auth, case, department, make_orgnr, user
 from fastapi.testclient import TestClient
 from gates_setup import terms_payload
+from helpers import committing_sessions
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
@@ -319,18 +320,8 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
 
     state: dict = {}
 
-    def _session() -> Iterator[Session]:
-        s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
-
-    app.dependency_overrides[session_scope] = _session
+    app.dependency_overrides[session_scope] = committing_sessions(
+        lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False))
     app.dependency_overrides[documents.get_store] = lambda: store
     with TestClient(app, raise_server_exceptions=False) as client:
         state.update(client=client, conn=conn, ids=ids,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 
 import pytest
 from factories import World, auth, case
 from fastapi.testclient import TestClient
+from helpers import committing_sessions, race
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from service.cases.diarie import next_diarienummer
 from service.cases.models import Case
@@ -23,38 +22,11 @@ def real(app, fresh_engine):  # noqa: ANN001, ANN201
     """App whose requests commit for real on a database of this test's own."""
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
-    def _session() -> Iterator[Session]:
-        s = factory()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
-
-    app.dependency_overrides[session_scope] = _session
+    app.dependency_overrides[session_scope] = committing_sessions(factory)
     yield factory
     app.dependency_overrides.pop(session_scope, None)
 
 
-def _race(app, calls) -> list:  # noqa: ANN001
-    """Run the calls in threads released together by a barrier; each gets its own client."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i: int) -> None:
-        with TestClient(app, raise_server_exceptions=False) as c:
-            barrier.wait()
-            results[i] = calls[i](c)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_concurrent_decisions_exactly_one_wins(app, real) -> None:
@@ -71,7 +43,7 @@ def test_concurrent_decisions_exactly_one_wins(app, real) -> None:
         s.commit()
         case_id, review_id, headers = c.id, review.id, [auth(a) for a in approvers]
     decisions = ["approve", "reject", "approve", "changes_requested", "reject", "approve"]
-    results = _race(app, [
+    results = race(app, [
         (lambda c, h=h, d=d: c.post(f"/api/v1/cases/{case_id}/reviews/{review_id}/decision", json={"decision": d, "motivation": "Beslut"}, headers=h))
         for h, d in zip(headers, decisions, strict=True)
     ])
@@ -97,7 +69,7 @@ def test_concurrent_submissions_get_distinct_gap_free_numbers(app, real) -> None
         ids = [case(s, w.org, w.dep, stage=Stage.DRAFT).id for _ in range(n)]
         prefix, member = w.dep.diarie_prefix, auth(w.member)
         s.commit()
-    results = _race(app, [(lambda c, i=i: c.post(f"/api/v1/cases/{i}/submit", headers=member)) for i in ids])
+    results = race(app, [(lambda c, i=i: c.post(f"/api/v1/cases/{i}/submit", headers=member)) for i in ids])
     assert [r.status_code for r in results] == [200] * n, [r.text for r in results]
     year = utcnow().year
     numbers = sorted(r.json()["diarienummer"] for r in results)
@@ -123,7 +95,7 @@ def test_concurrent_edits_one_wins_other_gets_409(app, real) -> None:
         c = case(s, w.org, w.dep, stage=Stage.DRAFT)
         s.commit()
         cid, member, version = c.id, auth(w.member), c.version
-    results = _race(app, [
+    results = race(app, [
         (lambda cl, t=t: cl.patch(f"/api/v1/cases/{cid}", json={"title": t}, headers={**member, "If-Match": f'"{version}"'}))
         for t in ("Titel A", "Titel B", "Titel C")
     ])

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from factories import World, auth, case
-from helpers import problem
+from helpers import problem, race
 from sqlalchemy import func, select
 
 from service.cases.models import Case
 from service.cases.stages import Stage
 from service.documents.models import Document
 from service.messages.models import Message
-from tests.test_concurrency import _race, real  # noqa: F401  (the committing fixture)
+from tests.test_concurrency import real  # noqa: F401  (the committing fixture)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -87,7 +87,7 @@ def test_concurrent_twins_create_one_case(app, real) -> None:  # noqa: F811
         s.commit()
     headers = {**member, "Idempotency-Key": "twin-1"}
     body = {"title": "Samtidigt förslag", "department_id": dep_id}
-    results = _race(app, [lambda c: c.post("/api/v1/cases", json=body, headers=headers)] * 4)
+    results = race(app, [lambda c: c.post("/api/v1/cases", json=body, headers=headers)] * 4)
     codes = sorted(r.status_code for r in results)
     assert set(codes) <= {201, 409} and codes.count(201) >= 1, [r.text for r in results]
     assert len({r.json()["id"] for r in results if r.status_code == 201}) == 1  # every 201 is the same case

@@ -18,12 +18,13 @@ import pytest
 import schemathesis
 from factories import World, auth, case
 from gates_setup import add_document, terms_payload
+from helpers import committing_sessions
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms
@@ -54,19 +55,8 @@ def fuzz_world(app, fresh_engine, tmp_path) -> Iterator[dict]:  # noqa: ANN001
     """Committed data for every role and every path parameter; requests commit for real."""
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
-    def _session() -> Iterator[Session]:
-        s = factory()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
-
     store = FilesystemStore(tmp_path / "objects")
-    app.dependency_overrides[session_scope] = _session
+    app.dependency_overrides[session_scope] = committing_sessions(factory)
     app.dependency_overrides[documents.get_store] = lambda: store
     # Generated logins fail by the hundred: count them apart from the process-wide limiter other tests use.
     limiter = LoginLimiter(5, 900)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from factories import World, auth, make_orgnr
 from fastapi.testclient import TestClient
+from helpers import committing_sessions, race
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from service.auth.models import User
 from service.db import session_scope
@@ -26,41 +26,14 @@ def real(app, fresh_engine, tmp_path):  # noqa: ANN001, ANN201
     """App whose requests commit for real on a database of this test's own, with a filesystem store."""
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
-    def _session() -> Iterator[Session]:
-        s = factory()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
-
     store = FilesystemStore(tmp_path / "objects")
-    app.dependency_overrides[session_scope] = _session
+    app.dependency_overrides[session_scope] = committing_sessions(factory)
     app.dependency_overrides[documents.get_store] = lambda: store
     yield factory
     app.dependency_overrides.pop(session_scope, None)
     app.dependency_overrides.pop(documents.get_store, None)
 
 
-def _race(app, calls: list[Callable[[TestClient], Any]]) -> list[Any]:  # noqa: ANN001
-    """Run the calls in threads released together by a barrier; each gets its own client."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        with TestClient(app, raise_server_exceptions=False) as c:
-            barrier.wait()
-            results[i] = calls[i](c)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_concurrent_board_minutes_get_distinct_versions(app, real) -> None:
@@ -73,7 +46,7 @@ def test_concurrent_board_minutes_get_distinct_versions(app, real) -> None:
         return lambda c: c.post(f"/api/v1/organisations/{org_id}/overenskommelse", data={"date": "2026-03-12"},
                                 files={"file": (f"protokoll-{n}.pdf", PDF + str(n).encode(), "application/pdf")}, headers=auth(member))
 
-    results = _race(app, [upload(n) for n in range(4)])
+    results = race(app, [upload(n) for n in range(4)])
     assert [r.status_code for r in results] == [201] * 4, [r.text for r in results]
     with real() as s:
         versions = sorted(s.scalars(select(Document.version).where(Document.organisation_id == org_id)))
@@ -86,7 +59,7 @@ def test_concurrent_registrations_one_email_one_account(app, real) -> None:
             "email": "samma@forening.example.se", "password": "ett-långt-lösen", "full_name": f"Person {n}",
             "organisation": {"name": f"Förening {n}", "orgnr": make_orgnr(), "legal_form": "ideell_forening"}})
 
-    results = _race(app, [register(n) for n in range(3)])
+    results = race(app, [register(n) for n in range(3)])
     codes = sorted(r.status_code for r in results)
     assert codes == [201, 409, 409], [r.text for r in results]
     with real() as s:
