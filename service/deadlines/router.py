@@ -112,9 +112,7 @@ def resume(case_id: Id, session: DbSession, user: CurrentUser, settings: AppSett
 def extend(case_id: Id, deadline_id: Id, data: ExtendIn, session: DbSession, user: CurrentUser, settings: AppSettings) -> Deadline:
     """Extend one deadline with a reason."""
     case = get_visible_case(session, user, case_id)
-    d = session.get(Deadline, deadline_id)
-    if d is None or d.case_id != case.id:
-        raise NotFound("Fristen finns inte / deadline not found")
+    d = service.get_case_deadline(session, case, deadline_id)
     return service.extend(session, user, d, case, settings, due_on=data.due_on, working_days=data.working_days, reason=data.reason)
 
 

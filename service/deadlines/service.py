@@ -21,7 +21,7 @@ from service.db import utcnow
 from service.deadlines.calendar import WorkingCalendar, calendar_for
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus, Reminder, Suspension
 from service.deadlines.policy import offset_key, policy_for
-from service.errors import Conflict, Forbidden, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ACTIVE = (DeadlineStatus.OPEN, DeadlineStatus.SUSPENDED)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -435,6 +435,14 @@ def _drop_unsent(session: Session, deadline_ids: list[int]) -> None:
     """Unsent reminders were timed for the old due date; the next sweep plans them anew."""
     if deadline_ids:
         session.execute(delete(Reminder).where(Reminder.deadline_id.in_(deadline_ids), Reminder.sent_at.is_(None)))
+
+
+def get_case_deadline(session: Session, case: Case, deadline_id: int) -> Deadline:
+    """A deadline of this (already visible) case; 404 otherwise."""
+    d = session.get(Deadline, deadline_id)
+    if d is None or d.case_id != case.id:
+        raise NotFound("Fristen finns inte / deadline not found")
+    return d
 
 
 def extend(session: Session, user: User, d: Deadline, case: Case, settings: Settings, *, due_on: date | None,

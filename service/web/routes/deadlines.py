@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from service.auth.models import Role
 from service.cases.access import get_visible_case
+from service.db import utcnow
 from service.deadlines import service as deadlines
-from service.deadlines.models import Deadline
 from service.deadlines.router import ExtendIn, SuspendIn
 from service.deps import AppSettings, DbSession
-from service.errors import AppError, NotFound
+from service.errors import AppError
 from service.outbox.models import Notification
 from service.schemas import Id
 from service.web.deps import CsrfForm, WebUser, attempt, require_role, text, web_router
@@ -57,9 +57,7 @@ def extend(case_id: Id, deadline_id: Id, request: Request, user: WebUser, form: 
     """Extend one deadline by working days, with a reason."""
     require_role(user, *STAFF)
     case = get_visible_case(session, user, case_id)
-    d = session.get(Deadline, deadline_id)
-    if d is None or d.case_id != case.id:
-        raise NotFound("Fristen finns inte / deadline not found")
+    d = deadlines.get_case_deadline(session, case, deadline_id)
     try:
         data = ExtendIn(working_days=text(form, "working_days") or None, reason=text(form, "reason"))
         with attempt(session):
@@ -80,8 +78,6 @@ def notifications(request: Request, user: WebUser, session: DbSession) -> Respon
 @router.post("/notiser/lasta")
 def mark_all_read(user: WebUser, form: CsrfForm, session: DbSession) -> Response:
     """Mark every notification of the user read."""
-    from service.db import utcnow
-
     for n in session.scalars(select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))):
         n.read_at = utcnow()
     session.flush()
