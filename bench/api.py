@@ -242,7 +242,8 @@ def _layers(env: dict[str, str], headers: dict[str, str], get_paths: list[str], 
     out: dict[str, Any] = {"concurrency": concurrency}
     try:
         srv.start()
-        probes = {"nodb": ["/bench-layers/nodb"], "session": ["/bench-layers/session"], "user": ["/bench-layers/user"], "get": get_paths}
+        probes = {"nodb": ["/bench-layers/nodb"], "token": ["/bench-layers/token"], "read": ["/bench-layers/read"], "get": get_paths,
+                  "session": ["/bench-layers/session"]}
         for name, paths in probes.items():
             load(srv.port, paths, headers, concurrency, warmup=0.0, duration=0.5, client_kind=client_kind)
             res = load(srv.port, paths, headers, concurrency, warmup=warmup, duration=duration, client_kind=client_kind, server=srv)

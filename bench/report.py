@@ -71,10 +71,16 @@ def render(results: dict[str, Any], source: Path | None = None) -> str:
                       "| probe | adds | req/s | server CPU ms/req |", "|---|---|---:|---:|"]
             bare_cpu = api["runs"]["bare"].get(str(layers["concurrency"]), {}).get("server_cpu_ms_per_request")
             lines.append(f"| bare FastAPI (other app) | – | {_fmt(api['runs']['bare'].get(str(layers['concurrency']), {}).get('rps'))} | {_fmt(bare_cpu, 2)} |")
-            adds = {"nodb": "the service's middleware and error handlers", "session": "request session (`DbSession`), `SELECT 1`, commit",
-                    "user": "`CurrentUser`: JWT check + users row", "get": "case query (3 joins) + `CaseOut` + ETag"}
-            for name in ("nodb", "session", "user", "get"):
-                r = layers[name]
+            adds = {"nodb": "the service's middleware and error handlers (`async def`)",
+                    "token": "bearer token check (`TokenUserId`, signature cached per token)",
+                    "read": "one row on the read path (`Reads`, asyncpg): the users row",
+                    "get": "instead: user + case in one statement (3 joins) + `CaseOut` + ETag",
+                    "session": "for comparison, the write path: `DbSession` + `CurrentUser` (ORM, thread pool), `SELECT 1`, commit",
+                    "user": "`CurrentUser`: JWT check + users row (older runs)"}
+            for name in ("nodb", "token", "read", "get", "session", "user"):
+                r = layers.get(name)
+                if r is None:
+                    continue
                 lines.append(f"| `{'/api/v1/cases/{id}' if name == 'get' else '/bench-layers/' + name}` | {adds[name]} | {_fmt(r['rps'])} | "
                              f"{_fmt(r['server_cpu_ms_per_request'], 2)} |")
             lines.append("")

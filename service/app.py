@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,7 @@ from service.config import get_settings
 from service.db import get_engine
 from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
 from service.openapi import install_docs, install_openapi
+from service.reads import close_readers
 
 log = logging.getLogger("iop")
 
@@ -128,7 +130,14 @@ def create_app() -> FastAPI:
     from service.timeline.router import router as timeline_router
 
     settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await close_readers()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="IOP Partnerskap",
         version="0.1.0",
         description="Ärendehantering för idéburet offentligt partnerskap / Case management for IOP.",

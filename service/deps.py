@@ -1,8 +1,10 @@
-"""Shared FastAPI dependencies: the request session and the current user."""
+"""Shared FastAPI dependencies: the request session, the reader and the current user."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
@@ -13,6 +15,7 @@ from service.auth.security import decode_token
 from service.config import Settings, get_settings
 from service.db import session_scope
 from service.errors import Forbidden, Unauthorized
+from service.reads import Reader, read_scope
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -29,17 +32,48 @@ async def app_settings() -> Settings:
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
-def current_user(session: DbSession, settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> User:
-    """The authenticated, active user."""
+# Read-only endpoints on the hot path query through this instead of DbSession (service/reads.py).
+Reads = Annotated[Reader, Depends(read_scope)]
+
+ACCOUNT_GONE = "Kontot finns inte eller är spärrat / Account missing or disabled"
+
+
+async def token_user_id(settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> int:
+    """The user id of a valid bearer token (the account itself is checked by the caller's query)."""
     if not token:
         raise Unauthorized()
-    user = session.get(User, decode_token(token, settings))
+    return decode_token(token, settings)
+
+
+TokenUserId = Annotated[int, Depends(token_user_id)]
+
+
+def current_user(session: DbSession, user_id: TokenUserId) -> User:
+    """The authenticated, active user."""
+    user = session.get(User, user_id)
     if user is None or not user.is_active:
-        raise Unauthorized("Kontot finns inte eller är spärrat / Account missing or disabled")
+        raise Unauthorized(ACCOUNT_GONE)
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The asking user as a read query returns it: what the visibility rules need, no ORM object."""
+
+    id: int
+    role: Role
+    organisation_id: int | None
+    department_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | None, prefix: str = "reader_") -> Principal:
+        """The reader's columns of a row; 401 when the account is missing or disabled, as current_user."""
+        if row is None or row[f"{prefix}id"] is None or not row[f"{prefix}is_active"]:
+            raise Unauthorized(ACCOUNT_GONE)
+        return cls(row[f"{prefix}id"], Role(row[f"{prefix}role"]), row[f"{prefix}organisation_id"], row[f"{prefix}department_id"])
 
 
 def require_roles(*roles: Role):  # noqa: ANN201

@@ -7,6 +7,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from service.db import make_engine, session_scope  # noqa: E402
+from service.db import make_engine  # noqa: E402
+from service.reads import SessionReader  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
+from helpers import drop_sessions, use_sessions  # noqa: E402
 
 pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.smtp"]
 
@@ -175,10 +178,10 @@ def client(app, db: Session) -> Iterator[TestClient]:  # noqa: ANN001
             db.rollback()
             raise
 
-    app.dependency_overrides[session_scope] = _session
+    use_sessions(app, _session, SessionReader(lambda: nullcontext(db)))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
 
 
 @pytest.fixture

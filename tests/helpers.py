@@ -42,6 +42,24 @@ def committing_sessions(factory: Callable[[], Session]) -> Callable[[], Iterator
     return _session
 
 
+def use_sessions(app: Any, sessions: Callable[[], Iterator[Session]], reader: Any) -> None:
+    """Send the request session (`session_scope`) and the read path (`read_scope`) to the test's database."""
+    from service.db import session_scope
+    from service.reads import read_scope
+
+    app.dependency_overrides[session_scope] = sessions
+    app.dependency_overrides[read_scope] = lambda: reader
+
+
+def drop_sessions(app: Any) -> None:
+    """Undo use_sessions()."""
+    from service.db import session_scope
+    from service.reads import read_scope
+
+    app.dependency_overrides.pop(session_scope, None)
+    app.dependency_overrides.pop(read_scope, None)
+
+
 def race(app: Any, calls: list[Callable[[Any], Any]]) -> list[Any]:
     """Run the calls in threads released together by a barrier; each gets its own client."""
     from fastapi.testclient import TestClient

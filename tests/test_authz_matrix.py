@@ -23,14 +23,16 @@ import pytest
 from factories import PASSWORD, World, auth, case, department, make_orgnr, user
 from fastapi.testclient import TestClient
 from gates_setup import terms_payload
-from helpers import committing_sessions
+from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
+
+from service.reads import SessionReader
 
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import Role
 from service.cases.stages import Stage
-from service.db import session_scope, utcnow
+from service.db import utcnow
 from service.dialogue.models import DialogueMeeting
 from service.documents import service as documents
 from service.documents.models import DocumentKind
@@ -320,15 +322,15 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
 
     state: dict = {}
 
-    app.dependency_overrides[session_scope] = committing_sessions(
-        lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False))
+    sessions = lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)  # noqa: E731
+    use_sessions(app, committing_sessions(sessions), SessionReader(sessions))
     app.dependency_overrides[documents.get_store] = lambda: store
     with TestClient(app, raise_server_exceptions=False) as client:
         state.update(client=client, conn=conn, ids=ids,
                      headers={**{name: auth(u) for name, u in people.items()}, "anonymous": {}},
                      emails={**{name: u.email for name, u in people.items()}, "anonymous": w.member.email})
         yield state
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
     app.dependency_overrides.pop(documents.get_store, None)
     setup.close()
     outer.rollback()

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 from factories import World, auth, case
 from fastapi.testclient import TestClient
-from helpers import committing_sessions, race
+from helpers import committing_sessions, drop_sessions, use_sessions, race
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from service.cases.diarie import next_diarienummer
 from service.cases.models import Case
 from service.cases.stages import Stage
-from service.db import session_scope, utcnow
+from service.reads import reader_for
+from service.db import utcnow
 from service.reviews.models import Review
 
 
@@ -22,9 +23,9 @@ def real(app, fresh_engine):  # noqa: ANN001, ANN201
     """App whose requests commit for real on a database of this test's own."""
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
-    app.dependency_overrides[session_scope] = committing_sessions(factory)
+    use_sessions(app, committing_sessions(factory), reader_for(fresh_engine))
     yield factory
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
 
 
 

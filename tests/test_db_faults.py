@@ -17,7 +17,10 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import sessionmaker
 
 import service.db
+from service.auth.security import create_token
+from service.config import get_settings
 from service.db import make_engine
+from service.reads import APPLICATION_NAME
 from service.cases.models import Case
 from service.cases.stages import Stage
 
@@ -79,14 +82,15 @@ def _world(factory: sessionmaker) -> tuple[int, dict, dict]:
 def test_backend_killed_before_a_query_gives_503_and_the_next_request_works(pg) -> None:
     factory, killer, client = pg
     case_id, member, _ = _world(factory)
-    assert client.get(f"/api/v1/cases/{case_id}", headers=member).status_code == 200
+    # A route on the request session (GET /cases/{id} itself reads through service/reads.py, tested below).
+    assert client.get(f"/api/v1/cases/{case_id}/stages", headers=member).status_code == 200
     killer.arm("query")
-    r = client.get(f"/api/v1/cases/{case_id}", headers=member)
+    r = client.get(f"/api/v1/cases/{case_id}/stages", headers=member)
     body = problem(r, 503)
     assert killer.killed and r.headers["retry-after"] == "5" and body["type"].endswith("/service-unavailable")
     assert "Traceback" not in r.text and "psycopg" not in r.text  # nothing internal leaks to the client
     # The broken connection was invalidated, not returned to the pool: the very next request succeeds.
-    assert client.get(f"/api/v1/cases/{case_id}", headers=member).status_code == 200
+    assert client.get(f"/api/v1/cases/{case_id}/stages", headers=member).status_code == 200
 
 
 @pg_only
@@ -120,9 +124,47 @@ def test_pool_recovers_after_every_connection_was_dropped(pg) -> None:
         for pid in pids:
             assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()[0]
     for _ in range(4):  # more requests than dead connections: none of them may fail
-        assert client.get(f"/api/v1/cases/{case_id}", headers=member).status_code == 200
+        assert client.get(f"/api/v1/cases/{case_id}/stages", headers=member).status_code == 200
     assert client.get("/ready").json()["checks"]["database"] == "ok"
     assert client.get("/api/v1/cases", headers=officer).status_code == 200
+
+
+def _read_pool_pids(admin_url: str) -> set[int]:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                             [APPLICATION_NAME]).fetchall()
+    return {pid for (pid,) in rows}
+
+
+@pg_only
+def test_read_path_survives_every_pooled_connection_being_dropped(pg) -> None:
+    """GET /cases/{id} reads on the asyncpg pool: after a restart kills its connections, the read retries on new ones."""
+    factory, killer, client = pg
+    case_id, member, _ = _world(factory)
+    first = client.get(f"/api/v1/cases/{case_id}", headers=member)
+    assert first.status_code == 200
+    before = _read_pool_pids(killer.admin_url)
+    assert before, "the read went through the read pool"
+    with psycopg.connect(killer.admin_url, autocommit=True) as admin:
+        for pid in before:
+            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone()[0]
+    for _ in range(4):
+        r = client.get(f"/api/v1/cases/{case_id}", headers=member)
+        assert r.status_code == 200 and r.json() == first.json() and r.headers["etag"] == first.headers["etag"]
+    after = _read_pool_pids(killer.admin_url)
+    assert after and not (after & before)
+
+
+def test_read_path_gives_503_when_the_database_is_unreachable(app, monkeypatch) -> None:  # noqa: ANN001
+    """Nothing listens on the port: the read path answers 503 problem+json with Retry-After, not a 500."""
+    dead = make_engine("postgresql://iop@127.0.0.1:1/iop")
+    monkeypatch.setattr(service.db, "get_engine", lambda: dead)
+    token, _ = create_token(1, "officer", get_settings())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/cases/1", headers={"Authorization": f"Bearer {token}"})
+    body = problem(r, 503)
+    assert r.headers["retry-after"] == "5" and body["type"].endswith("/service-unavailable") and "asyncpg" not in r.text
+    dead.dispose()
 
 
 def test_ready_is_503_with_its_documented_body_when_the_database_is_unreachable(app, monkeypatch) -> None:  # noqa: ANN001

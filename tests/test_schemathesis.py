@@ -18,7 +18,7 @@ import pytest
 import schemathesis
 from factories import World, auth, case
 from gates_setup import add_document, terms_payload
-from helpers import committing_sessions
+from helpers import committing_sessions, drop_sessions, use_sessions
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -30,7 +30,8 @@ from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms
 from service.auth.ratelimit import LoginLimiter, get_login_limiter
 from service.cases.stages import Stage
-from service.db import session_scope, utcnow
+from service.reads import reader_for
+from service.db import utcnow
 from service.dialogue.models import DialogueMeeting
 from service.documents import service as documents
 from service.documents.models import DocumentKind
@@ -56,7 +57,7 @@ def fuzz_world(app, fresh_engine, tmp_path) -> Iterator[dict]:  # noqa: ANN001
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
     store = FilesystemStore(tmp_path / "objects")
-    app.dependency_overrides[session_scope] = committing_sessions(factory)
+    use_sessions(app, committing_sessions(factory), reader_for(fresh_engine))
     app.dependency_overrides[documents.get_store] = lambda: store
     # Generated logins fail by the hundred: count them apart from the process-wide limiter other tests use.
     limiter = LoginLimiter(5, 900)
@@ -106,7 +107,7 @@ def fuzz_world(app, fresh_engine, tmp_path) -> Iterator[dict]:  # noqa: ANN001
             "follow_up_case": [follow_up.id],
         }
     yield {"roles": roles, "ids": ids}
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
     app.dependency_overrides.pop(documents.get_store, None)
     app.dependency_overrides.pop(get_login_limiter, None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from functools import lru_cache
 
@@ -51,15 +52,33 @@ def create_token(user_id: int, role: str, settings: Settings) -> tuple[str, int]
 
 def decode_token(token: str, settings: Settings) -> int:
     """User id from a valid token; accepts the current key and the previous ones."""
-    keys = {key_id(k): k for k in [settings.secret_key, *settings.previous_secret_keys]}
+    user_id, expires = _verified_claims(token, _key_ring(settings.secret_key, tuple(settings.previous_secret_keys)))
+    # Checked on every use: the cached signature check must not outlive the token.
+    if expires <= time.time():
+        raise Unauthorized("Inloggningen har gått ut / Token expired")
+    return user_id
+
+
+@lru_cache(maxsize=8)
+def _key_ring(current: str, previous: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((key_id(k), k) for k in (current, *previous))
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int, float]:
+    """Signature and claims checked once per token and key ring (PyJWT costs more than a whole small GET).
+
+    Only valid tokens are remembered (an exception is not cached); the key ring is part of the key, so a
+    token signed with a key that is no longer accepted is checked again and refused.
+    """
     try:
         kid = jwt.get_unverified_header(token).get("kid")
-        secret = keys.get(kid)
+        secret = dict(keys).get(kid)
         if secret is None:
             raise Unauthorized("Okänd signeringsnyckel / Unknown signing key")
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        return int(claims["sub"])
+        return int(claims["sub"]), float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Inloggningen har gått ut / Token expired") from exc
-    except (jwt.InvalidTokenError, ValueError) as exc:
+    except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise Unauthorized("Ogiltig token / Invalid token") from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 from sqlalchemy import ColumnElement, and_, false, true
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,9 @@ from service.cases.models import Case
 from service.cases.stages import Stage
 from service.errors import NotFound
 from service.schemas import MAX_ID
+
+if TYPE_CHECKING:
+    from service.deps import Principal
 
 
 def visible(user: User) -> ColumnElement[bool]:
@@ -24,13 +29,21 @@ def visible(user: User) -> ColumnElement[bool]:
     return false()  # admins run the system, not the cases
 
 
-def can_see(user: User, case: Case) -> bool:
+def can_see(user: User | Principal, case: Case | CaseKeys) -> bool:
     """Python twin of visible() for an already loaded case."""
     if user.role == Role.ORG_MEMBER:
         return user.organisation_id is not None and case.organisation_id == user.organisation_id
     if user.role in (Role.OFFICER, Role.APPROVER):
         return case.department_id == user.department_id and case.stage != Stage.DRAFT
     return user.role == Role.REGISTRAR
+
+
+class CaseKeys(Protocol):
+    """What can_see() reads of a case (an ORM Case, or the keys of a read row)."""
+
+    organisation_id: int
+    department_id: int
+    stage: str
 
 
 def get_visible_case(session: Session, user: User, case_id: int) -> Case:

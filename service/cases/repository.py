@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from service.auth.models import User
-from service.cases.access import visible
+from service.cases.access import can_see, visible
 from service.cases.models import Case
+from service.cases.schemas import CaseOut, CaseSummary
+from service.deps import Principal
+from service.departments.models import Department
+from service.errors import NotFound
+from service.organisations.models import Organisation
+from service.reads import Query
 from service.cases.stages import Stage
 from service.db import utcnow
 from service.errors import ValidationFailed
@@ -72,36 +79,128 @@ def overdue_condition():  # noqa: ANN201
     return exists().where(Review.case_id == Case.id, Review.status == ReviewStatus.PENDING, Review.due_at < utcnow())
 
 
-def list_cases(session: Session, user: User, f: CaseFilter, *, sort: str, cursor: str | None, limit: int) -> tuple[list[Case], str | None]:
-    """One page of the cases the user may see."""
+def _list_query(user: User | Principal, f: CaseFilter, sort: str, cursor: str | None) -> tuple[list[Any], tuple[Any, ...], str]:
+    """WHERE conditions, ORDER BY and sort field of a list page (shared by the ORM and the read path)."""
     descending = sort.startswith("-")
     field = sort.lstrip("-")
     if field not in SORTS:
         raise ValidationFailed(errors=[{"field": "sort", "message": f"Sortering måste vara en av {sorted(SORTS)} / allowed: {sorted(SORTS)}"}])
     col = SORTS[field]
-    stmt = select(Case).where(visible(user))
+    where: list[Any] = [visible(user)]
     if f.stage:
-        stmt = stmt.where(Case.stage.in_(f.stage))
+        where.append(Case.stage.in_(f.stage))
     if f.department_id is not None:
-        stmt = stmt.where(Case.department_id == f.department_id)
+        where.append(Case.department_id == f.department_id)
     if f.organisation_id is not None:
-        stmt = stmt.where(Case.organisation_id == f.organisation_id)
+        where.append(Case.organisation_id == f.organisation_id)
     if f.officer_id is not None:
-        stmt = stmt.where(Case.officer_id == f.officer_id)
+        where.append(Case.officer_id == f.officer_id)
     if f.overdue is not None:
-        stmt = stmt.where(overdue_condition() if f.overdue else ~overdue_condition())
+        where.append(overdue_condition() if f.overdue else ~overdue_condition())
     if f.q:
         like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Case.title.ilike(like), Case.diarienummer.ilike(like)))
+        where.append(or_(Case.title.ilike(like), Case.diarienummer.ilike(like)))
     if cursor:
         value, ident = decode_cursor(cursor, field)
         key, after = tuple_(col, Case.id), tuple_(value, ident)
-        stmt = stmt.where(key < after if descending else key > after)
+        where.append(key < after if descending else key > after)
     order = (col.desc(), Case.id.desc()) if descending else (col.asc(), Case.id.asc())
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, field), last.id)
-    return rows, next_cursor
+    return where, order, field
+
+
+def _page(rows: list[Any], limit: int, field: str, value: Callable[[Any, str], Any]) -> tuple[list[Any], str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(value(rows[-1], field), value(rows[-1], "id"))
+
+
+def list_cases(session: Session, user: User, f: CaseFilter, *, sort: str, cursor: str | None, limit: int) -> tuple[list[Case], str | None]:
+    """One page of the cases the user may see."""
+    where, order, field = _list_query(user, f, sort, cursor)
+    rows = list(session.scalars(select(Case).where(*where).order_by(*order).limit(limit + 1)).unique())
+    return _page(rows, limit, field, getattr)
+
+
+_list_officer = aliased(User, name="officer")
+SUMMARY_COLUMNS = (
+    Case.id, Case.diarienummer, Case.title, Case.stage, Case.organisation_id, Case.department_id, Case.officer_id,
+    Case.requested_amount_sek, Case.open_for_changes, Case.version, Case.created_at, Case.updated_at,
+    Organisation.name.label("organisation_name"), Organisation.orgnr.label("organisation_orgnr"),
+    Department.name.label("department_name"), Department.diarie_prefix.label("department_diarie_prefix"),
+    _list_officer.full_name.label("officer_full_name"), _list_officer.email.label("officer_email"),
+)
+
+
+def summaries_statement(user: Principal, f: CaseFilter, *, sort: str, cursor: str | None, limit: int) -> tuple[Select, str]:
+    """Core statement of a list page for the read path, and its sort field (same conditions as list_cases)."""
+    where, order, field = _list_query(user, f, sort, cursor)
+    stmt = (
+        select(*SUMMARY_COLUMNS)
+        .join(Organisation, Organisation.id == Case.organisation_id)
+        .join(Department, Department.id == Case.department_id)
+        .outerjoin(_list_officer, _list_officer.id == Case.officer_id)
+        .where(*where).order_by(*order).limit(limit + 1)
+    )
+    return stmt, field
+
+
+def summaries_page(rows: list[Mapping[str, Any]], limit: int, field: str) -> tuple[list[CaseSummary], str | None]:
+    """CaseSummary items and the next cursor from the rows of summaries_statement()."""
+    rows, next_cursor = _page(rows, limit, field, lambda row, key: row[key])
+    return [CaseSummary.model_validate(_with_refs(dict(row), row)) for row in rows], next_cursor
+
+
+def _with_refs(data: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """Nest the joined organisation, department and officer columns of a read row as the response models want."""
+    data["organisation"] = {"id": row["organisation_id"], "name": row["organisation_name"], "orgnr": row["organisation_orgnr"]}
+    data["department"] = {"id": row["department_id"], "name": row["department_name"], "diarie_prefix": row["department_diarie_prefix"]}
+    data["officer"] = (
+        {"id": row["officer_id"], "full_name": row["officer_full_name"], "email": row["officer_email"]} if row["officer_id"] else None
+    )
+    return data
+
+
+# The asking user alone, for reads that need the visibility rule before their own query (a list page).
+READER_BY_ID = Query.of(
+    select(User.id.label("reader_id"), User.role.label("reader_role"), User.is_active.label("reader_is_active"),
+           User.organisation_id.label("reader_organisation_id"), User.department_id.label("reader_department_id"))
+    .where(User.id == bindparam("user_id", type_=Integer))
+)
+
+_reader = aliased(User, name="reader")
+_officer = aliased(User, name="officer")
+
+# One round trip for GET /cases/{id}: the asking user (for the 401 and the visibility rule) and the case with its
+# organisation, department and officer. The user is the driving row, so a missing case still answers who asked.
+CASE_FOR_READER = Query.of(
+    select(
+        _reader.id.label("reader_id"), _reader.role.label("reader_role"), _reader.is_active.label("reader_is_active"),
+        _reader.organisation_id.label("reader_organisation_id"), _reader.department_id.label("reader_department_id"),
+        *Case.__table__.c,
+        Organisation.name.label("organisation_name"), Organisation.orgnr.label("organisation_orgnr"),
+        Department.name.label("department_name"), Department.diarie_prefix.label("department_diarie_prefix"),
+        _officer.full_name.label("officer_full_name"), _officer.email.label("officer_email"),
+    )
+    .select_from(_reader)
+    .outerjoin(Case, Case.id == bindparam("case_id", type_=Integer))
+    .outerjoin(Organisation, Organisation.id == Case.organisation_id)
+    .outerjoin(Department, Department.id == Case.department_id)
+    .outerjoin(_officer, _officer.id == Case.officer_id)
+    .where(_reader.id == bindparam("user_id", type_=Integer))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseKeys:
+    organisation_id: int
+    department_id: int
+    stage: str
+
+
+def case_for_reader(row: Mapping[str, Any] | None) -> CaseOut:
+    """The case of a CASE_FOR_READER row as its reader may see it: 401 for a gone account, 404 when not visible."""
+    reader = Principal.from_row(row)
+    if row["id"] is None or not can_see(reader, _CaseKeys(row["organisation_id"], row["department_id"], row["stage"])):
+        raise NotFound("Ärendet finns inte / Case not found")
+    return CaseOut.model_validate(_with_refs({c.key: row[c.key] for c in Case.__table__.c}, row))

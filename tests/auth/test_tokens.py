@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jwt
+import pytest
 from factories import World, auth
 from helpers import problem
 
 from service.auth.security import ALGORITHM, create_token, decode_token, key_id
 from service.config import Settings
 from service.db import utcnow
+from service.errors import Unauthorized
 
 
 def test_unsigned_and_claimless_tokens_are_refused(client, db) -> None:
@@ -40,3 +42,25 @@ def test_deactivated_account_token_stops_working(client, db) -> None:
     w.officer.is_active = False
     db.flush()
     problem(client.get("/api/v1/auth/me", headers=headers), 401)
+
+
+def test_a_verified_token_is_remembered_but_still_expires(monkeypatch) -> None:
+    """The signature check is cached per token; the expiry is checked on every use all the same."""
+    import service.auth.security as security
+
+    s = Settings(token_minutes=1)
+    token, _ = create_token(7, "officer", s)
+    assert decode_token(token, s) == 7
+    assert security._verified_claims.cache_info().currsize >= 1
+    real_time = security.time.time
+    monkeypatch.setattr(security.time, "time", lambda: real_time() + 61)
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_token(token, s)
+
+
+def test_a_retired_signing_key_is_refused_even_for_a_remembered_token() -> None:
+    old, new = "o" * 40, "n" * 40
+    token, _ = create_token(7, "officer", Settings(secret_key=old))
+    assert decode_token(token, Settings(secret_key=new, previous_secret_keys=[old])) == 7  # rotation: still accepted
+    with pytest.raises(Unauthorized, match="signeringsnyckel"):
+        decode_token(token, Settings(secret_key=new))  # the old key left the ring

@@ -127,3 +127,34 @@ def test_overdue_filter(client, db) -> None:
     db.flush()
     assert [x["id"] for x in client.get("/api/v1/cases?overdue=true", headers=auth(w.officer)).json()["items"]] == [late.id]
     assert [x["id"] for x in client.get("/api/v1/cases?overdue=false", headers=auth(w.officer)).json()["items"]] == [fine.id]
+
+
+def test_case_read_answers_what_the_orm_view_answers(client, db) -> None:
+    """GET /cases/{id} reads one Core row (service/reads.py); it must equal CaseOut of the ORM case, for every reader."""
+    from service.cases.models import Case
+    from service.cases.schemas import CaseOut
+
+    w = World(db)
+    assigned = case(db, w.org, w.dep, stage=Stage.DIALOGUE, title="Läxhjälp & språkcafé <Norrby>")
+    assigned.officer_id = w.officer.id
+    unassigned = case(db, w.org, w.dep, stage=Stage.DIALOGUE)
+    draft = case(db, w.org, w.dep, stage=Stage.DRAFT)
+    db.flush()
+    db.expire_all()
+    for c, readers, hidden in [
+        (assigned, [w.member, w.officer, w.approver, w.registrar], [w.other_member, w.admin]),
+        (unassigned, [w.member, w.officer, w.registrar], [w.other_member]),
+        (draft, [w.member, w.registrar], [w.officer, w.approver, w.other_member]),
+    ]:
+        expected = CaseOut.model_validate(db.get(Case, c.id)).model_dump(mode="json")
+        for u in readers:
+            r = client.get(f"/api/v1/cases/{c.id}", headers=auth(u))
+            assert r.status_code == 200 and r.headers["content-type"] == "application/json", (u.role, r.text)
+            assert r.json() == expected and r.headers["etag"] == f'"{expected["version"]}"'
+        for u in hidden:
+            problem(client.get(f"/api/v1/cases/{c.id}", headers=auth(u)), 404)
+    assert client.get(f"/api/v1/cases/{assigned.id}", headers=auth(w.officer)).json()["officer"]["id"] == w.officer.id
+    w.member.is_active = False
+    db.flush()
+    problem(client.get(f"/api/v1/cases/{assigned.id}", headers=auth(w.member)), 401)
+    problem(client.get(f"/api/v1/cases/{assigned.id}"), 401)

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from factories import World, auth, make_orgnr
 from fastapi.testclient import TestClient
-from helpers import committing_sessions, race
+from helpers import committing_sessions, drop_sessions, use_sessions, race
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from service.auth.models import User
-from service.db import session_scope
+from service.reads import reader_for
 from service.documents import service as documents
 from service.documents.models import Document
 from storage.filesystem import FilesystemStore
@@ -27,10 +27,10 @@ def real(app, fresh_engine, tmp_path):  # noqa: ANN001, ANN201
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
 
     store = FilesystemStore(tmp_path / "objects")
-    app.dependency_overrides[session_scope] = committing_sessions(factory)
+    use_sessions(app, committing_sessions(factory), reader_for(fresh_engine))
     app.dependency_overrides[documents.get_store] = lambda: store
     yield factory
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
     app.dependency_overrides.pop(documents.get_store, None)
 
 

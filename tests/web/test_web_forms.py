@@ -6,18 +6,20 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
 from factories import PASSWORD, World, case
 from fastapi.testclient import TestClient
 from gates_setup import terms_payload
+from helpers import drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
 from service.auth.models import User
 from service.cases.models import Case
 from service.cases.stages import Stage
-from service.db import session_scope
+from service.reads import SessionReader
 from service.dialogue.checklist import ITEMS
 from service.documents import service as documents
 from service.documents.models import Document, DocumentKind
@@ -74,11 +76,11 @@ def web(app, db: Session, tmp_path) -> Iterator[Browserless]:  # noqa: ANN001
             raise
 
     store = FilesystemStore(tmp_path / "objects")
-    app.dependency_overrides[session_scope] = _session
+    use_sessions(app, _session, SessionReader(lambda: nullcontext(db)))
     app.dependency_overrides[documents.get_store] = lambda: store
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=True) as c:
         yield Browserless(c)
-    app.dependency_overrides.pop(session_scope, None)
+    drop_sessions(app)
     app.dependency_overrides.pop(documents.get_store, None)
 
 

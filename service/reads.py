@@ -1,0 +1,182 @@
+"""Read-only queries for the busiest GETs: one statement, one round trip, no ORM.
+
+On PostgreSQL a read runs on an asyncpg pool in the event loop, so it costs neither a thread-pool hop
+nor a transaction (BEGIN/COMMIT) nor a connection reset; elsewhere (SQLite, the embedded default) the same
+SQLAlchemy Core statement runs on a short session in one thread-pool hop. Writes never come here: they
+keep the request session (`service.deps.DbSession`) with its commit and row locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio.to_thread
+import asyncpg
+from sqlalchemy import Engine, Select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.orm import Session, sessionmaker
+
+import service.db
+from service.errors import ServiceUnavailable
+
+log = logging.getLogger("iop.reads")
+
+# Statements are compiled for asyncpg's $n placeholders; values are passed as they are (int, str, aware datetimes).
+_DIALECT = asyncpg_dialect()
+
+# Names the read pool's connections in pg_stat_activity (tells them apart from the request sessions' pool).
+APPLICATION_NAME = "iop-partnerskap-reads"
+
+# What a dropped or unreachable server raises: a restart leaves dead pooled connections, a stopped one refuses.
+CONNECTION_ERRORS = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and "connection was closed in the middle of operation"
+    asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown (pg_terminate_backend, restart), 57P03
+    asyncpg.InterfaceError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A Core select with named bind parameters, compiled once for asyncpg."""
+
+    stmt: Select
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, stmt: Select) -> Query:
+        """Compile `stmt` (bind parameters by name, no expanding IN lists)."""
+        compiled = stmt.compile(dialect=_DIALECT)
+        return cls(stmt, compiled.string, tuple(compiled.positiontup or ()))
+
+
+class Reader(Protocol):
+    """Runs read-only statements and answers rows as mappings."""
+
+    async def first(self, query: Query, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The first row of a precompiled query (None when there is none)."""
+
+    async def all(self, stmt: Select) -> list[Mapping[str, Any]]:
+        """Every row of a statement built for this request (its values bound in it)."""
+
+
+class PgReader:
+    """asyncpg pool per event loop (a pool cannot cross loops; tests start one loop per client)."""
+
+    def __init__(self, dsn: str, pool_size: int) -> None:
+        self.dsn = dsn
+        self.pool_size = pool_size
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = weakref.WeakKeyDictionary()
+
+    async def _pool(self) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            # min_size=0: no connection until the first read, so a database that is down does not stop start-up.
+            # reset: the read path sets no session state, so asyncpg's reset query (a round trip per release) is skipped.
+            pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, timeout=5, command_timeout=30,
+                                             max_inactive_connection_lifetime=300, reset=_no_reset,
+                                             server_settings={"application_name": APPLICATION_NAME})
+            winner = self._pools.setdefault(loop, pool)
+            if winner is not pool:  # another request of this loop created one meanwhile
+                await pool.close()
+                pool = winner
+        return pool
+
+    async def first(self, query: Query, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The first row of a precompiled query."""
+        return await self._run("fetchrow", query.sql, [params[name] for name in query.names])
+
+    async def all(self, stmt: Select) -> list[Mapping[str, Any]]:
+        """Every row; the statement is compiled here (its shape varies with the request's filters)."""
+        compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        return await self._run("fetch", compiled.string, [params[name] for name in compiled.positiontup or ()])
+
+    async def _run(self, method: str, sql: str, args: list[Any]) -> Any:  # noqa: ANN401
+        """Run a read; one retry on fresh connections when the pooled one turns out dead."""
+        for attempt in (1, 2):
+            pool = await self._pool()
+            try:
+                async with pool.acquire() as conn:
+                    return await getattr(conn, method)(sql, *args)
+            except CONNECTION_ERRORS as exc:
+                # Safe to repeat: a read changes nothing. Every idle connection may be as dead (a restart),
+                # so all are replaced, like SQLAlchemy's pool invalidation on a disconnect.
+                await pool.expire_connections()
+                log.warning("database read failed (attempt %s): %s", attempt, exc)
+        raise ServiceUnavailable("Databasen svarar inte / Database unavailable", retry_after=5)
+
+    async def close(self) -> None:
+        """Close the pool of the running loop."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
+
+async def _no_reset(_conn: asyncpg.Connection) -> None:
+    return None
+
+
+class SessionReader:
+    """The same statements on a SQLAlchemy session, in one thread-pool hop (SQLite; tests' own transaction)."""
+
+    def __init__(self, sessions: Callable[[], AbstractContextManager[Session]]) -> None:
+        self.sessions = sessions
+
+    async def first(self, query: Query, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Run a read on a session from `sessions`."""
+        return await anyio.to_thread.run_sync(self._first, query, params)
+
+    async def all(self, stmt: Select) -> list[Mapping[str, Any]]:
+        """Every row of the statement."""
+        return await anyio.to_thread.run_sync(self._all, stmt)
+
+    def _first(self, query: Query, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        with self.sessions() as session:
+            return session.execute(query.stmt, dict(params)).mappings().first()
+
+    def _all(self, stmt: Select) -> list[Mapping[str, Any]]:
+        with self.sessions() as session:
+            return list(session.execute(stmt).mappings().all())
+
+    async def close(self) -> None:
+        """Nothing to close: the sessions belong to their factory."""
+
+
+_readers: dict[tuple[int, str], PgReader | SessionReader] = {}
+
+
+def reader_for(engine: Engine) -> PgReader | SessionReader:
+    """The reader for an engine: asyncpg on PostgreSQL, sessions otherwise (one per engine)."""
+    key = (id(engine), str(engine.url))
+    reader = _readers.get(key)
+    if reader is None:
+        if engine.dialect.name == "postgresql":
+            dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            reader = PgReader(dsn, engine.pool.size() if hasattr(engine.pool, "size") else 10)
+        else:
+            reader = SessionReader(sessionmaker(bind=engine, expire_on_commit=False))
+        _readers[key] = reader
+    return reader
+
+
+async def read_scope() -> Reader:
+    """Dependency: the reader of the process-wide engine (module attribute, so tests can swap the engine)."""
+    return reader_for(service.db.get_engine())
+
+
+async def close_readers() -> None:
+    """Close the asyncpg pools that belong to the running loop (application shutdown)."""
+    for reader in list(_readers.values()):
+        with contextlib.suppress(Exception):
+            await reader.close()
