@@ -235,6 +235,25 @@ def validate(api: Server, headers: dict[str, str], get_paths: list[str], list_pa
         return {"get_bytes": len(c.get(get_paths[0]).content), "list_bytes": len(r.content), "list_items": len(items)}
 
 
+SEARCHES = {"no match": "ingen träff alls", "diarienummer": "2026/01", "common word": "äldre"}
+
+
+def search_latency(api: Server, headers: dict[str, str], repeats: int = 30) -> dict[str, Any]:
+    """Text search `q=` (title and diarienummer, ILIKE '%…%'), one client: p50/p99 per kind of term."""
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=api.base, headers=headers, timeout=30) as c:
+        for name, term in SEARCHES.items():
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                r = c.get("/api/v1/cases", params={"q": term, "limit": 25})
+                times.append(time.perf_counter() - t0)
+                assert r.status_code == 200, (term, r.status_code, r.text[:300])
+            out[name] = {"q": term, "items": len(r.json()["items"]), **summarise_ms(times)}
+            print(f"  search {name:12s} q={term!r:20s} {out[name]['items']:3d} items  p50 {out[name]['p50_ms']:7.2f} ms", flush=True)
+    return out
+
+
 def _layers(env: dict[str, str], headers: dict[str, str], get_paths: list[str], concurrency: int, warmup: float, duration: float,
             client_kind: str) -> dict[str, Any]:
     """Server CPU per request as a GET is built up layer by layer (bench/layers_app.py), at one concurrency."""
@@ -278,6 +297,7 @@ def run(*, db_url: str, secret: str, officer_id: int, officer_role: str, departm
     try:
         api.start()
         results["shape"] = validate(api, headers, get_paths, list_path, stage, department_id, limit)
+        results["search"] = search_latency(api, headers)
         fd, name = tempfile.mkstemp(prefix="iop-bench-payload-", suffix=".json")
         payload_file = Path(name)
         with os.fdopen(fd, "w") as f:

@@ -65,6 +65,12 @@ def render(results: dict[str, Any], source: Path | None = None) -> str:
                 lines.append(f"| {labels[kind]} | {c} | {_fmt(r['rps'])} | {_fmt(r['p50_ms'], 2)} | {_fmt(r['p99_ms'], 2)} | "
                              f"{_fmt(r.get('server_cpu_ms_per_request'), 2)} | {ratio} |")
         lines.append("")
+        search = api.get("search")
+        if search:
+            lines += ["Text search `GET /api/v1/cases?q=…&limit=25` (same officer, one client, sequential; pg_trgm indexes, migration 0004):", "",
+                      "| term | q | items | p50 ms | p99 ms |", "|---|---|---:|---:|---:|"]
+            lines += [f"| {name} | `{r['q']}` | {r['items']} | {_fmt(r['p50_ms'], 2)} | {_fmt(r['p99_ms'], 2)} |" for name, r in search.items()]
+            lines.append("")
         layers = api.get("layers")
         if layers:
             lines += [f"Where a GET's server time goes ({layers['concurrency']} clients, `bench/layers_app.py`):", "",

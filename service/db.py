@@ -52,6 +52,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001, ARG001
+    """Alembic include_object hook: leave out the PostgreSQL-only search indexes (not on the models)."""
+    from service.cases.models import SEARCH_INDEXES
+
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
 def utcnow() -> datetime:
     """Current time, aware, UTC."""
     return datetime.now(UTC)

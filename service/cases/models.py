@@ -64,6 +64,11 @@ class Case(Base):
     )
 
 
+# PostgreSQL-only trigram (pg_trgm GIN) indexes for the text search q= (migration 0004). Not declared on the
+# model: SQLite has no such index, so autogenerate leaves them out by name (service.db.include_in_autogenerate).
+SEARCH_INDEXES = {"ix_cases_title_trgm": "title", "ix_cases_diarienummer_trgm": "diarienummer"}
+
+
 class StageChange(Base):
     """When a case entered a stage, by whom and through which review."""
 
