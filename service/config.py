@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     review_due_working_days: int = 10
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
+    # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to
+    # this many connections (the sessions' pool overflows to twice as many under load).
     db_pool_size: int = 10
     # Strict-Transport-Security max-age; 0 sends no header (set it where TLS terminates in front of the API).
     hsts_seconds: int = 0
