@@ -16,14 +16,13 @@ from service.auth.models import User
 from service.cases.access import can_see, visible
 from service.cases.models import Case
 from service.cases.schemas import CaseOut, CaseSummary
-from service.deps import Principal
-from service.departments.models import Department
-from service.errors import NotFound
-from service.organisations.models import Organisation
-from service.reads import Query
 from service.cases.stages import Stage
 from service.db import utcnow
-from service.errors import ValidationFailed
+from service.departments.models import Department
+from service.deps import Principal
+from service.errors import NotFound, ValidationFailed
+from service.organisations.models import Organisation
+from service.reads import Query
 from service.reviews.models import Review, ReviewStatus
 from service.schemas import CONTROL_CHARS, MAX_ID
 
@@ -122,13 +121,17 @@ def list_cases(session: Session, user: User, f: CaseFilter, *, sort: str, cursor
     return _page(rows, limit, field, getattr)
 
 
-_list_officer = aliased(User, name="officer")
-SUMMARY_COLUMNS = (
-    Case.id, Case.diarienummer, Case.title, Case.stage, Case.organisation_id, Case.department_id, Case.officer_id,
-    Case.requested_amount_sek, Case.open_for_changes, Case.version, Case.created_at, Case.updated_at,
+_reader = aliased(User, name="reader")
+_officer = aliased(User, name="officer")
+# The joined names of a case as the read rows carry them (nested again by _with_refs).
+_REF_COLUMNS = (
     Organisation.name.label("organisation_name"), Organisation.orgnr.label("organisation_orgnr"),
     Department.name.label("department_name"), Department.diarie_prefix.label("department_diarie_prefix"),
-    _list_officer.full_name.label("officer_full_name"), _list_officer.email.label("officer_email"),
+    _officer.full_name.label("officer_full_name"), _officer.email.label("officer_email"),
+)
+SUMMARY_COLUMNS = (
+    Case.id, Case.diarienummer, Case.title, Case.stage, Case.organisation_id, Case.department_id, Case.officer_id,
+    Case.requested_amount_sek, Case.open_for_changes, Case.version, Case.created_at, Case.updated_at, *_REF_COLUMNS,
 )
 
 
@@ -139,7 +142,7 @@ def summaries_statement(user: Principal, f: CaseFilter, *, sort: str, cursor: st
         select(*SUMMARY_COLUMNS)
         .join(Organisation, Organisation.id == Case.organisation_id)
         .join(Department, Department.id == Case.department_id)
-        .outerjoin(_list_officer, _list_officer.id == Case.officer_id)
+        .outerjoin(_officer, _officer.id == Case.officer_id)
         .where(*where).order_by(*order).limit(limit + 1)
     )
     return stmt, field
@@ -161,27 +164,18 @@ def _with_refs(data: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-# The asking user alone, for reads that need the visibility rule before their own query (a list page).
-READER_BY_ID = Query.of(
-    select(User.id.label("reader_id"), User.role.label("reader_role"), User.is_active.label("reader_is_active"),
-           User.organisation_id.label("reader_organisation_id"), User.department_id.label("reader_department_id"))
-    .where(User.id == bindparam("user_id", type_=Integer))
+# The asking user's columns, as Principal.from_row() reads them.
+_READER_COLUMNS = tuple(
+    getattr(_reader, key).label(f"reader_{key}") for key in ("id", "role", "is_active", "organisation_id", "department_id")
 )
 
-_reader = aliased(User, name="reader")
-_officer = aliased(User, name="officer")
+# The asking user alone, for reads that need the visibility rule before their own query (a list page).
+READER_BY_ID = Query.of(select(*_READER_COLUMNS).where(_reader.id == bindparam("user_id", type_=Integer)))
 
 # One round trip for GET /cases/{id}: the asking user (for the 401 and the visibility rule) and the case with its
 # organisation, department and officer. The user is the driving row, so a missing case still answers who asked.
 CASE_FOR_READER = Query.of(
-    select(
-        _reader.id.label("reader_id"), _reader.role.label("reader_role"), _reader.is_active.label("reader_is_active"),
-        _reader.organisation_id.label("reader_organisation_id"), _reader.department_id.label("reader_department_id"),
-        *Case.__table__.c,
-        Organisation.name.label("organisation_name"), Organisation.orgnr.label("organisation_orgnr"),
-        Department.name.label("department_name"), Department.diarie_prefix.label("department_diarie_prefix"),
-        _officer.full_name.label("officer_full_name"), _officer.email.label("officer_email"),
-    )
+    select(*_READER_COLUMNS, *Case.__table__.c, *_REF_COLUMNS)
     .select_from(_reader)
     .outerjoin(Case, Case.id == bindparam("case_id", type_=Integer))
     .outerjoin(Organisation, Organisation.id == Case.organisation_id)
