@@ -16,6 +16,9 @@ def test_health_and_docs(client) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/cases/{case_id}/reviews/{review_id}/decision" in spec["paths"]
+    used = {tag for ops in spec["paths"].values() for op in ops.values() for tag in op.get("tags", [])}
+    assert used == {t["name"] for t in spec["tags"]}  # every tag listed, in the documented order (service.app.API_TAGS)
+    assert [t["name"] for t in spec["tags"]][:4] == ["auth", "departments", "organisations", "cases"]
     problem(client.get("/api/v1/nothing-here"), 404)
     problem(client.delete("/health"), 405)
 
