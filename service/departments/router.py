@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
-from service.audit.service import digest, record
+from service.audit.service import record
 from service.auth.models import Role, User
 from service.deps import CurrentUser, DbSession, require_roles
 from service.deadlines.models import DeadlineKind
-from service.deadlines.policy import DEFAULTS, policy_for
+from service.deadlines.policy import policy_for
 from service.departments.models import Department
-from service.errors import Conflict, NotFound, ValidationFailed
+from service.departments.schemas import DeadlinePolicyIn, DeadlinePolicyOut
+from service.departments.service import set_deadline_policy
+from service.errors import Conflict, NotFound
 from service.schemas import Id
 from service.organisations.schemas import OrgNr
 from service.schemas import ORMModel, ShortText
@@ -60,56 +62,6 @@ def create_department(
     return dep
 
 
-class Offset(BaseModel):
-    """A span in calendar days or Swedish working days (exactly one of them)."""
-
-    model_config = ConfigDict(extra="forbid")
-    days: int | None = Field(default=None, ge=-365, le=730)
-    working_days: int | None = Field(default=None, ge=-60, le=120)
-
-    @model_validator(mode="after")
-    def _one(self) -> Offset:
-        if (self.days is None) == (self.working_days is None):
-            raise ValueError("ange antingen days eller working_days / give either days or working_days")
-        return self
-
-    @property
-    def value(self) -> int:
-        """The signed number of days, whichever unit."""
-        return self.days if self.days is not None else self.working_days  # type: ignore[return-value]
-
-    def dump(self) -> dict[str, int]:
-        """As stored in the policy."""
-        return self.model_dump(exclude_none=True)
-
-
-class KindPolicy(BaseModel):
-    """Overrides for one deadline kind; a field left out keeps the SPEC's default."""
-
-    model_config = ConfigDict(extra="forbid")
-    due: Offset | None = Field(default=None, description="Tid från start till frist (bara för frister som räknas från en händelse)")
-    reminders: list[Offset] | None = Field(default=None, max_length=6, description="Påminnelser före (negativt) eller på (0) fristdagen")
-    escalation: Literal["officer", "approvers", "manager", "officer+approver"] | None = None
-    escalation_delay: Offset | None = None
-
-
-class DeadlinePolicyIn(BaseModel):
-    """A department's deadline overrides per kind and where escalations go."""
-
-    model_config = ConfigDict(extra="forbid")
-    kinds: dict[DeadlineKind, KindPolicy] = {}
-    escalation_email: EmailStr | None = None
-
-
-class DeadlinePolicyOut(BaseModel):
-    """The effective policy per kind (defaults with the overrides applied) and the overrides themselves."""
-
-    department_id: int
-    effective: dict[str, dict[str, Any]]
-    overrides: dict[str, dict[str, Any]]
-    escalation_email: str | None
-
-
 def _policy_out(dep: Department) -> DeadlinePolicyOut:
     return DeadlinePolicyOut(department_id=dep.id, overrides=dep.deadline_settings or {}, escalation_email=dep.escalation_email,
                              effective={k.value: policy_for(k, dep.deadline_settings) for k in DeadlineKind})
@@ -137,39 +89,5 @@ def put_deadline_policy(department_id: Id, data: DeadlinePolicyIn, session: DbSe
                         admin: Annotated[User, Depends(require_roles(Role.ADMIN))]) -> DeadlinePolicyOut:
     """Replace the department's overrides; deadlines created from now on use them, existing ones keep their dates."""
     dep = _department(session, department_id)
-    errors = []
-    overrides: dict[str, dict[str, Any]] = {}
-    for kind, pol in data.kinds.items():
-        where = f"kinds.{kind.value}"
-        if pol.due is not None and "due" not in DEFAULTS[kind]:
-            errors.append({"field": f"{where}.due", "message": "Fristen följer avtalet eller beslutet och kan inte ändras här / "
-                                                               "this deadline follows the agreement and has no fixed span"})
-        elif pol.due is not None and pol.due.value <= 0:
-            errors.append({"field": f"{where}.due", "message": "Fristen måste vara minst en dag / must be at least one day"})
-        for i, r in enumerate(pol.reminders or []):
-            if r.value > 0:
-                errors.append({"field": f"{where}.reminders.{i}", "message": "Påminnelser går ut före eller på fristdagen / "
-                                                                             "reminders are before or on the due day (≤ 0)"})
-        if pol.escalation_delay is not None and pol.escalation_delay.value < 0:
-            errors.append({"field": f"{where}.escalation_delay", "message": "Kan inte vara negativ / cannot be negative"})
-        out: dict[str, Any] = {}
-        if pol.due is not None:
-            out["due"] = pol.due.dump()
-        if pol.reminders is not None:
-            out["reminders"] = sorted((r.dump() for r in pol.reminders), key=lambda o: next(iter(o.values())))
-        if pol.escalation is not None:
-            out["escalation"] = pol.escalation
-        if pol.escalation_delay is not None:
-            out["escalation_delay"] = pol.escalation_delay.dump()
-        if out:
-            overrides[kind.value] = out
-    if errors:
-        raise ValidationFailed("Kontrollera fristerna / check the deadlines", errors=errors)
-    # The address may be a person's: the chain keeps only a digest of it.
-    before = {"overrides": dep.deadline_settings, "escalation_email_sha256": digest(dep.escalation_email)}
-    dep.deadline_settings = overrides or None
-    dep.escalation_email = str(data.escalation_email) if data.escalation_email else None
-    session.flush()
-    record(session, actor=admin, action="department.deadline_policy_changed", stream=f"department:{dep.id}",
-           before=before, after={"overrides": overrides, "escalation_email_sha256": digest(dep.escalation_email)})
+    set_deadline_policy(session, admin, dep, data)
     return _policy_out(dep)
