@@ -91,6 +91,10 @@ def main() -> None:
                 approver.goto("/oversikt")
                 shot(approver, out, "07-oversikt")
 
+                admin = login(browser, base, "admin@exempelstad.se")
+                admin.locator('a[href$="/frister"]').first.click()
+                shot(admin, out, "09-admin-tidsfrister")
+
                 phone = login(browser, base, "medlem2@forening.example.se", PHONE)
                 phone.get_by_role("link", name="Läxhjälp på Söderby bibliotek").click()
                 shot(phone, out, "08-mobil-arende")

@@ -84,6 +84,7 @@ FLASH: dict[str, str] = {
     "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
     "konto-skapat": "Kontot är skapat. Lämna det tillfälliga lösenordet till personen på ett säkert sätt.",
+    "frister-sparade": "Tidsfristerna är sparade. De gäller frister som skapas från och med nu; befintliga frister behåller sina datum.",
     "konto-sparrat": "Kontot är spärrat och kan inte längre användas.",
     "konto-aktiverat": "Kontot är aktiverat igen.",
 }

@@ -59,7 +59,9 @@ def test_main_pages_pass_the_accessibility_smoke_check(login, new_context, world
     approver = login(world.approver2)
     for path in ("/arbetsko", f"/arenden/{world.review_case_id}/beslut"):
         problems += _audit(approver, path)
-    problems += _audit(login(world.admin), "/admin")
+    admin = login(world.admin)
+    problems += _audit(admin, "/admin")
+    problems += _audit(admin, admin.locator('a[href$="/frister"]').first.get_attribute("href"))  # a department's deadlines
     assert not problems, "\n".join(problems)
 
 

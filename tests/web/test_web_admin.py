@@ -47,3 +47,50 @@ def test_admin_creates_and_deactivates_accounts(web: Browserless, db: Session) -
     Browserless(web.client).login(w.officer)  # works again
     officer_page = web.client.get("/admin", follow_redirects=False)
     assert officer_page.status_code == 403
+
+
+def test_admin_sets_a_departments_deadlines_on_a_page(web: Browserless, db: Session) -> None:  # noqa: F811
+    """The deadline policy of a department from the web: defaults shown, errors at their field, saved, used by new deadlines."""
+    from service.deadlines.models import DeadlineKind
+    from service.deadlines.policy import policy_for
+
+    w = World(db)
+    admin = Browserless(web.client).login(w.admin)
+    assert f'href="/admin/forvaltningar/{w.dep.id}/frister"' in admin.get("/admin").text
+    page = admin.get(f"/admin/forvaltningar/{w.dep.id}/frister").text
+    assert "Standard: 10 arbetsdagar" in page and "Beslut i granskning" in page  # review: the SPEC's default span
+    assert 'name="agreement_expiry-due"' not in page  # follows the agreement: no span of its own
+
+    form = {"review-due": "15", "review-due_unit": "working_days", "review-reminders": "-5, −1, 0", "review-reminders_unit": "working_days",
+            "review-escalation": "approvers", "dialogue-reminders": "-14", "dialogue-reminders_unit": "days",
+            "escalation_email": "registrator@exempelstad.se"}
+    # Refused: a reminder after the due day, a span that is not a number, an address that is not one; nothing is saved.
+    r = admin.post(f"/admin/forvaltningar/{w.dep.id}/frister", {**form, "review-reminders": "-5, 2", "triage-due": "fem",
+                                                                 "escalation_email": "inte en adress"}, expect=422)
+    assert 'id="frist-triage-due-error"' in r.text and 'id="frist-escalation_email-error"' in r.text
+    assert 'value="-5, 2"' in r.text  # what was typed stays
+    r = admin.post(f"/admin/forvaltningar/{w.dep.id}/frister", {**form, "review-reminders": "-5, 2"}, expect=422)
+    assert 'id="frist-review-reminders-error"' in r.text and "före eller på fristdagen" in r.text
+    db.refresh(w.dep)
+    assert w.dep.deadline_settings is None and w.dep.escalation_email is None
+
+    admin.post(f"/admin/forvaltningar/{w.dep.id}/frister", form)
+    db.refresh(w.dep)
+    review = policy_for(DeadlineKind.REVIEW, w.dep.deadline_settings)
+    assert review["due"] == {"working_days": 15} and review["escalation"] == "approvers"
+    assert review["reminders"] == [{"working_days": -5}, {"working_days": -1}, {"working_days": 0}]
+    assert policy_for(DeadlineKind.DIALOGUE, w.dep.deadline_settings)["reminders"] == [{"days": -14}]
+    assert policy_for(DeadlineKind.TRIAGE, w.dep.deadline_settings) == policy_for(DeadlineKind.TRIAGE, None)  # blank = default
+    assert w.dep.escalation_email == "registrator@exempelstad.se"
+    page = admin.get(f"/admin/forvaltningar/{w.dep.id}/frister").text
+    assert 'value="15"' in page and 'value="-5, -1, 0"' in page and "Tidsfristerna är sparade" in page
+
+    # Back to the defaults by emptying the fields.
+    admin.post(f"/admin/forvaltningar/{w.dep.id}/frister", {"escalation_email": ""})
+    db.refresh(w.dep)
+    assert w.dep.deadline_settings is None and w.dep.escalation_email is None
+
+    officer = Browserless(web.client).login(w.officer)
+    assert officer.get(f"/admin/forvaltningar/{w.dep.id}/frister", expect=403)
+    admin = Browserless(web.client).login(w.admin)
+    admin.get("/admin/forvaltningar/999999/frister", expect=404)
