@@ -15,8 +15,8 @@ from service.deadlines.models import DeadlineKind
 from service.deadlines.policy import policy_for
 from service.departments.models import Department
 from service.departments.schemas import DeadlinePolicyIn, DeadlinePolicyOut
-from service.departments.service import set_deadline_policy
-from service.errors import Conflict, NotFound
+from service.departments.service import get_department, set_deadline_policy
+from service.errors import Conflict
 from service.schemas import Id
 from service.organisations.schemas import OrgNr
 from service.schemas import ORMModel, ShortText
@@ -67,13 +67,6 @@ def _policy_out(dep: Department) -> DeadlinePolicyOut:
                              effective={k.value: policy_for(k, dep.deadline_settings) for k in DeadlineKind})
 
 
-def _department(session: DbSession, department_id: int) -> Department:
-    dep = session.get(Department, department_id)
-    if dep is None:
-        raise NotFound("Förvaltningen finns inte / department not found")
-    return dep
-
-
 CIVIL_SERVANTS = (Role.OFFICER, Role.APPROVER, Role.REGISTRAR, Role.ADMIN)
 
 
@@ -81,13 +74,13 @@ CIVIL_SERVANTS = (Role.OFFICER, Role.APPROVER, Role.REGISTRAR, Role.ADMIN)
 def get_deadline_policy(department_id: Id, session: DbSession,
                         _: Annotated[User, Depends(require_roles(*CIVIL_SERVANTS))]) -> DeadlinePolicyOut:
     """The department's deadlines: SPEC defaults with its overrides applied."""
-    return _policy_out(_department(session, department_id))
+    return _policy_out(get_department(session, department_id))
 
 
 @router.put("/departments/{department_id}/deadline-policy", response_model=DeadlinePolicyOut)
 def put_deadline_policy(department_id: Id, data: DeadlinePolicyIn, session: DbSession,
                         admin: Annotated[User, Depends(require_roles(Role.ADMIN))]) -> DeadlinePolicyOut:
     """Replace the department's overrides; deadlines created from now on use them, existing ones keep their dates."""
-    dep = _department(session, department_id)
+    dep = get_department(session, department_id)
     set_deadline_policy(session, admin, dep, data)
     return _policy_out(dep)

@@ -11,7 +11,15 @@ from service.auth.models import User
 from service.deadlines.policy import DEFAULTS
 from service.departments.models import Department
 from service.departments.schemas import DeadlinePolicyIn
-from service.errors import ValidationFailed
+from service.errors import NotFound, ValidationFailed
+
+
+def get_department(session: Session, department_id: int) -> Department:
+    """A department, or 404."""
+    dep = session.get(Department, department_id)
+    if dep is None:
+        raise NotFound("Förvaltningen finns inte / department not found")
+    return dep
 
 
 def set_deadline_policy(session: Session, admin: User, dep: Department, data: DeadlinePolicyIn) -> None:

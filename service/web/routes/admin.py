@@ -15,12 +15,12 @@ from service.deadlines.models import DeadlineKind
 from service.deadlines.policy import DEFAULTS, policy_for
 from service.departments.models import Department
 from service.departments.schemas import DeadlinePolicyIn
-from service.departments.service import set_deadline_policy
+from service.departments.service import get_department, set_deadline_policy
 from service.deps import DbSession
-from service.errors import AppError, NotFound
+from service.errors import AppError
 from service.organisations.models import Organisation
 from service.schemas import Id
-from service.web.deps import CsrfForm, WebUser, attempt, optional, require_role, text, web_router, whole
+from service.web.deps import CsrfForm, WebUser, attempt, digits, optional, require_role, text, web_router, whole
 from service.web.forms import FormState, translate
 from service.web.labels import DEADLINE_LABELS, ROLE_LABELS, swedish_part
 from service.web.rendering import redirect, render
@@ -89,8 +89,10 @@ def set_active(user_id: Id, action: str, request: Request, user: WebUser, form: 
 # --------------------------------------------------------------------------- a department's deadlines
 
 UNITS = [("days", "dagar"), ("working_days", "arbetsdagar")]
+UNIT_WORDS = dict(UNITS)
 ESCALATIONS = [("officer", "Handläggaren"), ("approvers", "Förvaltningens beslutsfattare"), ("manager", "Beslutsfattarens chef"),
                ("officer+approver", "Handläggaren och beslutsfattaren")]
+ESCALATION_WORDS = dict(ESCALATIONS)
 # The parts of a kind's policy, as form fields "<kind>-<part>" (the unit of a span in "<kind>-<part>_unit").
 PARTS = {"due": "Tid till frist", "reminders": "Påminnelser", "escalation": "Eskalering till", "escalation_delay": "Eskalering efter"}
 
@@ -100,7 +102,7 @@ def _span(offset: dict[str, int] | None) -> str:
     if not offset:
         return "–"
     unit, value = next(iter(offset.items()))
-    return f"{value} {dict(UNITS)[unit]}"
+    return f"{value} {UNIT_WORDS[unit]}"
 
 
 def _reminders(offsets: list[dict[str, int]]) -> str:
@@ -139,10 +141,10 @@ def _policy_page(request: Request, dep: Department, form: FormState, status_code
         kinds.append({
             "kind": kind.value, "label": DEADLINE_LABELS.get(kind.value, kind.value), "has_due": "due" in default,
             "default": {"due": _span(default.get("due")),
-                        "reminders": f"{_reminders(default['reminders'])} {dict(UNITS)[_unit(default['reminders'])]}",
-                        "escalation": dict(ESCALATIONS)[default["escalation"]], "escalation_delay": _span(default.get("escalation_delay"))},
+                        "reminders": f"{_reminders(default['reminders'])} {UNIT_WORDS[_unit(default['reminders'])]}",
+                        "escalation": ESCALATION_WORDS[default["escalation"]], "escalation_delay": _span(default.get("escalation_delay"))},
             "effective": {"due": _span(effective.get("due")), "reminders": ", ".join(_span(o) for o in effective["reminders"]) or "inga",
-                          "escalation": dict(ESCALATIONS)[effective["escalation"]], "escalation_delay": _span(effective.get("escalation_delay"))},
+                          "escalation": ESCALATION_WORDS[effective["escalation"]], "escalation_delay": _span(effective.get("escalation_delay"))},
         })
     return render(request, "admin_deadlines.html", {
         "title": f"Tidsfrister – {dep.name}", "department": dep, "kinds": kinds, "form": form, "unit_options": UNITS,
@@ -151,37 +153,30 @@ def _policy_page(request: Request, dep: Department, form: FormState, status_code
 
 
 def _labels() -> dict[str, str]:
-    labels = {f"{k.value}-{part}": f"{DEADLINE_LABELS.get(k.value, k.value)}, {text.lower()}" for k in DeadlineKind for part, text in PARTS.items()}
+    labels = {f"{k.value}-{part}": f"{DEADLINE_LABELS.get(k.value, k.value)}, {label.lower()}"
+              for k in DeadlineKind for part, label in PARTS.items()}
     return {**labels, "escalation_email": "E-post för eskaleringar"}
-
-
-def _department(session: Session, department_id: int) -> Department:
-    dep = session.get(Department, department_id)
-    if dep is None:
-        raise NotFound("Förvaltningen finns inte / department not found")
-    return dep
 
 
 @router.get("/admin/forvaltningar/{department_id}/frister")
 def deadline_policy_page(department_id: Id, request: Request, user: WebUser, session: DbSession) -> Response:
     """The department's deadlines: the defaults, what applies now, and a form for its own values."""
     require_role(user, Role.ADMIN)
-    dep = _department(session, department_id)
+    dep = get_department(session, department_id)
     return _policy_page(request, dep, FormState(values=_policy_values(dep), prefix="frist", labels=_labels()))
 
 
 def _offset(raw: str, unit: str) -> dict[str, int | str]:
     """One span from the form; a value that is not a whole number is passed on for validation to name."""
     raw = raw.strip().replace("−", "-")  # a typographic minus, as in "−3"
-    number = int(raw) if raw.lstrip("-").isascii() and raw.lstrip("-").isdigit() and raw.count("-") <= 1 else raw
-    return {unit if unit in dict(UNITS) else "days": number}
+    return {unit if unit in UNIT_WORDS else "days": int(raw) if digits(raw.removeprefix("-")) else raw}
 
 
 @router.post("/admin/forvaltningar/{department_id}/frister")
 def save_deadline_policy(department_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession) -> Response:
     """Save the department's own deadlines; a blank field keeps the default."""
     require_role(user, Role.ADMIN)
-    dep = _department(session, department_id)
+    dep = get_department(session, department_id)
     state = FormState.from_form(form, prefix="frist", labels=_labels())
     kinds: dict[str, dict] = {}
     for kind in DeadlineKind:
