@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from service.deps import Principal
 
 
-def visible(user: User) -> ColumnElement[bool]:
+def visible(user: User | Principal) -> ColumnElement[bool]:
     """SQL condition for the cases a user may see."""
     if user.role == Role.ORG_MEMBER:
         return Case.organisation_id == user.organisation_id if user.organisation_id else false()
