@@ -153,20 +153,20 @@ class SessionReader:
         """Nothing to close: the sessions belong to their factory."""
 
 
-_readers: dict[tuple[int, str], PgReader | SessionReader] = {}
+# Keyed by the engine itself (an id could be reused by a later engine); the PostgreSQL readers hold no engine.
+_readers: weakref.WeakKeyDictionary[Engine, PgReader | SessionReader] = weakref.WeakKeyDictionary()
 
 
 def reader_for(engine: Engine) -> PgReader | SessionReader:
     """The reader for an engine: asyncpg on PostgreSQL, sessions otherwise (one per engine)."""
-    key = (id(engine), str(engine.url))
-    reader = _readers.get(key)
+    reader = _readers.get(engine)
     if reader is None:
         if engine.dialect.name == "postgresql":
             dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             reader = PgReader(dsn, engine.pool.size() if hasattr(engine.pool, "size") else 10)
         else:
             reader = SessionReader(sessionmaker(bind=engine, expire_on_commit=False))
-        _readers[key] = reader
+        _readers[engine] = reader
     return reader
 
 
