@@ -34,9 +34,14 @@ def parse_if_match(value: str | None, *, required: bool) -> int | None:
     return int(raw)
 
 
+def etag(version: int) -> str:
+    """The ETag of a case version (If-Match sends it back)."""
+    return f'"{version}"'
+
+
 def with_etag(response: Response, case: Case) -> Case:
     """Expose the optimistic-lock version as ETag."""
-    response.headers["ETag"] = f'"{case.version}"'
+    response.headers["ETag"] = etag(case.version)
     return case
 
 
@@ -86,7 +91,7 @@ async def get_case(case_id: Id, user_id: TokenUserId, reads: Reads) -> Response:
     """One case (404 when missing or not visible)."""
     # The busiest read: one query for user and case, no ORM session or thread-pool hop (service/reads.py, bench/).
     case = repository.case_for_reader(await reads.first(repository.CASE_FOR_READER, {"case_id": case_id, "user_id": user_id}))
-    return Response(case.model_dump_json(), media_type="application/json", headers={"ETag": f'"{case.version}"'})
+    return Response(case.model_dump_json(), media_type="application/json", headers={"ETag": etag(case.version)})
 
 
 @router.patch("/cases/{case_id}", response_model=CaseOut)
