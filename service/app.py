@@ -119,6 +119,7 @@ def create_app() -> FastAPI:
     from service.audit.router import router as audit_router
     from service.auth.router import router as auth_router
     from service.cases.router import router as cases_router
+    from service.dashboard.router import router as dashboard_router
     from service.deadlines.router import router as deadlines_router
     from service.departments.router import router as departments_router
     from service.dialogue.router import router as dialogue_router
@@ -127,6 +128,7 @@ def create_app() -> FastAPI:
     from service.organisations.router import router as organisations_router
     from service.reviews.router import router as reviews_router
     from service.messages.router import router as messages_router
+    from service.notifications.router import router as notifications_router
     from service.timeline.router import router as timeline_router
 
     settings = get_settings()
@@ -166,6 +168,8 @@ def create_app() -> FastAPI:
         reviews_router,
         dialogue_router,
         deadlines_router,
+        notifications_router,
+        dashboard_router,
         documents_router,
         agreements_router,
         followup_router,

@@ -1,4 +1,4 @@
-"""Who sees which case: the one visibility rule used by every query."""
+"""Who sees which case, and which of its content: the one visibility rule used by every query, API and web."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.stages import Stage
+from service.deadlines.models import Deadline
+from service.deadlines.policy import ORG_DEADLINES
+from service.documents.models import Document
+from service.messages.models import Message
 from service.errors import NotFound
 from service.schemas import MAX_ID
 
@@ -36,6 +40,26 @@ def can_see(user: User | Principal, case: Case | CaseKeys) -> bool:
     if user.role in (Role.OFFICER, Role.APPROVER):
         return case.department_id == user.department_id and case.stage != Stage.DRAFT
     return user.role == Role.REGISTRAR
+
+
+def sees_internal(user: User | Principal) -> bool:
+    """Internal documents and notes, and the administration's own deadlines, are for civil servants and registrars."""
+    return user.role in (Role.OFFICER, Role.APPROVER, Role.REGISTRAR)
+
+
+def documents_shown(user: User | Principal) -> ColumnElement[bool]:
+    """SQL condition for the documents of a visible case that the user sees (internal ones stay with the administration)."""
+    return true() if sees_internal(user) else Document.internal.is_(False)
+
+
+def messages_shown(user: User | Principal) -> ColumnElement[bool]:
+    """SQL condition for the messages of a visible case that the user sees (internal notes, even their existence)."""
+    return true() if sees_internal(user) else Message.internal.is_(False)
+
+
+def deadlines_shown(user: User | Principal) -> ColumnElement[bool]:
+    """SQL condition for the deadlines of a visible case that the user sees (the organisation: those it meets itself)."""
+    return true() if sees_internal(user) else Deadline.kind.in_(ORG_DEADLINES)
 
 
 class CaseKeys(Protocol):

@@ -17,6 +17,7 @@ from service.cases.access import can_see, visible
 from service.cases.models import Case
 from service.cases.schemas import CaseOut, CaseSummary
 from service.cases.stages import Stage
+from service.dashboard.overdue import overdue_condition
 from service.db import utcnow
 from service.departments.models import Department
 from service.deps import Principal
@@ -71,11 +72,6 @@ def decode_cursor(cursor: str, sort_field: str) -> tuple[Any, int]:
         return value, ident
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValidationFailed("Ogiltig cursor / Invalid cursor", errors=[{"field": "cursor", "message": "invalid"}]) from exc
-
-
-def overdue_condition():  # noqa: ANN201
-    """A pending review past its due time (deadlines add their own condition)."""
-    return exists().where(Review.case_id == Case.id, Review.status == ReviewStatus.PENDING, Review.due_at < utcnow())
 
 
 def _list_query(user: User | Principal, f: CaseFilter, sort: str, cursor: str | None) -> tuple[list[Any], tuple[Any, ...], str]:

@@ -34,6 +34,10 @@ class DeadlineStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+# A deadline that can still be moved by an extension (met and cancelled ones are history).
+EXTENDABLE = frozenset({DeadlineStatus.OPEN, DeadlineStatus.SUSPENDED, DeadlineStatus.MISSED})
+
+
 class Deadline(Base):
     """A due date on a case, with its reminder offsets and escalation rule."""
 

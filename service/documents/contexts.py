@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-# Stage codes as in service.cases.stages.Stage; labels are in rendering.STAGE_LABELS.
+# Stage codes as in service.cases.stages.Stage; labels are in service.labels.STAGES.
 StageCode = Literal[
     "draft", "identify_need", "dialogue", "agreement", "follow_up",
     "closed", "rejected", "withdrawn",

@@ -28,20 +28,10 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from service.labels import STAGES, label
+
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-
-# Same wording as service.cases.stages.SWEDISH (kept here so rendering stays dependency-free).
-STAGE_LABELS: dict[str, str] = {
-    "draft": "Utkast",
-    "identify_need": "Behovsidentifiering",
-    "dialogue": "Dialog",
-    "agreement": "Överenskommelse",
-    "follow_up": "Uppföljning",
-    "closed": "Avslutat",
-    "rejected": "Avslaget",
-    "withdrawn": "Återkallat",
-}
 
 OUTCOME_LABELS: dict[str, str] = {
     "approve": "Bifall",
@@ -130,7 +120,7 @@ def skede(value: Any) -> str:
     if value is None:
         return ""
     key = str(getattr(value, "value", value))
-    return STAGE_LABELS.get(key, key)
+    return label(STAGES, key, key)
 
 
 def beslutsutfall(value: Any) -> str:

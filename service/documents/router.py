@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from service.auth.models import Role
-from service.cases.access import ensure_case_officer, get_visible_case
+from service.cases.access import documents_shown, ensure_case_officer, get_visible_case
 from service.cases.models import Case
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service
@@ -90,9 +90,7 @@ def upload(
 def list_documents(case_id: Id, session: DbSession, user: CurrentUser) -> list[Document]:
     """Documents of a case (internal ones hidden from the organisation)."""
     case = get_visible_case(session, user, case_id)
-    stmt = select(Document).where(Document.case_id == case.id)
-    if user.role == Role.ORG_MEMBER:
-        stmt = stmt.where(Document.internal.is_(False))
+    stmt = select(Document).where(Document.case_id == case.id, documents_shown(user))
     return list(session.scalars(stmt.order_by(Document.kind, Document.version)))
 
 

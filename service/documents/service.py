@@ -18,6 +18,7 @@ import filetype
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.cases.access import documents_shown
 from service.audit.service import record
 from service.auth.models import Role, User
 from service.cases.models import Case
@@ -58,8 +59,9 @@ def get_store() -> ObjectStore:
 
 def get_visible_document(session: Session, user: User, case: Case, doc_id: int) -> Document:
     """A document of a case the user already sees; internal ones are invisible to the organisation (404)."""
-    doc = session.get(Document, doc_id) if 0 < doc_id <= MAX_ID else None
-    if doc is None or doc.case_id != case.id or (doc.internal and user.role == Role.ORG_MEMBER):
+    doc = session.scalar(select(Document).where(Document.id == doc_id, Document.case_id == case.id, documents_shown(user))) \
+        if 0 < doc_id <= MAX_ID else None
+    if doc is None:
         raise NotFound("Dokumentet finns inte / Document not found")
     return doc
 

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from service.cases.access import messages_shown
 from service.audit.service import record
 from service.auth.models import Role, User
 from service.cases.models import Case
@@ -16,7 +17,7 @@ from service.config import get_settings
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.messages.models import Message
 from service.messages.schemas import AuthorOut, MessageOut
-from service.outbox.models import Notification
+from service.notifications.models import Notification
 from service.outbox.service import emit
 from service.schemas import MAX_ID
 
@@ -103,10 +104,7 @@ def _notify(session: Session, author: User, case: Case, message: Message) -> Non
 
 
 def _visible_stmt(user: User, case: Case):  # noqa: ANN202 - a Select
-    stmt = select(Message).where(Message.case_id == case.id)
-    if user.role not in STAFF and user.role != Role.REGISTRAR:
-        stmt = stmt.where(Message.internal.is_(False))
-    return stmt
+    return select(Message).where(Message.case_id == case.id, messages_shown(user))
 
 
 def list_messages(session: Session, user: User, case: Case, *, cursor: str | None, limit: int) -> tuple[list[Message], str | None]:
@@ -140,3 +138,8 @@ def to_out(session: Session, messages: list[Message]) -> list[MessageOut]:
                    author=AuthorOut.model_validate(authors[m.author_id]) if m.author_id in authors else None)
         for m in messages
     ]
+
+
+def thread(session: Session, user: User, case: Case) -> list[Message]:
+    """The whole thread as the user may see it, oldest first (the case page shows it in full)."""
+    return list(session.scalars(_visible_stmt(user, case).order_by(Message.created_at, Message.id)))

@@ -45,7 +45,7 @@ from jinja2.environment import Environment
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from service.cases.stages import SWEDISH as STAGE_LABELS
+from service.labels import DEADLINE_KINDS_IN_TEXT, DECISIONS_IN_TEXT, STAGES
 from service.deadlines.calendar import DEFAULT_TZ, END_OF_DAY
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates" / "email"
@@ -70,24 +70,6 @@ MONTHS_SV: Final[tuple[str, ...]] = (
     "januari", "februari", "mars", "april", "maj", "juni",
     "juli", "augusti", "september", "oktober", "november", "december",
 )
-
-# Deadline kinds (Deadline.kind values) as shown to users.
-DEADLINE_KIND_LABELS: Final[dict[str, str]] = {
-    "triage": "tilldelning av handläggare",
-    "review": "beslut i granskning",
-    "dialogue": "dialogfasen",
-    "agreement_signature": "underskrift av avtalet",
-    "followup_report": "uppföljningsrapport",
-    "agreement_expiry": "avtalets slutdatum",
-    "payment_instalment": "utbetalning enligt avtalet",
-}
-
-# Review decisions (reviews.models.Decision values) as shown to the organisation.
-DECISION_LABELS: Final[dict[str, str]] = {
-    "approve": "beviljat",
-    "reject": "avslaget",
-    "changes_requested": "komplettering begärd",
-}
 
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SUBJECT_PREFIX = "Subject:"
@@ -217,9 +199,9 @@ class SwedishFormatter:
             "datum_tid": self.datum_tid,
             "frist": self.frist,
             "kronor": self.kronor,
-            "fristtyp": self._label(DEADLINE_KIND_LABELS, "deadline kind"),
-            "beslut": self._label(DECISION_LABELS, "decision"),
-            "fas": self._label({str(k.value): v for k, v in STAGE_LABELS.items()}, "stage"),
+            "fristtyp": self._label(DEADLINE_KINDS_IN_TEXT, "deadline kind"),
+            "beslut": self._label(DECISIONS_IN_TEXT, "decision"),
+            "fas": self._label(STAGES, "stage"),
         }
 
 
@@ -495,8 +477,6 @@ def _refusal_error(
 
 
 __all__ = [
-    "DEADLINE_KIND_LABELS",
-    "DECISION_LABELS",
     "EMAIL_TEMPLATES",
     "EmailDeliveryError",
     "EmailError",

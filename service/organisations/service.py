@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.cases.access import messages_shown
 from service.agreements.models import Agreement, Signature
 from service.audit.models import AuditEvent
 from service.audit.service import record
@@ -226,9 +227,7 @@ def export_contact(session: Session, user: User, org: Organisation, contact_id: 
         source="contact_persons", id=contact.id, fields=[f for f in ("name", "email", "phone", "role") if getattr(contact, f)],
         erased_on_request=True, note="Organisationens kontaktuppgifter / the organisation's contact register")]
     if patterns and case_ids:
-        msg_stmt = select(Message).where(Message.case_id.in_(case_ids))
-        if user.role == Role.ORG_MEMBER:
-            msg_stmt = msg_stmt.where(Message.internal.is_(False))  # internal notes stay internal, even their existence
+        msg_stmt = select(Message).where(Message.case_id.in_(case_ids), messages_shown(user))
         for m in session.scalars(msg_stmt.order_by(Message.id)):
             if _hits(patterns, m.body):
                 found.append(Occurrence(source="messages", id=m.id, case_id=m.case_id, fields=["body"], erased_on_request=True,

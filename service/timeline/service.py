@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.cases.access import documents_shown, messages_shown
 from service.agreements.models import Party, Signature
 from service.auth.models import Role, User
 from service.cases.models import Case, StageChange
-from service.cases.stages import SWEDISH as STAGES
 from service.cases.stages import Stage
 from service.deadlines.models import Deadline, DeadlineStatus
 from service.dialogue.models import DialogueMeeting
 from service.documents.models import Document, DocumentKind
 from service.followup.models import Assessment, FollowUpReport
+from service.labels import DEADLINE_KINDS, DEADLINE_STATUS, DOCUMENT_KINDS, PARTIES, REVIEW_DECIDED, STAGES, label
 from service.messages.models import Message
 from service.reviews.models import Review, ReviewStatus
 from service.timeline.schemas import ItemType, TimelineItem
@@ -23,31 +24,6 @@ from service.timeline.schemas import ItemType, TimelineItem
 # Message text is shown in full in the thread; the timeline gives a glimpse.
 EXCERPT = 280
 
-DOCUMENT_KINDS: dict[str, str] = {
-    DocumentKind.AGREEMENT: "IOP-avtal",
-    DocumentKind.SIGNED_AGREEMENT: "Undertecknat IOP-avtal",
-    DocumentKind.DECISION: "Beslut",
-    DocumentKind.DIALOGUE_MINUTES: "Protokoll från dialogmöte",
-    DocumentKind.FOLLOWUP_REQUEST: "Begäran om uppföljningsrapport",
-    DocumentKind.ATTACHMENT: "Bilaga",
-    DocumentKind.BOARD_MINUTES: "Styrelseprotokoll",
-}
-DECIDED: dict[str, str] = {
-    ReviewStatus.APPROVED: "Beslut: godkänt",
-    ReviewStatus.REJECTED: "Beslut: avslag",
-    ReviewStatus.CHANGES_REQUESTED: "Beslut: komplettering begärd",
-    ReviewStatus.CANCELLED: "Begäran om beslut återtogs",
-}
-DEADLINE_KINDS: dict[str, str] = {
-    "triage": "Handläggare ska utses", "review": "Beslut i granskning", "dialogue": "Dialogskedet",
-    "agreement_signature": "Underskrift av avtal", "followup_report": "Uppföljningsrapport",
-    "agreement_expiry": "Avtalet löper ut", "payment_instalment": "Utbetalning",
-}
-DEADLINE_STATUS: dict[str, str] = {
-    DeadlineStatus.OPEN: "öppen", DeadlineStatus.MET: "uppfylld", DeadlineStatus.MISSED: "missad",
-    DeadlineStatus.CANCELLED: "avbruten", DeadlineStatus.SUSPENDED: "vilande (ärendet är pausat)",
-}
-PARTIES = {Party.PUBLIC: "kommunen/regionen", Party.ORGANISATION: "organisationen"}
 # Same instant: the cause before its effects (a decision before the stage change it made, …).
 ORDER = {t: i for i, t in enumerate((
     ItemType.REVIEW_REQUESTED, ItemType.REVIEW_DECIDED, ItemType.STAGE_CHANGED, ItemType.MEETING_RECORDED,
@@ -78,6 +54,8 @@ def _stage_changes(session: Session, case: Case) -> Iterator[TimelineItem]:
         refs = {"stage_change_id": c.id, **({"review_id": c.review_id} if c.review_id else {})}
         # A review's motivation is already the decision's detail; withdrawal and termination carry their own reason.
         detail = "" if c.review_id else c.reason or ""
+        if c.to_stage == Stage.IDENTIFY_NEED and c.from_stage in (None, Stage.DRAFT) and case.diarienummer:
+            detail = f"Inskickat och registrerat med diarienummer {case.diarienummer}"
         yield TimelineItem(at=c.at, type=ItemType.STAGE_CHANGED, title=_stage_title(c), detail=detail, actor_id=c.actor_id, refs=refs)
 
 
@@ -87,7 +65,7 @@ def _reviews(session: Session, case: Case) -> Iterator[TimelineItem]:
         yield TimelineItem(at=r.requested_at, type=ItemType.REVIEW_REQUESTED, title=f"Beslut begärt: {route}", detail=r.comment or "",
                            actor_id=r.requested_by_id, refs={"review_id": r.id})
         if r.status != ReviewStatus.PENDING and r.decided_at is not None:
-            yield TimelineItem(at=r.decided_at, type=ItemType.REVIEW_DECIDED, title=f"{DECIDED[ReviewStatus(r.status)]} ({route})",
+            yield TimelineItem(at=r.decided_at, type=ItemType.REVIEW_DECIDED, title=f"{REVIEW_DECIDED[ReviewStatus(r.status)]} ({route})",
                                detail=r.motivation or "", actor_id=r.decided_by_id, refs={"review_id": r.id})
 
 
@@ -99,20 +77,15 @@ def _meetings(session: Session, case: Case) -> Iterator[TimelineItem]:
                            detail=", ".join(p for p in parts if p), actor_id=m.created_by_id, refs={"meeting_id": m.id})
 
 
-def _documents(session: Session, case: Case, org_view: bool) -> Iterator[TimelineItem]:
-    stmt = select(Document).where(Document.case_id == case.id)
-    if org_view:
-        stmt = stmt.where(Document.internal.is_(False))
+def _documents(session: Session, user: User, case: Case) -> Iterator[TimelineItem]:
+    stmt = select(Document).where(Document.case_id == case.id, documents_shown(user))
     for d in session.scalars(stmt):
-        label = DOCUMENT_KINDS.get(d.kind, d.kind)
-        yield TimelineItem(at=d.created_at, type=ItemType.DOCUMENT_STORED, title=f"{label}, version {d.version}", detail=d.filename,
+        yield TimelineItem(at=d.created_at, type=ItemType.DOCUMENT_STORED, title=f"{label(DOCUMENT_KINDS, d.kind)}, version {d.version}", detail=d.filename,
                            internal=d.internal, actor_id=d.created_by_id, refs={"document_id": d.id})
 
 
-def _messages(session: Session, case: Case, org_view: bool) -> Iterator[TimelineItem]:
-    stmt = select(Message).where(Message.case_id == case.id)
-    if org_view:
-        stmt = stmt.where(Message.internal.is_(False))
+def _messages(session: Session, user: User, case: Case) -> Iterator[TimelineItem]:
+    stmt = select(Message).where(Message.case_id == case.id, messages_shown(user))
     for m in session.scalars(stmt):
         yield TimelineItem(at=m.created_at, type=ItemType.MESSAGE_POSTED, title="Intern anteckning" if m.internal else "Meddelande",
                            detail=_excerpt(m.body), internal=m.internal, actor_id=m.author_id, refs={"message_id": m.id})
@@ -146,14 +119,14 @@ def _deadlines(session: Session, case: Case) -> Iterator[TimelineItem]:
     for d in session.scalars(select(Deadline).where(Deadline.case_id == case.id)):
         # A settled deadline sits where it was settled; an open one where it falls due (ahead of "now").
         at = d.met_at if d.status == DeadlineStatus.MET and d.met_at else d.missed_at if d.status == DeadlineStatus.MISSED and d.missed_at else d.due_at
-        detail = f"{DEADLINE_STATUS.get(d.status, d.status).capitalize()}; förfallodag {d.due_at.date().isoformat()}"
+        detail = f"{label(DEADLINE_STATUS, d.status).capitalize()}; förfallodag {d.due_at.date().isoformat()}"
         if d.due_at != d.original_due_at:
             detail += f" (ursprungligen {d.original_due_at.date().isoformat()})"
         if d.extension_reason:
             detail += f"; förlängd: {d.extension_reason}"
         refs = {"deadline_id": d.id, **({"review_id": d.review_id} if d.review_id else {}),
                 **({"followup_report_id": d.followup_report_id} if d.followup_report_id else {})}
-        yield TimelineItem(at=at, type=ItemType.DEADLINE, title=f"Tidsfrist: {d.label or DEADLINE_KINDS.get(d.kind, d.kind)}",
+        yield TimelineItem(at=at, type=ItemType.DEADLINE, title=f"Tidsfrist: {d.label or label(DEADLINE_KINDS, d.kind)}",
                            detail=detail, internal=True, refs=refs)
 
 
@@ -162,7 +135,7 @@ def build(session: Session, user: User, case: Case) -> list[TimelineItem]:
     org_view = user.role == Role.ORG_MEMBER
     items = [
         *_stage_changes(session, case), *_reviews(session, case), *_meetings(session, case),
-        *_documents(session, case, org_view), *_messages(session, case, org_view), *_signatures(session, case),
+        *_documents(session, user, case), *_messages(session, user, case), *_signatures(session, case),
         *_reports(session, case),
     ]
     if not org_view:

@@ -12,13 +12,18 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement, Signature
 from service.auth.models import Role, User
 from service.cases import gates
+from service.cases.access import deadlines_shown, documents_shown
 from service.cases.models import Case, StageChange
+from service.dashboard.overdue import is_overdue
+from service.messages import service as messages
+from service.messages.models import Message
+from service.timeline import service as timeline
+from service.timeline.schemas import ItemType, TimelineItem
 from service.cases.service import OFFICER_EDIT_STAGES
 from service.cases.stages import NEXT_BY_REVIEW, TERMINAL, Stage
 from service.config import Settings
 from service.db import utcnow
-from service.deadlines.models import Deadline, DeadlineStatus
-from service.deadlines.policy import ORG_DEADLINES
+from service.deadlines.models import EXTENDABLE, Deadline, DeadlineStatus
 from service.documents.pdfa import pdfa_available
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
@@ -26,9 +31,9 @@ from service.documents.builders import BUILDERS
 from service.documents.models import Document
 from service.followup.models import Assessment, FollowUpReport
 from service.reviews.models import Review, ReviewStatus
-from service.web import messages
 from service.web.forms import FormState
-from service.web.labels import DOCUMENT_KINDS, MAIN_PATH, REVIEW_STATUS, stage_label
+from service.labels import DOCUMENT_KINDS
+from service.web.labels import MAIN_PATH, stage_label
 
 
 @dataclass
@@ -86,13 +91,17 @@ class CaseView:
     signatures: list[Signature]
     reports: list[FollowUpReport]
     deadlines: list[Deadline]
-    thread: list[Any] | None
+    thread: list[Message]
+    overdue: bool
+    history: list[TimelineItem]
     missing: list[dict[str, str]]
     next_stage: Stage | None
     can: Permissions
     officers: list[User] = field(default_factory=list)
     approvers: list[User] = field(default_factory=list)
     forms: dict[str, FormState] = field(default_factory=dict)
+
+    extendable = EXTENDABLE
 
     def name(self, user_id: int | None) -> str:
         """A user's display name."""
@@ -113,41 +122,10 @@ class CaseView:
         idx = MAIN_PATH.index(stage)
         return [(stage_label(s), "done" if i < idx else "current" if i == idx else "todo") for i, s in enumerate(MAIN_PATH)]
 
-    @property
-    def overdue(self) -> bool:
-        """Any open deadline or pending review past its due time."""
-        now = utcnow()
-        return any(d.due_at < now for d in self.deadlines) or bool(self.pending and self.pending.due_at and self.pending.due_at < now)
-
     def timeline(self) -> list[Event]:
-        """Stage changes, review requests and decisions, meetings, documents and reports in time order."""
-        c = self.case
-        out = [Event(c.created_at, "Förslaget skapades som utkast", self.name(c.created_by_id))]
-        for sc in self.stage_changes:
-            if sc.from_stage == Stage.DRAFT and sc.to_stage == Stage.IDENTIFY_NEED:
-                title = f"Inskickat och registrerat med diarienummer {c.diarienummer}"
-            else:
-                title = f"Skede: {stage_label(sc.from_stage)} → {stage_label(sc.to_stage)}"
-            tone = "danger" if sc.to_stage == Stage.REJECTED else "success" if sc.to_stage not in TERMINAL else "neutral"
-            out.append(Event(sc.at, title, self.name(sc.actor_id), sc.reason, tone))
-        for r in self.reviews:
-            out.append(Event(r.requested_at, f"Beslut begärt: {stage_label(r.from_stage)} → {stage_label(r.to_stage)}",
-                             self.name(r.requested_by_id), r.comment or None, "info"))
-            if r.decided_at and r.status != ReviewStatus.APPROVED and r.status != ReviewStatus.REJECTED:
-                out.append(Event(r.decided_at, REVIEW_STATUS.get(r.status, r.status), self.name(r.decided_by_id) if r.decided_by_id else None,
-                                 r.motivation or None, "warning"))
-        for m in self.meetings:
-            out.append(Event(m.created_at, f"Dialogmöte {m.held_on.isoformat()} registrerades", self.name(m.created_by_id), m.place or None))
-        for d in self.documents:
-            out.append(Event(d.created_at, f"{DOCUMENT_KINDS.get(d.kind, d.kind)} (version {d.version}) lades till", self.name(d.created_by_id)))
-        for rep in self.reports:
-            if rep.submitted_at:
-                out.append(Event(rep.submitted_at, f"Uppföljningsrapport för {rep.period_start} – {rep.period_end} lämnades in",
-                                 self.name(rep.submitted_by_id)))
-            if rep.assessed_at:
-                verdict = "godkändes" if rep.assessment == Assessment.APPROVED else "behöver kompletteras"
-                out.append(Event(rep.assessed_at, f"Uppföljningsrapporten {verdict}", self.name(rep.assessed_by_id), rep.assessment_comment or None))
-        return sorted(out, key=lambda e: e.at)
+        """The case's history as the API's timeline gives it to this viewer, with display names and tones."""
+        return [Event(item.at, item.title, self.name(item.actor_id) if item.actor_id else None, item.detail or None,
+                      TIMELINE_TONE.get(item.type, "neutral")) for item in self.history]
 
 
 def permissions(user: User, case: Case, *, pending: Review | None, agreement: Agreement | None, has_signatures: bool,
@@ -195,10 +173,8 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     stage_changes = list(session.scalars(select(StageChange).where(StageChange.case_id == case.id).order_by(StageChange.at, StageChange.id)))
     reviews = list(session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.requested_at, Review.id)))
     pending = next((r for r in reviews if r.status == ReviewStatus.PENDING), None)
-    doc_stmt = select(Document).where(Document.case_id == case.id)
-    if org_view:
-        doc_stmt = doc_stmt.where(Document.internal.is_(False))
-    documents = list(session.scalars(doc_stmt.order_by(Document.created_at, Document.id)))
+    documents = list(session.scalars(select(Document).where(Document.case_id == case.id, documents_shown(user))
+                                     .order_by(Document.created_at, Document.id)))
     meetings = list(session.scalars(
         select(DialogueMeeting).where(DialogueMeeting.case_id == case.id).order_by(DialogueMeeting.held_on, DialogueMeeting.id)))
     assessment = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
@@ -206,17 +182,11 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     signatures = list(session.scalars(select(Signature).where(Signature.case_id == case.id).order_by(Signature.id)))
     reports = list(session.scalars(
         select(FollowUpReport).where(FollowUpReport.case_id == case.id).order_by(FollowUpReport.due_on, FollowUpReport.id)))
-    shown = select(Deadline).where(Deadline.case_id == case.id, Deadline.status.in_([DeadlineStatus.OPEN, DeadlineStatus.SUSPENDED]))
-    if org_view:
-        # The organisation sees what it must do itself, as in GET /dashboard/my-deadlines.
-        shown = shown.where(Deadline.kind.in_(ORG_DEADLINES))
-    deadlines = list(session.scalars(shown.order_by(Deadline.due_at)))
-    thread = messages.list_for(session, user, case) if messages.thread_enabled() else None
+    # Missed deadlines stay listed (overdue, and still extendable) until they are extended or the stage ends.
+    deadlines = list(session.scalars(select(Deadline).where(
+        Deadline.case_id == case.id, deadlines_shown(user), Deadline.status.in_(SHOWN_DEADLINES)).order_by(Deadline.due_at)))
+    thread = messages.thread(session, user, case)
     can = permissions(user, case, pending=pending, agreement=agreement, has_signatures=bool(signatures), reports=reports)
-    if thread is not None:
-        can.post_message = can.post_message and messages.poster() is not None
-    else:
-        can.post_message = False
     next_stage = NEXT_BY_REVIEW.get(case.stage)
     missing: list[dict[str, str]] = []
     if not org_view and next_stage and case.stage not in TERMINAL:
@@ -225,7 +195,9 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     ids = {case.created_by_id, case.officer_id, *(s.actor_id for s in stage_changes), *(r.requested_by_id for r in reviews),
            *(r.decided_by_id for r in reviews), *(r.approver_id for r in reviews), *(d.created_by_id for d in documents),
            *(m.created_by_id for m in meetings), *(r.submitted_by_id for r in reports), *(r.assessed_by_id for r in reports),
-           *(getattr(m, "author_id", None) for m in (thread or []))}
+           *(m.author_id for m in thread)}
+    history = timeline.build(session, user, case)
+    ids |= {item.actor_id for item in history}
     ids.discard(None)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     officers: list[User] = []
@@ -236,9 +208,14 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
             (officers if u.role == Role.OFFICER else approvers if u.role == Role.APPROVER else []).append(u)
     return CaseView(case=case, users=users, stage_changes=stage_changes, reviews=reviews, pending=pending, documents=documents,
                     meetings=meetings, assessment=assessment, agreement=agreement, signatures=signatures, reports=reports,
-                    deadlines=deadlines, thread=thread, missing=missing, next_stage=next_stage, can=can, officers=officers,
+                    deadlines=deadlines, thread=thread, overdue=is_overdue(session, case), history=history, missing=missing, next_stage=next_stage, can=can, officers=officers,
                     approvers=approvers, forms=forms or {})
 
 
+SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists
+TIMELINE_TONE = {
+    ItemType.STAGE_CHANGED: "success", ItemType.REVIEW_REQUESTED: "info", ItemType.REVIEW_DECIDED: "warning",
+    ItemType.SIGNATURE_RECORDED: "success", ItemType.FOLLOWUP_ASSESSED: "info", ItemType.DEADLINE: "neutral",
+}
 GENERATABLE = [(kind, DOCUMENT_KINDS[kind]) for kind in BUILDERS]
 CHECKLIST = ITEMS

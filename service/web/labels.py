@@ -1,63 +1,12 @@
-"""Swedish labels for codes shown in the interface, and value formatting."""
+"""How the web shows values: stage tags and steps, amounts, dates and times (the names of codes are in service.labels)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from service.auth.models import Role
-from service.cases.stages import SWEDISH as STAGE_LABELS
 from service.cases.stages import Stage
-from service.documents.models import DocumentKind
-from service.organisations.models import LegalForm
-from service.reviews.models import Decision, ReviewStatus
-
-ROLE_LABELS: dict[str, str] = {
-    Role.ORG_MEMBER: "Organisationsmedlem",
-    Role.OFFICER: "Handläggare",
-    Role.APPROVER: "Beslutsfattare",
-    Role.REGISTRAR: "Registrator",
-    Role.ADMIN: "Systemförvaltare",
-}
-
-LEGAL_FORMS: dict[str, str] = {
-    LegalForm.IDEELL_FORENING: "Ideell förening",
-    LegalForm.STIFTELSE: "Stiftelse",
-    LegalForm.EKONOMISK_FORENING: "Ekonomisk förening",
-    LegalForm.TROSSAMFUND: "Registrerat trossamfund",
-    LegalForm.AKTIEBOLAG_ALLMANNYTTIGT: "Aktiebolag med allmännyttigt syfte",
-    LegalForm.ANNAN: "Annan associationsform",
-}
-
-DOCUMENT_KINDS: dict[str, str] = {
-    DocumentKind.AGREEMENT: "IOP-avtal (utkast för underskrift)",
-    DocumentKind.SIGNED_AGREEMENT: "Undertecknat IOP-avtal",
-    DocumentKind.DECISION: "Beslut",
-    DocumentKind.DIALOGUE_MINUTES: "Protokoll från dialogmöte",
-    DocumentKind.FOLLOWUP_REQUEST: "Begäran om uppföljningsrapport",
-    DocumentKind.ATTACHMENT: "Bilaga",
-    DocumentKind.BOARD_MINUTES: "Styrelseprotokoll",
-}
-
-REVIEW_STATUS: dict[str, str] = {
-    ReviewStatus.PENDING: "Väntar på beslut",
-    ReviewStatus.APPROVED: "Godkänd",
-    ReviewStatus.REJECTED: "Avslagen",
-    ReviewStatus.CHANGES_REQUESTED: "Komplettering begärd",
-    ReviewStatus.CANCELLED: "Återtagen",
-}
-
-DECISIONS: dict[str, str] = {
-    Decision.APPROVE: "Godkänn",
-    Decision.REJECT: "Avslå",
-    Decision.CHANGES_REQUESTED: "Begär komplettering",
-}
-
-DEADLINE_LABELS: dict[str, str] = {
-    "triage": "Handläggare ska utses", "review": "Beslut i granskning", "dialogue": "Dialogskedet",
-    "agreement_signature": "Underskrift av avtal", "followup_report": "Uppföljningsrapport",
-    "agreement_expiry": "Avtalet löper ut", "payment_instalment": "Utbetalning",
-}
+from service.labels import STAGES
 
 # The main path of a case, shown as a step indicator.
 MAIN_PATH: tuple[Stage, ...] = (Stage.DRAFT, Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT, Stage.FOLLOW_UP, Stage.CLOSED)
@@ -82,7 +31,7 @@ def stage_label(stage: str | None) -> str:
     if stage is None:
         return "–"
     try:
-        return STAGE_LABELS[Stage(stage)]
+        return STAGES[Stage(stage)]
     except ValueError:
         return str(stage)
 

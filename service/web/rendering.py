@@ -20,6 +20,7 @@ from service.auth.models import Role, User
 from service.config import get_settings
 from service.dialogue.checklist import ITEMS
 from service.errors import AppError, Conflict, NotFound, ServiceUnavailable
+from service import labels as names
 from service.web import STATIC_PREFIX, labels
 from service.web.session import (
     CSRF_COOKIE,
@@ -44,9 +45,9 @@ env.filters.update(
     sv=labels.swedish_part,
 )
 env.globals.update(
-    STATIC=STATIC_PREFIX, ROLE_LABELS=labels.ROLE_LABELS, LEGAL_FORMS=labels.LEGAL_FORMS, DOCUMENT_KINDS=labels.DOCUMENT_KINDS,
-    REVIEW_STATUS=labels.REVIEW_STATUS, DEADLINE_LABELS=labels.DEADLINE_LABELS, checklist_size=len(ITEMS),
-    DECISIONS=labels.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role,
+    STATIC=STATIC_PREFIX, ROLE_LABELS=names.ROLES, LEGAL_FORMS=names.LEGAL_FORMS, DOCUMENT_KINDS=names.DOCUMENT_KINDS,
+    REVIEW_STATUS=names.REVIEW_STATUS, DEADLINE_LABELS=names.DEADLINE_KINDS, checklist_size=len(ITEMS),
+    DECISIONS=names.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role,
 )
 
 # The interface runs no inline script or style, so a strict policy costs nothing.

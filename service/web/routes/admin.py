@@ -22,7 +22,8 @@ from service.organisations.models import Organisation
 from service.schemas import Id
 from service.web.deps import CsrfForm, WebUser, attempt, digits, optional, require_role, text, web_router, whole
 from service.web.forms import FormState, translate
-from service.web.labels import DEADLINE_LABELS, ROLE_LABELS, swedish_part
+from service.labels import DEADLINE_KINDS, ROLES
+from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
 
 router = web_router()
@@ -36,7 +37,7 @@ def _page(request: Request, session: Session, form: FormState | None = None, sta
     organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
     return render(request, "admin.html", {
         "title": "Systemförvaltning", "accounts": accounts, "form": form or FormState(prefix="ny", labels=CREATE_FIELDS),
-        "roles": [(r.value, ROLE_LABELS[r]) for r in Role], "departments": {d.id: d.name for d in departments},
+        "roles": [(r.value, ROLES[r]) for r in Role], "departments": {d.id: d.name for d in departments},
         "organisations": {o.id: o.name for o in organisations},
         "department_options": [(str(d.id), d.name) for d in departments],
         "organisation_options": [(str(o.id), o.name) for o in organisations],
@@ -139,7 +140,7 @@ def _policy_page(request: Request, dep: Department, form: FormState, status_code
     for kind in DeadlineKind:
         default, effective = DEFAULTS[kind], policy_for(kind, dep.deadline_settings)
         kinds.append({
-            "kind": kind.value, "label": DEADLINE_LABELS.get(kind.value, kind.value), "has_due": "due" in default,
+            "kind": kind.value, "label": DEADLINE_KINDS[kind], "has_due": "due" in default,
             "default": {"due": _span(default.get("due")),
                         "reminders": f"{_reminders(default['reminders'])} {UNIT_WORDS[_unit(default['reminders'])]}",
                         "escalation": ESCALATION_WORDS[default["escalation"]], "escalation_delay": _span(default.get("escalation_delay"))},
@@ -153,7 +154,7 @@ def _policy_page(request: Request, dep: Department, form: FormState, status_code
 
 
 def _labels() -> dict[str, str]:
-    labels = {f"{k.value}-{part}": f"{DEADLINE_LABELS.get(k.value, k.value)}, {label.lower()}"
+    labels = {f"{k.value}-{part}": f"{DEADLINE_KINDS[k]}, {label.lower()}"
               for k in DeadlineKind for part, label in PARTS.items()}
     return {**labels, "escalation_email": "E-post för eskaleringar"}
 

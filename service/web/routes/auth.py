@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from service.auth.models import Role, User
 from service.auth.ratelimit import LoginLimiter, get_login_limiter
-from service.auth.security import hash_password, verify_password
+from service.auth.login import authenticate
 from service.deps import AppSettings, DbSession
-from service.errors import TooManyRequests
+from service.errors import TooManyRequests, Unauthorized
 from service.web.deps import CsrfForm, MaybeUser, text, web_router
 from service.web.forms import FormState
 from service.web.labels import swedish_part
@@ -21,9 +21,6 @@ from service.web.session import end_session, start_session
 
 router = web_router()
 
-# Verifying against a real hash keeps the response time the same for unknown e-mail addresses.
-_DUMMY_HASH = hash_password("timing-equaliser-web")
-WRONG_LOGIN = "Fel e-postadress eller lösenord."
 
 
 def _safe_next(value: str | None) -> str:
@@ -71,23 +68,16 @@ def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSet
         state.add("password", "Ange ditt lösenord.")
     if state.has_errors:
         return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=422)
-    client = request.client.host if request.client else None
     try:
-        # Checked before the password, as in the API: a locked key costs no argon2 work and cannot confirm a guess.
-        limiter.check(email, client)
+        user = authenticate(session, limiter, email, password, request.client.host if request.client else None)
     except TooManyRequests as exc:
         state.general.append(swedish_part(exc.detail))
         response = render(request, "login.html", {"title": "Logga in", "form": state}, status_code=429)
         response.headers["Retry-After"] = exc.headers["Retry-After"]
         return response
-    user = session.scalar(select(User).where(User.email == email))
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
-    if not ok:
-        limiter.failed(email, client)
-        state.general.append(WRONG_LOGIN)
+    except Unauthorized as exc:
+        state.general.append(swedish_part(exc.detail) + ".")
         return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=401)
-    assert user is not None
-    limiter.succeeded(email, client)
     target = _safe_next(text(form, "nasta"))
     response = redirect(home_for(user) if target == "/" else target, flash="inloggad")
     start_session(response, user, settings)

@@ -21,7 +21,8 @@ from service.errors import AppError, NotFound, ValidationFailed
 from service.followup import service as followup
 from service.followup.schemas import ReportContent
 from service.schemas import Id
-from service.web import casepage, messages
+from service.messages import service as messages
+from service.web import casepage
 from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
@@ -144,16 +145,13 @@ def submit_report(case_id: Id, report_id: Id, request: Request, user: WebUser, f
 def post_message(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Post to the case thread through the messages service."""
     case = get_visible_case(session, user, case_id)
-    post = messages.poster()
-    if post is None:
-        raise NotFound("Meddelanden är inte tillgängliga ännu / messages not available")
     try:
         body = text(form, "body")
         if not body:
             raise ValidationFailed(errors=[{"field": "body", "message": "Skriv ett meddelande."}])
         internal = user.role != Role.ORG_MEMBER and text(form, "internal") == "ja"
         with attempt(session):
-            post(session, user, case, body, internal)
+            messages.post_message(session, user, case, body, internal)
     except AppError as exc:
         return refused(request, session, user, case, settings, "message", form, exc, ("body",))
     return redirect(f"/arenden/{case.id}#meddelanden", flash="meddelande-skickat")

@@ -23,6 +23,7 @@ from service.cases import gates, repository
 from service.cases import service as cases
 from service.cases.access import ensure_case_officer, get_visible_case, visible
 from service.cases.models import Case
+from service.dashboard.overdue import overdue_case_ids
 from service.cases.stages import TERMINAL, Stage
 from service.config import Settings
 from service.db import utcnow
@@ -42,6 +43,7 @@ from service.followup.schemas import ReportScheduleIn
 from service.reviews import service as reviews
 from service.reviews.models import Decision, Review, ReviewStatus
 from service.schemas import Id
+from service import labels as names
 from service.web import casepage, labels
 from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, require_role, text, web_router, whole
 from service.web.forms import FormState
@@ -68,12 +70,12 @@ class QueueRow:
 
 
 def _due_times(session: Session, case_ids: list[int]) -> dict[int, datetime]:
-    """Earliest open deadline or pending review per case."""
+    """Earliest open or missed deadline or pending review per case (what the queue sorts by)."""
     if not case_ids:
         return {}
     out: dict[int, datetime] = {}
     rows = session.execute(select(Deadline.case_id, func.min(Deadline.due_at)).where(
-        Deadline.case_id.in_(case_ids), Deadline.status == DeadlineStatus.OPEN).group_by(Deadline.case_id)).all()
+        Deadline.case_id.in_(case_ids), Deadline.status.in_([DeadlineStatus.OPEN, DeadlineStatus.MISSED])).group_by(Deadline.case_id)).all()
     rows += session.execute(select(Review.case_id, func.min(Review.due_at)).where(
         Review.case_id.in_(case_ids), Review.status == ReviewStatus.PENDING).group_by(Review.case_id)).all()
     for case_id, due in rows:
@@ -98,21 +100,11 @@ def _queue(rows: list[QueueRow]) -> list[QueueRow]:
     return sorted(rows, key=lambda r: (not r.overdue, r.due or far, r.case.id))
 
 
-def overdue_case_ids(session: Session, user: User) -> set[int]:
-    """Visible cases with an open deadline or a pending review past due."""
-    now = utcnow()
-    ids = set(session.scalars(select(Deadline.case_id).join(Case, Case.id == Deadline.case_id)
-                              .where(visible(user), Deadline.status == DeadlineStatus.OPEN, Deadline.due_at < now)))
-    ids |= set(session.scalars(select(Review.case_id).join(Case, Case.id == Review.case_id)
-                               .where(visible(user), Review.status == ReviewStatus.PENDING, Review.due_at < now)))
-    return ids
-
-
 @router.get("/arbetsko")
 def work_queue(request: Request, user: WebUser, session: DbSession) -> Response:
     """My cases, unassigned cases and (for approvers) reviews awaiting my decision; overdue first."""
     require_role(user, *CIVIL)
-    now = utcnow()
+    overdue = overdue_case_ids(session, user)
     awaiting: list[QueueRow] = []
     if user.role == Role.APPROVER:
         pending = session.scalars(
@@ -123,7 +115,7 @@ def work_queue(request: Request, user: WebUser, session: DbSession) -> Response:
         for r in pending:
             c = session.get(Case, r.case_id)
             assert c is not None
-            awaiting.append(QueueRow(c, r.due_at, bool(r.due_at and r.due_at < now),
+            awaiting.append(QueueRow(c, r.due_at, c.id in overdue,
                                      f"{labels.stage_label(r.from_stage)} → {labels.stage_label(r.to_stage)}", r))
     base = select(Case).where(visible(user), Case.stage.not_in(list(TERMINAL)))
     mine = list(session.scalars(base.where(Case.officer_id == user.id))) if user.role == Role.OFFICER else []
@@ -133,9 +125,8 @@ def work_queue(request: Request, user: WebUser, session: DbSession) -> Response:
         select(Review.case_id).where(Review.case_id.in_([c.id for c in mine]), Review.status == ReviewStatus.PENDING))) if mine else set()
 
     def row(c: Case) -> QueueRow:
-        d = due.get(c.id)
         note = "Väntar på beslut" if c.id in pending_ids else "Komplettering begärd" if c.open_for_changes else ""
-        return QueueRow(c, d, bool(d and d < now), note)
+        return QueueRow(c, due.get(c.id), c.id in overdue, note)
 
     return render(request, "officer/queue.html", {
         "title": "Arbetskö", "awaiting": _queue(awaiting), "mine": _queue([row(c) for c in mine]),
@@ -296,7 +287,7 @@ def _decision_page(request: Request, session: Session, user: User, case: Case, s
         missing = gates.check(session, case, view.pending.to_stage, settings, user)
     return render(request, "officer/decision.html", {
         "title": f"Beslut: {case.diarienummer} {case.title}", "v": view, "c": case, "form": state, "gate_missing": missing,
-        "decisions": [(d.value, labels.DECISIONS[d]) for d in Decision],
+        "decisions": [(d.value, names.DECISIONS[d]) for d in Decision],
     }, status_code=status_code)
 
 

@@ -1,0 +1,50 @@
+"""Deadline, suspension and extension payloads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from service.deadlines.models import DeadlineKind, DeadlineStatus
+from service.schemas import ORMModel
+
+
+class DeadlineOut(ORMModel):
+    """A deadline as shown."""
+
+    id: int
+    case_id: int
+    kind: DeadlineKind
+    label: str
+    due_at: datetime
+    original_due_at: datetime
+    status: DeadlineStatus
+    extension_reason: str | None
+    escalated_at: datetime | None
+
+
+class SuspendIn(BaseModel):
+    """Why the case's clock stops."""
+
+    reason: Annotated[str, Field(min_length=3, max_length=5000)]
+
+
+class SuspensionOut(ORMModel):
+    """A suspension period."""
+
+    id: int
+    case_id: int
+    reason: str
+    started_at: datetime
+    ended_at: datetime | None
+    working_days: int | None
+
+
+class ExtendIn(BaseModel):
+    """Move one deadline later: to a date or by working days, with a reason."""
+
+    due_on: date | None = None
+    working_days: Annotated[int, Field(ge=1, le=250)] | None = None
+    reason: Annotated[str, Field(min_length=3, max_length=5000)]
