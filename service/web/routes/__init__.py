@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.web.routes import admin, auth, cases, deadlines, officer, organisation
+from service.web.routes import (
+    admin,
+    agreement,
+    auth,
+    casedocuments,
+    cases,
+    deadlines,
+    dialogue,
+    followup,
+    notifications,
+    organisation,
+    queue,
+    review,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, organisation, cases, officer, deadlines, admin):
+for _module in (auth, organisation, cases, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, admin):
     router.include_router(_module.router)

@@ -1,0 +1,198 @@
+"""The structured IOP agreement terms and the parties' signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from service.agreements import service as agreements
+from service.agreements.models import Agreement
+from service.agreements.schemas import AgreementTerms, SignatureIn
+from service.auth.models import User
+from service.cases.access import get_visible_case
+from service.cases.models import Case
+from service.config import Settings
+from service.deps import AppSettings, DbSession
+from service.errors import AppError
+from service.schemas import Id
+from service.web import casepage
+from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router
+from service.web.forms import FormState
+from service.web.rendering import redirect, render
+from service.web.routes.cases import refused
+from service.web.routes.staff import case_for_staff
+
+router = web_router()
+
+
+
+
+ROWS = {"contributions": ("party", "kind", "description", "amount_sek", "extent"),
+        "instalments": ("due_on", "amount_sek"),
+        "followup_schedule": ("due_on", "description", "is_final")}
+PARTY_FIELDS = ("name", "orgnr", "signatory_name", "signatory_role")
+TEXT_FIELDS = ("background", "purpose", "target_group", "activities", "extension_terms", "governance", "principles",
+               "changes_clause", "termination_clause", "disputes_clause")
+SPARE_ROWS = 2
+MAX_ROWS = 200  # more than any list of the terms allows (instalments: 120)
+
+
+def _kronor(value: Any) -> str:
+    """Whole kronor with space as thousands separator, as people type them (the parser accepts both)."""
+    return f"{value:,}".replace(",", " ") if isinstance(value, int) else ("" if value is None else str(value))
+
+
+def _terms_values(terms: dict[str, Any]) -> dict[str, Any]:
+    """Flatten stored or default terms into form field values."""
+    values: dict[str, Any] = {}
+    for party in ("public_party", "organisation_party"):
+        for f in PARTY_FIELDS:
+            values[f"{party}-{f}"] = (terms.get(party) or {}).get(f, "")
+    for f in (*TEXT_FIELDS, "funding_amount_sek", "period_start", "period_end", "notice_period_months"):
+        v = terms.get(f)
+        values[f] = "" if v is None else str(v)
+    values["funding_amount_sek"] = _kronor(terms.get("funding_amount_sek"))
+    values["goals"] = "\n".join(terms.get("goals") or [])
+    for group, cols in ROWS.items():
+        for i, row in enumerate(terms.get(group) or []):
+            for col in cols:
+                v = row.get(col)
+                if col == "is_final":
+                    values[f"{group}-{i}-{col}"] = "ja" if v else ""
+                else:
+                    values[f"{group}-{i}-{col}"] = _kronor(v) if col == "amount_sek" else ("" if v is None else str(v))
+    return values
+
+
+def _row_index(key: str) -> int | None:
+    """The row number of a 'group-N-column' field; None beyond MAX_ROWS (a crafted 'instalments-99999999999-x'
+    would otherwise make the page render billions of spare rows)."""
+    part = key.split("-")[1] if key.count("-") >= 1 else ""
+    return int(part) if digits(part) and len(part) <= 4 and int(part) < MAX_ROWS else None
+
+
+def _row_count(values: dict[str, Any], group: str) -> int:
+    used = {i for k in values if k.startswith(group + "-") and values[k] and (i := _row_index(k)) is not None}
+    return (max(used) + 1 if used else 0) + SPARE_ROWS
+
+
+def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
+    """The AgreementTerms payload and aliases from payload positions back to form rows (blank rows are skipped)."""
+    data: dict[str, Any] = {}
+    for party in ("public_party", "organisation_party"):
+        data[party] = {f: text(form, f"{party}-{f}") for f in PARTY_FIELDS}
+    for f in TEXT_FIELDS:
+        data[f] = text(form, f)
+    data["goals"] = [g.strip() for g in text(form, "goals").splitlines() if g.strip()]
+    data["funding_amount_sek"] = amount(form, "funding_amount_sek")
+    data["notice_period_months"] = text(form, "notice_period_months") or None
+    data["period_start"] = optional(form, "period_start")
+    data["period_end"] = optional(form, "period_end")
+    aliases: dict[str, str] = {f"goals-{i}": "goals" for i in range(60)}
+    indices = {i for k in form.keys() if any(k.startswith(g + "-") for g in ROWS) and (i := _row_index(k)) is not None}
+    for group, cols in ROWS.items():
+        rows = []
+        for i in sorted(indices):
+            row: dict[str, Any] = {}
+            for col in cols:
+                key = f"{group}-{i}-{col}"
+                if col == "is_final":
+                    row[col] = text(form, key) == "ja"
+                elif col == "amount_sek":
+                    row[col] = amount(form, key) if text(form, key) else None
+                else:
+                    row[col] = text(form, key)
+            if not any(v for k, v in row.items() if k not in ("is_final",)):
+                continue  # an untouched spare row
+            if group == "contributions" and not row.get("extent"):
+                row["extent"] = ""
+            for col in cols:
+                aliases[f"{group}-{len(rows)}-{col}"] = f"{group}-{i}-{col}"
+            aliases[f"{group}-{len(rows)}"] = group
+            rows.append(row)
+        data[group] = rows
+    return data, aliases
+
+
+def _agreement_fields(values: dict[str, Any]) -> list[str]:
+    fields = [f"{p}-{f}" for p in ("public_party", "organisation_party") for f in PARTY_FIELDS]
+    fields += [*TEXT_FIELDS, "goals", "funding_amount_sek", "period_start", "period_end", "notice_period_months", *ROWS]
+    for group, cols in ROWS.items():
+        fields += [f"{group}-{i}-{c}" for i in range(_row_count(values, group) + 50) for c in cols]
+    return fields
+
+
+def _default_terms(case: Case) -> dict[str, Any]:
+    """A first draft of the terms from the case and its parties."""
+    defaults = {name: f.default for name, f in AgreementTerms.model_fields.items() if isinstance(f.default, str)}
+    return {
+        **defaults,
+        "public_party": {"name": case.department.municipality, "orgnr": case.department.municipality_orgnr or ""},
+        "organisation_party": {"name": case.organisation.name, "orgnr": case.organisation.orgnr},
+        "background": case.need, "target_group": case.target_group, "activities": case.planned_activities,
+        "funding_amount_sek": case.requested_amount_sek or None, "period_start": case.period_start, "period_end": case.period_end,
+        "contributions": [
+            {"party": "public", "kind": "money", "description": "Verksamhetsbidrag", "amount_sek": case.requested_amount_sek or None},
+            {"party": "organisation", "kind": "in_kind", "description": case.own_contribution_in_kind or "Ideellt arbete",
+             "extent": f"{case.volunteer_hours} ideella timmar" if case.volunteer_hours else ""},
+        ],
+    }
+
+
+def _agreement_page(request: Request, session: Session, user: User, case: Case, settings: Settings, state: FormState | None = None,
+                    status_code: int = 200) -> Response:
+    view = casepage.load(session, user, case, settings)
+    if state is None:
+        row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+        state = FormState(values=_terms_values(row.terms if row else _default_terms(case)), prefix="avtal")
+    counts = {g: _row_count(state.values, g) for g in ROWS}
+    return render(request, "officer/agreement.html", {"title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state,
+                                                      "counts": counts}, status_code=status_code)
+
+
+@router.get("/arenden/{case_id}/avtal")
+def agreement_page(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
+    """The structured IOP agreement form."""
+    return _agreement_page(request, session, user, case_for_staff(session, user, case_id), settings)
+
+
+@router.post("/arenden/{case_id}/avtal")
+def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Validate and save the complete agreement terms."""
+    case = case_for_staff(session, user, case_id)
+    state = FormState.from_form(form, prefix="avtal")
+    data, aliases = _terms_from_form(form)
+    fields = _agreement_fields(state.values)
+    try:
+        terms = AgreementTerms.model_validate(data)
+        with attempt(session):
+            agreements.save_terms(session, user, case, terms)
+    except ValidationError as exc:
+        state.add_validation(exc, fields=fields, aliases=aliases, default_field=None)
+    except AppError as exc:
+        state.add_app_error(exc, fields=fields)
+    if state.has_errors:
+        session.expire_all()
+        return _agreement_page(request, session, user, get_visible_case(session, user, case_id), settings, state, state.status)
+    return redirect(f"/arenden/{case.id}", flash="avtal-sparat")
+
+
+@router.post("/arenden/{case_id}/underskrift")
+def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Record a party's signature of the agreement."""
+    case = case_for_staff(session, user, case_id)
+    fields = ("party", "name", "role", "signed_on", "method")
+    try:
+        data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
+                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy"})
+        with attempt(session):
+            agreements.add_signature(session, user, case, data)
+    except (ValidationError, AppError) as exc:
+        return refused(request, session, user, case, settings, "signature", form, exc, fields)
+    return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-sparad")
