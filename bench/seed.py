@@ -29,7 +29,7 @@ from service.config import get_settings
 from service.deadlines.calendar import calendar_for
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
 from service.deadlines.policy import policy_for
-from service.deadlines.service import reminder_times
+from service.deadlines.rules import reminder_times
 from service.departments.models import Department
 from service.organisations.models import LegalForm, Organisation
 

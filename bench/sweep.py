@@ -31,7 +31,7 @@ from bench.common import clear_caches
 def _one_sweep(batch: int) -> dict[str, Any]:
     from service.config import get_settings
     from service.db import get_sessionmaker
-    from service.deadlines import service as deadlines
+    from service.deadlines import sweep
     from service.deadlines.models import Deadline, DeadlineStatus
 
     settings = get_settings()
@@ -41,11 +41,11 @@ def _one_sweep(batch: int) -> dict[str, Any]:
         s.begin()
         missed_before = s.scalar(missed_q)
         t0 = time.perf_counter()
-        planned = deadlines.plan_reminders(s, settings)
+        planned = sweep.plan_reminders(s, settings)
         t1 = time.perf_counter()
-        claimed = deadlines.claim_due_reminders(s, None, batch)
+        claimed = sweep.claim_due_reminders(s, None, batch)
         t2 = time.perf_counter()
-        escalated = deadlines.mark_missed_and_escalate(s, settings)
+        escalated = sweep.mark_missed_and_escalate(s, settings)
         t3 = time.perf_counter()
         missed = s.scalar(missed_q) - missed_before
     finally:
@@ -193,7 +193,7 @@ def _service_path(smtp: Any, n: int, batch: int) -> dict[str, Any]:
     """The flow's work without Prefect: plan, claim, then per reminder reminder_email + SMTP send + mark_sent (rolled back)."""
     from service.config import get_settings
     from service.db import get_sessionmaker
-    from service.deadlines import service as deadlines
+    from service.deadlines import sweep
     from service.notifications.email import render_email
     from service.notifications.mailer import SmtpMailer
 
@@ -204,14 +204,14 @@ def _service_path(smtp: Any, n: int, batch: int) -> dict[str, Any]:
     try:
         s.begin()
         t0 = time.perf_counter()
-        deadlines.plan_reminders(s, settings)
-        claimed = deadlines.claim_due_reminders(s, None, batch)
+        sweep.plan_reminders(s, settings)
+        claimed = sweep.claim_due_reminders(s, None, batch)
         for reminder_id, _token in claimed:
-            found = deadlines.reminder_email(s, reminder_id, settings)
+            found = sweep.reminder_email(s, reminder_id, settings)
             if found is None:
                 continue
             context, key = found
-            deadlines.mark_sent(s, reminder_id, mailer.send(render_email("reminder", context), key))
+            sweep.mark_sent(s, reminder_id, mailer.send(render_email("reminder", context), key))
         smtp.wait_for(n, timeout=120)
         elapsed = time.perf_counter() - t0
         received = len(smtp.messages)

@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 
 from flows.runtime import outbox_context, session_factory
 from service.config import get_settings
-from service.deadlines import service as deadlines
+from service.deadlines import sweep
 from service.notifications.email import EmailDeliveryError, EmailRejected, render_email
 
 
@@ -22,7 +22,7 @@ def send_reminder(reminder_id: int, token: str) -> str | None:
     """Send one reminder e-mail; returns its Message-ID, or None when it must not be sent."""
     factory = session_factory()
     with factory() as s, s.begin():
-        found = deadlines.reminder_email(s, reminder_id, get_settings())
+        found = sweep.reminder_email(s, reminder_id, get_settings())
     if found is None:
         return None
     context, key = found
@@ -36,27 +36,27 @@ async def deadline_sweep(now: datetime | None = None, batch: int = 500, crash_af
     settings = get_settings()
     factory = session_factory()
     with factory() as s, s.begin():
-        planned = deadlines.plan_reminders(s, settings, now)
+        planned = sweep.plan_reminders(s, settings, now)
     with factory() as s, s.begin():
-        claimed = deadlines.claim_due_reminders(s, now, batch)
+        claimed = sweep.claim_due_reminders(s, now, batch)
     sent = skipped = failed = 0
     for reminder_id, token in claimed:
         try:
             message_id = send_reminder(reminder_id, token)
         except (EmailDeliveryError, EmailRejected) as exc:
             with factory() as s, s.begin():
-                deadlines.mark_failed(s, reminder_id, f"{type(exc).__name__}: {exc}")
+                sweep.mark_failed(s, reminder_id, f"{type(exc).__name__}: {exc}")
             failed += 1
             continue
         if crash_after_send:
             # Fault injection for tests: the process dies after sending and before recording it.
             raise RuntimeError("injected crash after send")
         with factory() as s, s.begin():
-            deadlines.mark_sent(s, reminder_id, message_id)
+            sweep.mark_sent(s, reminder_id, message_id)
         sent += message_id is not None
         skipped += message_id is None
     with factory() as s, s.begin():
-        escalated = deadlines.mark_missed_and_escalate(s, settings, now)
+        escalated = sweep.mark_missed_and_escalate(s, settings, now)
     result = {"planned": planned, "sent": sent, "skipped": skipped, "failed": failed, "escalated": len(escalated)}
     log.info("deadline sweep: %s", result)
     return result

@@ -6,7 +6,7 @@ from prefect import flow
 
 from flows.runtime import session_factory
 from service.config import get_settings
-from service.deadlines.service import schedule_followup
+from service.deadlines.rules import schedule_followup
 
 
 @flow(name="followup_schedule")

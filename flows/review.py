@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flows.runtime import outbox_context, session_factory
 from service.config import get_settings
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.models import Deadline, DeadlineKind
 from service.outbox.models import OutboxEvent
 from service.outbox.service import emit, process

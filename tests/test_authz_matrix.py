@@ -303,11 +303,11 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.add_all([review, due, submitted, contact, message])
     setup.flush()
     from service.config import get_settings
-    from service.deadlines import service as deadline_service
+    from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
     from service.outbox.models import Notification
 
-    deadline = deadline_service.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
+    deadline = deadline_rules.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
     notification = Notification(user_id=w.member.id, case_id=dialogue.id, kind="decision_made", title="Beslut")
     setup.add(notification)
     setup.flush()

@@ -15,7 +15,7 @@ from service.cases.schemas import CaseCreate, CasePatch
 from service.cases.stages import TERMINAL, Action, Stage, ensure_transition
 from service.config import Settings, get_settings
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, GateFailed, StaleVersion, ValidationFailed

@@ -10,7 +10,7 @@ from service.cases.access import ensure_case_officer, ensure_stage
 from service.cases.models import Case
 from service.cases.stages import Stage
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineStatus
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.followup.models import Assessment, FollowUpReport

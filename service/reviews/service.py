@@ -13,7 +13,7 @@ from service.cases.service import check_version, has_pending_review, move, snaps
 from service.cases.stages import NEXT_BY_REVIEW, Action, Stage, ensure_transition
 from service.config import Settings
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.calendar import calendar_for
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.errors import Conflict, Forbidden, GateFailed, NotFound, ValidationFailed

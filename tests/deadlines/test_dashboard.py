@@ -11,7 +11,7 @@ from service.auth.models import Role
 from service.cases.stages import Stage
 from service.config import get_settings
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.outbox.models import Notification
 

@@ -10,7 +10,8 @@ from helpers import problem
 
 from service.cases.stages import Stage
 from service.config import get_settings
-from service.deadlines import service as deadlines
+from service.deadlines import clock
+from service.deadlines import rules as deadlines
 from service.deadlines.calendar import calendar_for
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 
@@ -28,11 +29,11 @@ def test_suspend_three_working_days_moves_every_open_deadline_by_three(db) -> No
     met.status = DeadlineStatus.MET
     before = {d.id: d.due_at for d in ds + [met]}
     # Suspended Monday 7 December, resumed Thursday 10 December: Tue, Wed, Thu = 3 working days.
-    deadlines.suspend(db, w.officer, c, "Väntar på budget från föreningen", now=datetime(2026, 12, 7, 10, 0, tzinfo=STHLM))
+    clock.suspend(db, w.officer, c, "Väntar på budget från föreningen", now=datetime(2026, 12, 7, 10, 0, tzinfo=STHLM))
     for d in ds + [met]:
         db.refresh(d)
     assert all(d.status == DeadlineStatus.SUSPENDED for d in ds) and met.status == DeadlineStatus.MET
-    susp = deadlines.resume(db, w.officer, c, s, now=datetime(2026, 12, 10, 15, 0, tzinfo=STHLM))
+    susp = clock.resume(db, w.officer, c, s, now=datetime(2026, 12, 10, 15, 0, tzinfo=STHLM))
     assert susp.working_days == 3
     for d in ds:
         db.refresh(d)
@@ -48,9 +49,9 @@ def test_suspend_over_christmas_counts_only_working_days(db) -> None:
     c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
     s = get_settings()
     d = deadlines.create(db, c, DeadlineKind.DIALOGUE, s, start=datetime(2026, 12, 1, 9, 0, tzinfo=STHLM))
-    deadlines.suspend(db, w.officer, c, "Jul", now=datetime(2026, 12, 23, 10, 0, tzinfo=STHLM))
+    clock.suspend(db, w.officer, c, "Jul", now=datetime(2026, 12, 23, 10, 0, tzinfo=STHLM))
     # 24–27 Dec are not working days (julafton, juldagen, annandag jul, weekend): only 28 Dec counts.
-    assert deadlines.resume(db, w.officer, c, s, now=datetime(2026, 12, 28, 10, 0, tzinfo=STHLM)).working_days == 1
+    assert clock.resume(db, w.officer, c, s, now=datetime(2026, 12, 28, 10, 0, tzinfo=STHLM)).working_days == 1
     db.refresh(d)
     assert d.status == DeadlineStatus.OPEN
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from service.cases.stages import Stage
 from service.config import get_settings
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
+from service.deadlines.sweep import CLAIM_LEASE, plan_reminders
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus, Reminder
 from service.outbox.models import OutboxEvent
 from service.outbox.service import emit
@@ -64,7 +65,7 @@ def test_crash_after_send_before_marking_still_one_email(env, smtp_server) -> No
     with env() as s:
         assert s.scalar(select(Reminder.sent_at).where(Reminder.deadline_id == deadline_id)) is None
     # The lease of the crashed run has to run out before another run may take the reminder.
-    later = utcnow() + deadlines.CLAIM_LEASE + timedelta(seconds=1)
+    later = utcnow() + CLAIM_LEASE + timedelta(seconds=1)
     assert sweep(now=later)["sent"] == 1  # the persisted task result stands in for the send
     assert len(smtp_server.messages) == 1
     with env() as s:
@@ -85,7 +86,7 @@ def test_no_reminders_for_met_deadlines_or_after_withdrawal(env, smtp_server) ->
     other_id, other_case, _ = _dialogue_deadline(env)
     with env() as s, s.begin():
         # Planned while open, then the case is withdrawn before the send: the send re-checks and skips.
-        deadlines.plan_reminders(s, get_settings())
+        plan_reminders(s, get_settings())
     with env() as s, s.begin():
         from service.cases.models import Case
         from service.cases.service import move

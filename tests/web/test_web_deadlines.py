@@ -12,7 +12,7 @@ from service.cases.models import Case
 from service.cases.stages import Stage
 from service.config import get_settings
 from service.db import utcnow
-from service.deadlines import service as deadlines
+from service.deadlines import rules as deadlines
 from service.deadlines.calendar import calendar_for
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
 from service.outbox.models import Notification
