@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
 from service.db import get_sessionmaker
+from service.effects import HANDLERS
 from service.notifications.mailer import mailer_from_settings
-from service.outbox.handlers import HANDLERS
 from service.outbox.service import Context
 
 

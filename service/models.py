@@ -11,8 +11,9 @@ from service.documents.models import Document
 from service.followup.models import FollowUpReport
 from service.idempotency import IdempotencyRecord
 from service.messages.models import Message
+from service.notifications.models import Notification
 from service.organisations.models import ContactPerson, Organisation
-from service.outbox.models import Notification, OutboxEvent
+from service.outbox.models import OutboxEvent
 from service.reviews.models import Review
 
 __all__ = [

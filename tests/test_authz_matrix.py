@@ -305,7 +305,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
-    from service.outbox.models import Notification
+    from service.notifications.models import Notification
 
     deadline = deadline_rules.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
     notification = Notification(user_id=w.member.id, case_id=dialogue.id, kind="decision_made", title="Beslut")

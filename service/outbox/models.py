@@ -1,4 +1,4 @@
-"""Outbox event and in-app notification models."""
+"""The outbox event model."""
 
 from __future__ import annotations
 
@@ -30,20 +30,3 @@ class OutboxEvent(Base):
 
     __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
 
-
-class Notification(Base):
-    """An in-app notification for one user."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    kind: Mapped[str] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text, default="")
-    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]
-
-    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import jwt
 from fastapi import Request, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.models import User
@@ -82,10 +81,9 @@ def current_web_user(request: Request, session: Session, settings: Settings) -> 
         request.state.renew_session = True
     request.state.user = user
     if request.method == "GET":  # pages show the unread count in the menu
-        from service.outbox.models import Notification
+        from service.notifications.service import unread_count
 
-        request.state.unread = session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)))
+        request.state.unread = unread_count(session, user)
     return user
 
 

@@ -13,7 +13,7 @@ from service.config import get_settings
 from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineKind, DeadlineStatus
-from service.outbox.models import Notification
+from service.notifications.models import Notification
 
 
 def test_my_deadlines_lists_the_officers_cases_soonest_first(client, db) -> None:

@@ -14,8 +14,8 @@ from service.cases.stages import Stage
 from service.config import Settings
 from service.db import utcnow
 from service.documents.models import Document, DocumentKind
+from service.effects import HANDLERS
 from service.notifications.mailer import FileMailer
-from service.outbox.handlers import HANDLERS
 from service.outbox.models import OutboxEvent
 from service.outbox.service import Context, process
 from service.reviews import service as reviews

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.audit.models import AuditEvent
 from service.auth.models import Role
 from service.cases.stages import Stage
-from service.outbox.models import Notification
+from service.notifications.models import Notification
 
 
 def _post(client, c, who, body="Hej!", **extra):  # noqa: ANN001, ANN202

@@ -15,7 +15,7 @@ from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.calendar import calendar_for
 from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
-from service.outbox.models import Notification
+from service.notifications.models import Notification
 from tests.web.test_web_forms import Browserless, web  # noqa: F401  (the fixture)
 
 

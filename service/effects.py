@@ -1,0 +1,21 @@
+"""Every outbox topic and its handler: the one place that gathers each domain's side effects."""
+
+from __future__ import annotations
+
+from service.deadlines.effects import HANDLERS as DEADLINES
+from service.notifications.service import HANDLERS as NOTIFICATIONS
+from service.outbox.service import Handler
+from service.reviews.effects import HANDLERS as REVIEWS
+
+
+def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
+    out: dict[str, Handler] = {}
+    for handlers in domains:
+        clash = out.keys() & handlers.keys()
+        if clash:
+            raise RuntimeError(f"outbox topics handled twice: {sorted(clash)}")
+        out.update(handlers)
+    return out
+
+
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, REVIEWS, DEADLINES)

@@ -1,0 +1,60 @@
+"""What follows a review, after commit: the approvers are told a decision waits; a decision makes its document and is told."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth.models import Role, User
+from service.cases.models import Case
+from service.documents.models import Document, DocumentKind
+from service.notifications.service import _case_context, notify
+from service.outbox.models import OutboxEvent
+from service.outbox.service import Context, Handler
+from service.reviews.models import Review, ReviewStatus
+
+DECISION = {ReviewStatus.APPROVED: "approve", ReviewStatus.REJECTED: "reject", ReviewStatus.CHANGES_REQUESTED: "changes_requested"}
+
+
+def review_requested(session: Session, event: OutboxEvent, ctx: Context) -> None:
+    """Tell the approvers a decision is waiting."""
+    review = session.get(Review, event.payload["review_id"])
+    case = session.get(Case, review.case_id)
+    if review.status != ReviewStatus.PENDING:
+        return
+    if review.approver_id:
+        users = [session.get(User, review.approver_id)]
+    else:
+        users = [u for u in session.scalars(select(User).where(User.department_id == case.department_id, User.role == Role.APPROVER,
+                                                               User.is_active.is_(True))) if u.id != review.requested_by_id]
+    requester = session.get(User, review.requested_by_id)
+    notify(session, users, key=f"review-requested:{review.id}", template="review_requested", case_id=case.id,
+           title=f"Beslut väntar: {case.diarienummer} {case.title}",
+           context={**_case_context(case, ctx), "from_stage": review.from_stage, "to_stage": review.to_stage,
+                    "requested_by": requester.full_name, "due_at": review.due_at, "amount_sek": case.requested_amount_sek,
+                    "review_url": f"{ctx.settings.public_base_url}/arenden/{case.id}"})
+
+
+def review_decided(session: Session, event: OutboxEvent, ctx: Context) -> None:
+    """Generate the decision document (once) and tell the organisation."""
+    from service.documents import service as documents
+
+    review = session.get(Review, event.payload["review_id"])
+    case = session.get(Case, review.case_id)
+    has_doc = session.scalar(select(Document.id).where(Document.case_id == case.id, Document.kind == DocumentKind.DECISION,
+                                                       Document.created_at >= review.decided_at).limit(1))
+    if not has_doc:
+        documents.generate(session, ctx.store_factory(), None, case, DocumentKind.DECISION)
+    members = list(session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
+                                                      User.is_active.is_(True))))
+    decider = session.get(User, review.decided_by_id)
+    notify(session, members, key=f"review-decided:{review.id}", template="decision_made", case_id=case.id,
+           title=f"Beslut i {case.diarienummer}",
+           context={**_case_context(case, ctx), "decision": DECISION[review.status], "decided_at": review.decided_at,
+                    "decided_by": decider.full_name, "motivation": review.motivation or "", "to_stage": review.to_stage})
+
+
+HANDLERS: dict[str, Handler] = {
+    "review.requested": review_requested,
+    "review.decided": review_decided,
+}
