@@ -42,6 +42,7 @@ dev: seed
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
 test: install sysdeps
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## Save screenshots of the main pages to docs/screenshots/ (demo data, headless Chromium)

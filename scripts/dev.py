@@ -103,10 +103,10 @@ def main() -> int:
         api = subprocess.Popen([str(BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", str(api_port)], cwd=ROOT, env=env)
         procs.append(api)
         if _wait_http(f"http://127.0.0.1:{api_port}/health", api, 60):
-            print("\n  Webb / web UI:   http://127.0.0.1:%d/" % api_port)
-            print("  API (OpenAPI):   http://127.0.0.1:%d/docs" % api_port)
+            print(f"\n  Webb / web UI:   http://127.0.0.1:{api_port}/")
+            print(f"  API (OpenAPI):   http://127.0.0.1:{api_port}/docs")
             if not args.no_prefect:
-                print("  Prefect UI:      http://127.0.0.1:%d/  (flöden / flows: deadline_sweep, process_outbox, …)" % prefect_port)
+                print(f"  Prefect UI:      http://127.0.0.1:{prefect_port}/  (flöden / flows: deadline_sweep, process_outbox, …)")
                 print(f"  Prefect-logg:    {prefect_home / 'server.log'}")
             print("  Stoppa / stop:   Ctrl-C\n", flush=True)
         while all(p.poll() is None for p in procs):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from service.config import get_settings
 from service.db import get_engine
 from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
 from service.openapi import install_docs, install_openapi
+from service.probes import INFO_PROBES, READY_PROBES
 from service.reads import close_readers
 
 log = logging.getLogger("iop")
@@ -255,8 +256,3 @@ class Readiness(BaseModel):
 # Tags in the order /docs shows them.
 API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements",
             "follow-up", "audit", "messages", "timeline", "drift")
-
-# Other modules register readiness probes (storage) here; a failing one makes /ready 503.
-READY_PROBES: dict[str, object] = {}
-# Informational probes (outbox backlog, Prefect): reported by /ready, never failing it; they must not raise.
-INFO_PROBES: dict[str, Callable[[], Any]] = {}

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     register_window_seconds: int = Field(default=60 * 60, ge=1)
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
+    def _refuse_default_secret(self) -> Settings:
         """Refuse the development secret (or a short one) outside dev/test."""
         if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError(

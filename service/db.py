@@ -52,11 +52,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001, ARG001
-    """Alembic include_object hook: leave out the PostgreSQL-only search indexes (not on the models)."""
-    from service.cases.models import SEARCH_INDEXES
+def declare_unmodelled_indexes(*names: str) -> None:
+    """Name indexes a migration creates that no model declares (PostgreSQL-only ones), on Base.metadata.info."""
+    Base.metadata.info.setdefault("unmodelled_indexes", set()).update(names)
 
-    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001, ARG001
+    """Alembic include_object hook: leave out the indexes declared unmodelled (service.cases.models: search)."""
+    return not (type_ == "index" and name in Base.metadata.info.get("unmodelled_indexes", ()))
 
 
 def utcnow() -> datetime:

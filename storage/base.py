@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import BinaryIO, Protocol, runtime_checkable
 
 # Read/write granularity for streaming; large enough to keep syscall overhead low,
@@ -190,9 +190,9 @@ def validate_retain_until(retain_until: datetime | None) -> datetime | None:
         return None
     if retain_until.tzinfo is None or retain_until.utcoffset() is None:
         raise ValueError("retain_until must be timezone-aware")
-    value = retain_until.astimezone(timezone.utc)
+    value = retain_until.astimezone(UTC)
     # S3 rejects retention dates in the past; refuse them everywhere for parity.
-    if value <= datetime.now(timezone.utc):
+    if value <= datetime.now(UTC):
         raise ValueError("retain_until must be in the future")
     return value
 

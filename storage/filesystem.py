@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import suppress
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -255,7 +255,7 @@ class FilesystemStore:
                 "content_type": content_type,
                 "metadata": meta,
                 "retain_until": retain.isoformat() if retain else None,
-                "created_at": datetime.now(timezone.utc).isoformat(),
+                "created_at": datetime.now(UTC).isoformat(),
                 "delete_marker": False,
             }
             self._commit_record(key_dir, record)
@@ -319,7 +319,7 @@ class FilesystemStore:
                         "key": key,
                         "version_id": vid,
                         "size": 0,
-                        "created_at": datetime.now(timezone.utc).isoformat(),
+                        "created_at": datetime.now(UTC).isoformat(),
                         "delete_marker": True,
                     },
                 )
@@ -329,7 +329,7 @@ class FilesystemStore:
             if record is None:
                 return
             retain = _parse_dt(record.get("retain_until"))
-            if retain is not None and retain > datetime.now(timezone.utc):
+            if retain is not None and retain > datetime.now(UTC):
                 raise ObjectLocked(f"{key} @ {version_id} is retained until {retain.isoformat()}")
             # Sidecar first: once it is gone the version is invisible, even if we crash.
             (key_dir / f"{version_id}{_META}").unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import BinaryIO
 
 import certifi
@@ -253,7 +253,7 @@ class S3Store:
         except Exception:  # noqa: BLE001 - only used to refine an error we already have
             return False
         until = retention.retain_until_date if retention else None
-        return until is not None and until > datetime.now(timezone.utc)
+        return until is not None and until > datetime.now(UTC)
 
     def _info(self, obj: Object, is_latest: bool) -> ObjectInfo:
         """Build ObjectInfo from a HEAD result."""
@@ -262,7 +262,7 @@ class S3Store:
             key=obj.object_name or "",
             version_id=obj.version_id or "null",
             size=obj.size or 0,
-            last_modified=obj.last_modified or datetime.fromtimestamp(0, timezone.utc),
+            last_modified=obj.last_modified or datetime.fromtimestamp(0, UTC),
             is_latest=is_latest,
             content_type=obj.content_type,
             sha256=sha256,
@@ -398,7 +398,7 @@ class S3Store:
                         key=obj.object_name or "",
                         version_id=obj.version_id or "null",
                         size=obj.size or 0,
-                        last_modified=obj.last_modified or datetime.fromtimestamp(0, timezone.utc),
+                        last_modified=obj.last_modified or datetime.fromtimestamp(0, UTC),
                         # minio passes the XML text through ("true"/"false").
                         is_latest=str(obj.is_latest).lower() == "true",
                         etag=obj.etag,

@@ -56,6 +56,6 @@ def test_dev_runner_starts_prefect_flows_and_api_and_stops_them_on_sigterm(tmp_p
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-    assert "http://127.0.0.1:%d/" % api in out and "Prefect UI:      http://127.0.0.1:%d/" % prefect in out
+    assert f"http://127.0.0.1:{api}/" in out and f"Prefect UI:      http://127.0.0.1:{prefect}/" in out
     time.sleep(1)
     assert not _listening(api) and not _listening(prefect)  # every child stopped with the runner

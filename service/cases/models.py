@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.auth.models import User
 from service.cases.stages import Stage
-from service.db import Base, utcnow
+from service.db import Base, declare_unmodelled_indexes, utcnow
 from service.departments.models import Department
 from service.organisations.models import Organisation
 
@@ -66,7 +66,9 @@ class Case(Base):
 
 # PostgreSQL-only trigram (pg_trgm GIN) indexes for the text search q= (migration 0004). Not declared on the
 # model: SQLite has no such index, so autogenerate leaves them out by name (service.db.include_in_autogenerate).
+# Migration 0004 holds its own copy: a migration does not change with the code.
 SEARCH_INDEXES = {"ix_cases_title_trgm": "title", "ix_cases_diarienummer_trgm": "diarienummer"}
+declare_unmodelled_indexes(*SEARCH_INDEXES)
 
 
 class StageChange(Base):

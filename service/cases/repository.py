@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from service.auth.models import User
@@ -18,13 +18,11 @@ from service.cases.models import Case
 from service.cases.schemas import CaseOut, CaseSummary
 from service.cases.stages import Stage
 from service.dashboard.overdue import overdue_condition
-from service.db import utcnow
 from service.departments.models import Department
 from service.deps import Principal
 from service.errors import NotFound, ValidationFailed
 from service.organisations.models import Organisation
 from service.reads import Query
-from service.reviews.models import Review, ReviewStatus
 from service.schemas import CONTROL_CHARS, MAX_ID
 
 SORTS = {

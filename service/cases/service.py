@@ -97,9 +97,10 @@ def create(session: Session, user: User, data: CaseCreate) -> Case:
     return case
 
 
-def update_content(session: Session, user: User, case: Case, data: CasePatch, expected_version: int) -> Case:
-    """Edit case content under the optimistic lock."""
-    check_version(case, expected_version)
+def ensure_editable(session: Session, user: User, case: Case) -> None:
+    """Whether this user may edit the case's content now (API PATCH, the web's form and its save): 403 or 409 saying why not."""
+    if user.role not in (Role.ORG_MEMBER, Role.OFFICER):
+        raise Forbidden()
     if case.stage in TERMINAL:
         raise Conflict("Ärendet är avslutat och kan inte ändras / case is closed", current_stage=case.stage)
     if has_pending_review(session, case.id):
@@ -108,11 +109,14 @@ def update_content(session: Session, user: User, case: Case, data: CasePatch, ex
         if not (case.stage == Stage.DRAFT or case.open_for_changes):
             raise Conflict("Organisationen kan bara ändra utkast eller när komplettering begärts / "
                            "only drafts or cases reopened for changes can be edited", current_stage=case.stage)
-    elif user.role == Role.OFFICER:
-        if case.stage not in OFFICER_EDIT_STAGES:
-            raise Conflict("Ärendet kan inte ändras i detta skede / not editable in this stage", current_stage=case.stage)
-    else:
-        raise Forbidden()
+    elif case.stage not in OFFICER_EDIT_STAGES:
+        raise Conflict("Ärendet kan inte ändras i detta skede / not editable in this stage", current_stage=case.stage)
+
+
+def update_content(session: Session, user: User, case: Case, data: CasePatch, expected_version: int) -> Case:
+    """Edit case content under the optimistic lock."""
+    check_version(case, expected_version)
+    ensure_editable(session, user, case)
     changes = data.model_dump(exclude_unset=True)
     merged_start = changes.get("period_start", case.period_start)
     merged_end = changes.get("period_end", case.period_end)

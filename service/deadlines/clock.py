@@ -20,7 +20,7 @@ from service.cases.stages import TERMINAL
 from service.config import Settings
 from service.db import utcnow
 from service.deadlines.calendar import END_OF_DAY
-from service.deadlines.models import Deadline, DeadlineStatus, Reminder, Suspension
+from service.deadlines.models import EXTENDABLE, Deadline, DeadlineStatus, Reminder, Suspension
 from service.deadlines.rules import calendar, refresh_schedule
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -92,7 +92,7 @@ def extend(session: Session, user: User, d: Deadline, case: Case, settings: Sett
            working_days: int | None, reason: str, now: datetime | None = None) -> Deadline:
     """Move one deadline (with a reason), to a date or by working days."""
     _ensure_officer(user, case)
-    if d.status not in (DeadlineStatus.OPEN, DeadlineStatus.SUSPENDED, DeadlineStatus.MISSED):
+    if d.status not in EXTENDABLE:
         raise Conflict(f"Fristen är {d.status} och kan inte förlängas / deadline cannot be extended")
     if (due_on is None) == (working_days is None):
         raise ValidationFailed(errors=[{"field": "due_on", "message": "Ange antingen due_on eller working_days / give one of due_on or working_days"}])

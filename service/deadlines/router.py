@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from service.auth.models import Role
 from service.cases.access import deadlines_shown, get_visible_case
-from service.cases.models import Case
-from service.cases.stages import TERMINAL
-from service.db import utcnow
 from service.deadlines import clock
-from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
-from service.deadlines.policy import ORG_DEADLINES
+from service.deadlines.models import Deadline
 from service.deps import AppSettings, CurrentUser, DbSession
-from service.errors import Forbidden
 from service.deadlines.schemas import DeadlineOut, ExtendIn, SuspendIn, SuspensionOut
-from service.schemas import Id, ORMModel
+from service.schemas import Id
 
 router = APIRouter(tags=["deadlines"])
 

@@ -22,6 +22,7 @@ from service.documents.models import Document, DocumentKind
 from service.errors import PROBLEM_JSON, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
 from service.idempotency import IdempotencyKey
+from service.probes import READY_PROBES
 from storage.base import ObjectStore
 
 router = APIRouter(tags=["documents"])
@@ -150,10 +151,4 @@ def storage_probe() -> None:
         raise TimeoutError(f"storage did not answer within {STORAGE_PROBE_TIMEOUT:.0f} s") from None
 
 
-def _register_probe() -> None:
-    from service.app import READY_PROBES
-
-    READY_PROBES.setdefault("storage", storage_probe)
-
-
-_register_probe()
+READY_PROBES.setdefault("storage", storage_probe)

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.cases.access import documents_shown
 from service.audit.service import record
-from service.auth.models import Role, User
+from service.auth.models import User
 from service.cases.models import Case
 from service.config import Settings, get_settings
 from service.db import utcnow
@@ -88,7 +88,7 @@ def retention_until(kind: DocumentKind, store: ObjectStore, settings: Settings |
     if kind != DocumentKind.SIGNED_AGREEMENT or settings.signed_agreement_retention_days <= 0 or not store.supports_object_lock:
         return None
     # Whole seconds: what S3 keeps, so the audit event and the stored version agree exactly.
-    return ((now or datetime.now(timezone.utc)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
+    return ((now or datetime.now(UTC)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
 
 
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes,

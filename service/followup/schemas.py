@@ -20,7 +20,7 @@ class ReportScheduleIn(BaseModel):
     is_final: bool = False
 
     @model_validator(mode="after")
-    def _order(self) -> "ReportScheduleIn":
+    def _order(self) -> ReportScheduleIn:
         if self.period_end < self.period_start:
             raise ValueError("period_end måste vara efter period_start / period_end before period_start")
         return self

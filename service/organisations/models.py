@@ -43,7 +43,7 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    contacts: Mapped[list["ContactPerson"]] = relationship(
+    contacts: Mapped[list[ContactPerson]] = relationship(
         back_populates="organisation", order_by="ContactPerson.id", cascade="all, delete-orphan"
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 import httpx
@@ -24,8 +24,8 @@ def outbox_backlog() -> dict[str, Any]:
         return {"error": type(exc).__name__}
     age = None
     if oldest is not None:
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
-        age = round((datetime.now(timezone.utc) - oldest).total_seconds())
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+        age = round((datetime.now(UTC) - oldest).total_seconds())
     return {"pending": count, "failed": failed, "oldest_pending_age_s": age}
 
 

@@ -44,7 +44,7 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
         raise AssertionError("unreachable")
     ensure_transition(case.stage, target, Action.REVIEW_APPROVE)
     if target != NEXT_BY_REVIEW.get(case.stage):
-        raise Conflict(f"Granskning kan bara begäras till nästa steg / reviews move one step", current_stage=case.stage, requested_stage=target)
+        raise Conflict("Granskning kan bara begäras till nästa steg / reviews move one step", current_stage=case.stage, requested_stage=target)
     if case.open_for_changes:
         raise Conflict("Organisationen kompletterar ärendet; begär granskning när kompletteringen skickats in / waiting for the organisation's changes")
     if has_pending_review(session, case.id):

@@ -14,7 +14,7 @@ from service.cases.models import Case, StageChange
 from service.cases.stages import Stage
 from service.deadlines.models import Deadline, DeadlineStatus
 from service.dialogue.models import DialogueMeeting
-from service.documents.models import Document, DocumentKind
+from service.documents.models import Document
 from service.followup.models import Assessment, FollowUpReport
 from service.labels import DEADLINE_KINDS, DEADLINE_STATUS, DOCUMENT_KINDS, PARTIES, REVIEW_DECIDED, STAGES, label
 from service.messages.models import Message

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-
-STATIC_DIR = Path(__file__).parent / "static"
-STATIC_PREFIX = "/static/web"
 
 
 def mount_web(app: FastAPI) -> None:
     """Add the web pages and their static files to the application."""
+    from service.web.rendering import STATIC_DIR, STATIC_PREFIX
     from service.web.routes import router
 
     app.include_router(router)

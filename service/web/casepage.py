@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +21,7 @@ from service.timeline.schemas import ItemType, TimelineItem
 from service.cases.service import OFFICER_EDIT_STAGES
 from service.cases.stages import NEXT_BY_REVIEW, TERMINAL, Stage
 from service.config import Settings
-from service.db import utcnow
-from service.deadlines.models import EXTENDABLE, Deadline, DeadlineStatus
+from service.deadlines.models import EXTENDABLE, Deadline
 from service.documents.pdfa import pdfa_available
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment

@@ -21,7 +21,7 @@ from service.config import get_settings
 from service.dialogue.checklist import ITEMS
 from service.errors import AppError, Conflict, NotFound, ServiceUnavailable
 from service import labels as names
-from service.web import STATIC_PREFIX, labels
+from service.web import labels
 from service.web.session import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -35,6 +35,8 @@ from service.web.session import (
 
 log = logging.getLogger("iop.web")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static/web"
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 env = templates.env

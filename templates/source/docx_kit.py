@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from docx import Document
@@ -33,7 +33,7 @@ HEADER_FILL = "DCE4EF"
 LABEL_FILL = "F2F4F7"
 BOX_FILL = "F3F5F8"
 TEXT_WIDTH_CM = 16.0  # A4 (21 cm) minus 2 x 2.5 cm margins
-FIXED_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 # A run is either plain text or (text, flags) where flags may contain "b" (bold), "i" (italic),
 # "s" (small), "m" (muted colour).

@@ -13,7 +13,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from service.documents.contexts import (
+from service.documents.contexts import (  # noqa: E402  (after the path fix above)
     AgreementContext,
     Authority,
     CaseRef,

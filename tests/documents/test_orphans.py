@@ -40,8 +40,8 @@ def test_orphans_are_swept_after_older_than_and_documents_stay(db, store) -> Non
     lost = [_case_doc(db, store, c, w.member, "förlorad.pdf"), _minutes(db, store, w, "förlorat-protokoll.pdf")]
     orphans = {_ref(d) for d in lost}
     sp.rollback()
-    assert {d.storage_key for d in lost} == {"cases/%d/attachment/v2/förlorad.pdf" % c.id,
-                                            "organisations/%d/board_minutes/v2/förlorat-protokoll.pdf" % w.org.id}
+    assert {d.storage_key for d in lost} == {f"cases/{c.id}/attachment/v2/förlorad.pdf",
+                                            f"organisations/{w.org.id}/board_minutes/v2/förlorat-protokoll.pdf"}
     assert db.scalar(select(Document.id).where(Document.storage_key.in_([d.storage_key for d in lost]))) is None
     # Something else in the store that is not a document: never touched.
     other = store.put("exports/arkivpaket.zip", b"PK\x05\x06" + b"\x00" * 18, content_type="application/zip")

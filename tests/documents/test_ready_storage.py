@@ -7,9 +7,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import READY_PROBES
 from service.documents import router as documents_router
 from service.documents import service as documents
+from service.probes import READY_PROBES
 from storage.filesystem import FilesystemStore
 from storage.s3 import S3Store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from factories import World, auth, case
@@ -41,7 +41,7 @@ def test_signed_agreement_version_cannot_be_deleted(client, db, locked_store) ->
     """Upload through the API; deleting that version through the store is refused and the bytes stay intact."""
     w = World(db)
     c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     meta = _upload(client, w.member, c.id, "signed_agreement")
     doc = db.get(Document, meta["id"])
     assert doc.kind == DocumentKind.SIGNED_AGREEMENT
@@ -82,7 +82,7 @@ def test_retention_period_comes_from_settings(client, db, app, locked_store) -> 
     finally:
         app.dependency_overrides.pop(app_settings, None)
     until = locked_store.stat(short.storage_key, short.storage_version_id).retain_until
-    assert until is not None and abs(until - (datetime.now(timezone.utc) + timedelta(days=30))) < timedelta(minutes=5)
+    assert until is not None and abs(until - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=5)
     assert locked_store.stat(unlocked.storage_key, unlocked.storage_version_id).retain_until is None
 
 
@@ -113,11 +113,11 @@ def test_sweep_keeps_a_retained_orphan_without_failing(db, locked_store) -> None
     (signed_key, signed_vid), = [k for k in keys if "signed_agreement" in k[0]]
     (plain_key, plain_vid), = [k for k in keys if "attachment" in k[0]]
 
-    result = documents.sweep_orphans(db, locked_store, older_than=timedelta(hours=1), now=datetime.now(timezone.utc) + timedelta(hours=2))
+    result = documents.sweep_orphans(db, locked_store, older_than=timedelta(hours=1), now=datetime.now(UTC) + timedelta(hours=2))
     assert f"{plain_key}@{plain_vid}" in result.removed
     assert result.locked == [f"{signed_key}@{signed_vid}"] and result.failed == []
     assert locked_store.get(signed_key, signed_vid) == PDF
     assert not locked_store.exists(plain_key)
     # The next run meets the same locked orphan again and still does not fail.
-    again = documents.sweep_orphans(db, locked_store, older_than=timedelta(hours=1), now=datetime.now(timezone.utc) + timedelta(hours=2))
+    again = documents.sweep_orphans(db, locked_store, older_than=timedelta(hours=1), now=datetime.now(UTC) + timedelta(hours=2))
     assert again.locked == result.locked and again.removed == []

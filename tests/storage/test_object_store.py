@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -80,7 +80,7 @@ def test_put_get_roundtrip(store: ObjectStore) -> None:
     assert info.is_latest is True
     assert info.retain_until is None
     assert info.last_modified.tzinfo is not None
-    assert abs(info.last_modified - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(info.last_modified - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_empty_object(store: ObjectStore) -> None:
@@ -341,7 +341,7 @@ def test_store_reports_object_lock_support(locked_store: ObjectStore) -> None:
 
 
 def test_retained_version_cannot_be_deleted(locked_store: ObjectStore) -> None:
-    until = datetime.now(timezone.utc) + timedelta(hours=1)
+    until = datetime.now(UTC) + timedelta(hours=1)
     signed = locked_store.put(KEY, b"signed agreement", content_type=DOCX, retain_until=until)
     draft = locked_store.put("cases/42/agreement/v2/draft.docx", b"draft", content_type=DOCX)
 
@@ -364,12 +364,12 @@ def test_retained_version_cannot_be_deleted(locked_store: ObjectStore) -> None:
 
 
 def test_retention_ends_at_retain_until(locked_store: ObjectStore) -> None:
-    until = datetime.now(timezone.utc) + timedelta(seconds=2)
+    until = datetime.now(UTC) + timedelta(seconds=2)
     stored = locked_store.put(KEY, b"short-lived lock", content_type=DOCX, retain_until=until)
     with pytest.raises(ObjectLocked):
         locked_store.delete(KEY, stored.version_id)
 
-    time.sleep(max(0.0, (until - datetime.now(timezone.utc)).total_seconds()) + 1.5)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 1.5)
     locked_store.delete(KEY, stored.version_id)
     with pytest.raises(ObjectNotFound):
         locked_store.get(KEY, stored.version_id)
@@ -377,7 +377,7 @@ def test_retention_ends_at_retain_until(locked_store: ObjectStore) -> None:
 
 @pytest.mark.parametrize(
     "retain_until",
-    [datetime.now() + timedelta(days=1), datetime.now(timezone.utc) - timedelta(seconds=1)],
+    [datetime.now() + timedelta(days=1), datetime.now(UTC) - timedelta(seconds=1)],
     ids=["naive", "past"],
 )
 def test_bad_retain_until_is_rejected(locked_store: ObjectStore, retain_until: datetime) -> None:

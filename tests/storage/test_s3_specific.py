@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from minio.commonconfig import COMPLIANCE
@@ -42,7 +42,7 @@ def test_sha256_is_stored_as_user_metadata(seaweed_server: SeaweedServer, s3_buc
 
 def test_retention_is_compliance_mode(seaweed_server: SeaweedServer, s3_bucket: str) -> None:
     store = _store(seaweed_server, s3_bucket, object_lock=True)
-    until = datetime.now(timezone.utc) + timedelta(days=1)
+    until = datetime.now(UTC) + timedelta(days=1)
     stored = store.put(KEY, b"signed", content_type="text/plain", retain_until=until)
 
     retention = seaweed_server.client().get_object_retention(s3_bucket, KEY, version_id=stored.version_id)
@@ -54,7 +54,7 @@ def test_retention_is_compliance_mode(seaweed_server: SeaweedServer, s3_bucket: 
 def test_retain_until_without_object_lock_is_not_sent(seaweed_server: SeaweedServer, s3_bucket: str) -> None:
     store = _store(seaweed_server, s3_bucket)  # object_lock=False
     assert store.supports_object_lock is False
-    until = datetime.now(timezone.utc) + timedelta(days=1)
+    until = datetime.now(UTC) + timedelta(days=1)
     stored = store.put(KEY, b"x", content_type="text/plain", retain_until=until)
 
     # The caller was told via supports_object_lock; the put still succeeds.

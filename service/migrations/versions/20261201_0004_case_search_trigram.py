@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
-from service.cases.models import SEARCH_INDEXES
-
 revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("alembic.runtime.migration")
+
+# index -> column, as of this revision (service.cases.models.SEARCH_INDEXES names the same ones today).
+SEARCH_INDEXES = {"ix_cases_title_trgm": "title", "ix_cases_diarienummer_trgm": "diarienummer"}
 
 
 def upgrade() -> None:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from service.auth.models import Role, User
 from service.auth.ratelimit import LoginLimiter, get_login_limiter

@@ -17,7 +17,7 @@ from service.cases.models import Case
 from service.deps import AppSettings, DbSession
 from service.documents import service as documents
 from service.documents.models import DocumentKind
-from service.errors import AppError, NotFound, ValidationFailed
+from service.errors import AppError, ValidationFailed
 from service.followup import service as followup
 from service.followup.schemas import ReportContent
 from service.schemas import Id

@@ -24,8 +24,8 @@ STAFF = (Role.OFFICER, Role.APPROVER)
 @router.post("/arenden/{case_id}/pausa")
 def suspend(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Stop the case's clock, e.g. while waiting for the organisation's input."""
-    require_role(user, *STAFF)
     case = get_visible_case(session, user, case_id)
+    require_role(user, *STAFF)
     try:
         data = SuspendIn(reason=text(form, "reason"))
         with attempt(session):
@@ -38,8 +38,8 @@ def suspend(case_id: Id, request: Request, user: WebUser, form: CsrfForm, sessio
 @router.post("/arenden/{case_id}/ateruppta")
 def resume(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Restart the clock: every paused deadline moves by the suspended working days."""
-    require_role(user, *STAFF)
     case = get_visible_case(session, user, case_id)
+    require_role(user, *STAFF)
     try:
         with attempt(session):
             clock.resume(session, user, case, settings)
@@ -52,8 +52,8 @@ def resume(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session
 def extend(case_id: Id, deadline_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
            settings: AppSettings) -> Response:
     """Extend one deadline by working days, with a reason."""
-    require_role(user, *STAFF)
     case = get_visible_case(session, user, case_id)
+    require_role(user, *STAFF)
     d = clock.get_case_deadline(session, case, deadline_id)
     try:
         data = ExtendIn(working_days=text(form, "working_days") or None, reason=text(form, "reason"))

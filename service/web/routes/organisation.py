@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from service.auth.models import Role, User
+from service.auth.models import Role
 from service.cases import service as cases
 from service.cases.access import get_visible_case
 from service.cases.models import Case
@@ -208,19 +208,11 @@ def create_proposal(request: Request, user: WebUser, form: CsrfForm, session: Db
     return redirect(f"/arenden/{case.id}", flash="forslag-skapat")
 
 
-def _editable_by(user: User, case: Case) -> bool:
-    """Mirror of the service rule, to decide whether to offer the edit form at all."""
-    if user.role == Role.ORG_MEMBER:
-        return case.stage == Stage.DRAFT or (case.open_for_changes and case.stage not in TERMINAL)
-    return user.role == Role.OFFICER and case.stage in cases.OFFICER_EDIT_STAGES
-
-
 @router.get("/arenden/{case_id}/redigera")
 def edit_proposal(case_id: Id, request: Request, user: WebUser, session: DbSession) -> Response:
     """The proposal form filled with the case's content."""
     case = get_visible_case(session, user, case_id)
-    if not _editable_by(user, case):
-        raise Conflict("Ärendet kan inte redigeras i detta skede / not editable in this stage")
+    cases.ensure_editable(session, user, case)
     values = {f: ("" if getattr(case, f) is None else str(getattr(case, f))) for f in CASE_FIELDS}
     for f in ("own_contribution_sek", "requested_amount_sek"):
         values[f] = f"{getattr(case, f):,}".replace(",", " ")

@@ -16,8 +16,9 @@ LISTERS = (Role.OFFICER, Role.APPROVER, Role.REGISTRAR)
 
 def case_for_staff(session: Session, user: User, case_id: int) -> Case:
     """The case for a civil servant's action: 403 for other roles, 404 when it is not visible."""
+    case = get_visible_case(session, user, case_id)  # first: an invisible case is a 404 for every role, as in the API
     require_role(user, *CIVIL)
-    return get_visible_case(session, user, case_id)
+    return case
 
 
 def form_version(form: FormData) -> int | None:
