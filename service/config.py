@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     # each creates an account and an organisation and costs an argon2 hash, so a script must not be able to flood them.
     register_max_attempts: int = Field(default=10, ge=1)
     register_window_seconds: int = Field(default=60 * 60, ge=1)
+    # Operations (issue 19): /ready writes a probe object at most this often (the result is reused in between, so
+    # /ready stays cheap and a load balancer polling it does not write on every call); stored Idempotency-Keys
+    # expire after this many hours (a retry comes within minutes) and are deleted by the maintenance flow in batches.
+    storage_probe_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    idempotency_ttl_hours: float = Field(default=24.0, gt=0)
+    idempotency_cleanup_batch: int = Field(default=1000, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
