@@ -3,10 +3,11 @@
 Conventions (all datetimes are timezone-aware; naive input raises ``ValueError``; every
 returned datetime is in UTC):
 
-* Non-working days: Saturdays, Sundays, Swedish public holidays by law (lag 1989:253, via the
-  ``holidays`` package, country ``SE``), the de facto non-working days in
-  :data:`DE_FACTO_NON_WORKING` (midsommarafton, julafton, nyårsafton) and any extra dates a
-  calendar is configured with (e.g. a municipality's klämdagar).
+* Non-working days: Saturdays, Sundays, Swedish public holidays by law (lag 1989:253) and the
+  de facto non-working days :data:`DE_FACTO_NON_WORKING` (midsommarafton, julafton, nyårsafton;
+  semesterlagen 1977:480 §7), both from the ``holidays`` package (country ``SE``, categories
+  ``public`` and ``de_facto``), and any extra dates a calendar is configured with (e.g. a
+  municipality's klämdagar). Years before 1953 (the package's first) have no holidays.
 * ``add_working_days(d, 0)`` returns ``d`` if it is a working day, else the next working day,
   so "0 working days" from a Saturday submission means Monday.
 * Counting starts *after* the start day: 1 working day after Thursday is Friday; the start day
@@ -38,7 +39,8 @@ END_OF_DAY: Final = time(23, 59, 59)
 REMINDER_TIME: Final = time(8, 0)
 
 # Not public holidays by law, but Swedish municipalities are closed (and the Annual Leave Act,
-# SFS 1977:480 §7, treats them like Sundays). Names as used in Sweden.
+# SFS 1977:480 §7, treats them like Sundays): the SE ``de_facto`` category of the holidays package.
+# Their Swedish names as the package gives them.
 DE_FACTO_NON_WORKING: Final[tuple[str, ...]] = ("Midsommarafton", "Julafton", "Nyårsafton")
 
 # Saturday=5, Sunday=6: never working days, independent of what the holidays package reports.
@@ -47,18 +49,6 @@ _WEEKEND: Final = frozenset({5, 6})
 # A year's worth of calendar days: bounds the search for the next/previous working day so a
 # misconfigured extra_non_working set cannot spin forever.
 _MAX_SCAN_DAYS: Final = 366
-
-
-def _de_facto_days(year: int) -> dict[date, str]:
-    """Midsommarafton (Friday 19–25 June), julafton and nyårsafton for a year."""
-    june19 = date(year, 6, 19)
-    # Friday is weekday 4; midsommarafton is the Friday in 19–25 June.
-    midsommarafton = june19 + timedelta(days=(4 - june19.weekday()) % 7)
-    return {
-        midsommarafton: DE_FACTO_NON_WORKING[0],
-        date(year, 12, 24): DE_FACTO_NON_WORKING[1],
-        date(year, 12, 31): DE_FACTO_NON_WORKING[2],
-    }
 
 
 def _require_aware(value: datetime, name: str = "datetime") -> None:
@@ -100,16 +90,11 @@ class WorkingCalendar:
 
     def _build_year(self, year: int) -> dict[date, str]:
         """Compute one year's named non-working days."""
-        # include_sundays=False: older holidays releases defaulted to adding every Sunday as
-        # "Söndag"; weekends are handled by weekday, so only the named holidays are wanted here.
-        # language="sv": without it the names come back in English despite SE's default.
-        public = holidays.country_holidays(
-            "SE", years=year, language="sv", include_sundays=False
-        )
-        days: dict[date, str] = {d: str(name) for d, name in public.items() if d.year == year}
-        if self.include_de_facto:
-            for d, name in _de_facto_days(year).items():
-                days.setdefault(d, name)
+        # language="sv": without it the names come back in English despite SE's default. Sundays are
+        # not asked for (include_sundays defaults to False): weekends are handled by weekday.
+        categories = (holidays.PUBLIC, holidays.DE_FACTO) if self.include_de_facto else (holidays.PUBLIC,)
+        named = holidays.country_holidays("SE", years=year, language="sv", categories=categories)
+        days: dict[date, str] = {d: str(name) for d, name in named.items() if d.year == year}
         for d in self.extra_non_working:
             if d.year == year:
                 days.setdefault(d, "Extra ledig dag")

@@ -118,15 +118,29 @@ def test_swedish_holiday_names(cal: WorkingCalendar) -> None:
     assert cal.holiday_name(date(2026, 6, 21)) is None
 
 
-def test_de_facto_days_agree_with_holidays_package_where_it_knows_them(
-    cal: WorkingCalendar,
-) -> None:
-    if "de_facto" not in getattr(holidays.SE, "supported_categories", ()):
-        pytest.skip("this holidays release has no SE de_facto category to compare with")
-    for year in range(1990, 2041):
-        ours = {d for d, n in cal.holidays_in(year).items() if n in DE_FACTO_NON_WORKING}
-        theirs = set(holidays.country_holidays("SE", years=year, categories=("de_facto",)))
-        assert ours == theirs, year
+def test_non_working_days_are_the_packages_public_and_de_facto_days(cal: WorkingCalendar) -> None:
+    """One source: nothing hand-computed beside the package (before 1953 it knows no holidays, nor do we)."""
+    for year in range(1948, 2101):
+        theirs = holidays.country_holidays("SE", years=year, language="sv", categories=("public", "de_facto"))
+        assert cal.holidays_in(year) == {d: str(n) for d, n in theirs.items()}, year
+        de_facto = {d for d, n in cal.holidays_in(year).items() if n in DE_FACTO_NON_WORKING}
+        assert de_facto == set(holidays.country_holidays("SE", years=year, categories=("de_facto",))), year
+    assert len(cal.holidays_in(2026)) == 16 and not cal.holidays_in(1950)
+
+
+def test_holidays_dependency_is_pinned_to_a_working_range() -> None:
+    """holidays 0.108 rejects the SE keyword the calendar once passed; the range is bounded above."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    (req,) = [Requirement(r) for r in pyproject["project"]["dependencies"] if Requirement(r).name == "holidays"]
+    assert str(req.specifier) in ("<1,>=0.109", ">=0.109,<1")
+    assert not req.specifier.contains("0.108") and not req.specifier.contains("1.0")
+    assert req.specifier.contains(version("holidays"))
 
 
 def test_de_facto_days_can_be_turned_off() -> None:
