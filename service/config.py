@@ -5,10 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
+
+
+class AppealCourt(BaseModel):
+    """Where one municipality's decisions are appealed (laglighetsprövning, 13 kap. kommunallagen) and announced."""
+
+    court: str = Field(min_length=1, max_length=200)  # "Förvaltningsrätten i Göteborg"
+    address: str = Field(default="", max_length=300)  # "Box 1531, 401 50 Göteborg"
+    email: str | None = Field(default=None, max_length=254)
+    # The municipality's anslagstavla, where the minutes' justering is announced.
+    notice_board_url: str | None = Field(default=None, max_length=300)
 
 
 class Settings(BaseSettings):
@@ -51,6 +61,12 @@ class Settings(BaseSettings):
     pdfa_max_concurrent: int = Field(default=2, ge=1)
     page_size_max: int = 100
     review_due_working_days: int = 10
+    # Förvaltningsrätt per municipality (the departments' `municipality`), as JSON in IOP_APPEAL_COURTS, e.g.
+    # {"Exempelstads kommun": {"court": "Förvaltningsrätten i Göteborg", "address": "Box 1531, 401 50 Göteborg"}}.
+    # An appealable decision of a municipality not listed here is not generated (409): no placeholder court.
+    appeal_courts: dict[str, AppealCourt] = Field(default_factory=lambda: {"Exempelstads kommun": AppealCourt(
+        court="Förvaltningsrätten i Göteborg", address="Box 1531, 401 50 Göteborg", email="forvaltningsrattenigoteborg@dom.se",
+        notice_board_url="https://www.exempelstad.se/anslagstavla")})
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to

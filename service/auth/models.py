@@ -35,6 +35,8 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     delegated_limit_sek: Mapped[int | None] = mapped_column(BigInteger)
+    # The point in the delegationsordning this approver decides under, printed on decisions.
+    delegation_reference: Mapped[str | None] = mapped_column(String(200))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,6 +29,7 @@ class UserOut(ORMModel):
     organisation_id: int | None
     department_id: int | None
     delegated_limit_sek: int | None
+    delegation_reference: str | None = None
     is_active: bool = True
 
 
@@ -41,6 +42,8 @@ class UserPatch(BaseModel):
     role: Role | None = None
     department_id: Id | None = None
     delegated_limit_sek: Sek | None = None
+    # The point in the delegationsordning, printed on the approver's decisions ("Socialnämndens delegationsordning, punkt 3.4").
+    delegation_reference: Annotated[str, Field(max_length=200), NoControlChars] | None = None
     manager_id: Id | None = None
     is_active: bool | None = None
 
@@ -57,4 +60,5 @@ class UserCreate(BaseModel):
     organisation_id: Id | None = None
     department_id: Id | None = None
     delegated_limit_sek: Sek | None = None
+    delegation_reference: Annotated[str, Field(max_length=200), NoControlChars] | None = None
     manager_id: Id | None = None

@@ -36,6 +36,7 @@ def create_user(session: Session, admin: User, data: UserCreate) -> User:
         organisation_id=data.organisation_id,
         department_id=data.department_id,
         delegated_limit_sek=data.delegated_limit_sek,
+        delegation_reference=data.delegation_reference,
         manager_id=data.manager_id,
     )
     session.add(user)
