@@ -23,6 +23,8 @@ class DialogueMeeting(Base):
     participants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
+    recorder: Mapped[str | None] = mapped_column(String(200))  # protokollförare
+    adjuster: Mapped[str | None] = mapped_column(String(200))  # justerare
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

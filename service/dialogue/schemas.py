@@ -27,6 +27,8 @@ class MeetingIn(BaseModel):
     participants: Annotated[list[Participant], Field(min_length=1, max_length=100)]
     notes: LongText = ""
     next_steps: LongText = ""
+    recorder: Annotated[str, Field(max_length=200), NoControlChars] | None = None  # protokollförare
+    adjuster: Annotated[str, Field(max_length=200), NoControlChars] | None = None  # justerare
 
 
 class MeetingOut(ORMModel):
@@ -39,6 +41,8 @@ class MeetingOut(ORMModel):
     participants: list[Participant]
     notes: str
     next_steps: str
+    recorder: str | None = None
+    adjuster: str | None = None
     created_at: datetime
 
 

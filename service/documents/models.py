@@ -42,6 +42,8 @@ class Document(Base):
     template_name: Mapped[str | None] = mapped_column(String(100))
     template_sha256: Mapped[str | None] = mapped_column(String(64))
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The decision a beslut document records (NULL for other documents and for a termination, which has no review).
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
