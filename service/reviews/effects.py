@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements import amounts
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.documents.models import Document, DocumentKind
@@ -19,19 +20,27 @@ DECISION = {ReviewStatus.APPROVED: "approve", ReviewStatus.REJECTED: "reject", R
 def review_requested(session: Session, event: OutboxEvent, ctx: Context) -> None:
     """Tell the approvers a decision is waiting."""
     review = session.get(Review, event.payload["review_id"])
+    if review.status == ReviewStatus.PENDING:
+        _tell_approvers(session, review, ctx, key=f"review-requested:{review.id}")
+
+
+def review_reassigned(session: Session, event: OutboxEvent, ctx: Context) -> None:
+    """Tell the approver(s) a pending review now waits for, unless it moved on again before this ran."""
+    review = session.get(Review, event.payload["review_id"])
+    if review.status == ReviewStatus.PENDING and review.approver_id == event.payload.get("approver_id"):
+        _tell_approvers(session, review, ctx, key=f"review-reassigned:{event.id}")
+
+
+def _tell_approvers(session: Session, review: Review, ctx: Context, *, key: str) -> None:
     case = session.get(Case, review.case_id)
-    if review.status != ReviewStatus.PENDING:
-        return
-    if review.approver_id:
-        users = [session.get(User, review.approver_id)]
-    else:
-        users = [u for u in session.scalars(select(User).where(User.department_id == case.department_id, User.role == Role.APPROVER,
-                                                               User.is_active.is_(True))) if u.id != review.requested_by_id]
+    amount = amounts.decided_amount(session, case)
+    # Unassigned: those who may decide it (delegation covers the amount, not the requester).
+    users = [session.get(User, review.approver_id)] if review.approver_id else amounts.eligible_approvers(session, case, amount, review.requested_by_id)
     requester = session.get(User, review.requested_by_id)
-    notify(session, users, key=f"review-requested:{review.id}", template="review_requested", case_id=case.id,
+    notify(session, users, key=key, template="review_requested", case_id=case.id,
            title=f"Beslut väntar: {case.diarienummer} {case.title}",
            context={**_case_context(case, ctx), "from_stage": review.from_stage, "to_stage": review.to_stage,
-                    "requested_by": requester.full_name, "due_at": review.due_at, "amount_sek": case.requested_amount_sek,
+                    "requested_by": requester.full_name, "due_at": review.due_at, "amount_sek": amount,
                     "review_url": f"{ctx.settings.public_base_url}/arenden/{case.id}"})
 
 
@@ -56,5 +65,6 @@ def review_decided(session: Session, event: OutboxEvent, ctx: Context) -> None:
 
 HANDLERS: dict[str, Handler] = {
     "review.requested": review_requested,
+    "review.reassigned": review_reassigned,
     "review.decided": review_decided,
 }
