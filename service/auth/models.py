@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -40,8 +40,25 @@ class User(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised when the password changes or the account is reactivated: every token carries the number it was
+    # issued under, so older API tokens and web sessions stop working at once.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_civil_servant(self) -> bool:
         """Officers and approvers work inside a department."""
         return self.role in (Role.OFFICER, Role.APPROVER)
+
+
+class PasswordReset(Base):
+    """A requested password reset: single use, expiring; only the SHA-256 of the e-mailed token is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Set when the e-mail is sent (the outbox handler draws the token), so the token itself is stored nowhere.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -40,6 +40,10 @@ class Organisation(Base):
     kammarkollegiet_registered_on: Mapped[date | None]
     joined_overenskommelse_on: Mapped[date | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A self-registered organisation is unverified until an officer confirms it; its cases cannot be submitted before.
+    verified_at: Mapped[datetime | None]
+    # use_alter: users.organisation_id points the other way, so the two tables reference each other.
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
