@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     # each creates an account and an organisation and costs an argon2 hash, so a script must not be able to flood them.
     register_max_attempts: int = Field(default=10, ge=1)
     register_window_seconds: int = Field(default=60 * 60, ge=1)
+    # --- accounts (issue 20)
+    # Proxies (IP addresses or networks) whose X-Forwarded-For is believed; from anyone else the socket peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Failed logins per client address across all accounts within login_window_seconds (password spraying) before 429.
+    login_max_failures_per_client: int = Field(default=30, ge=1)
+    # zxcvbn score (0–4) a new password must reach; 3 = "safely unguessable" against an offline attack on a slow hash.
+    password_min_score: int = Field(default=3, ge=0, le=4)
+    # How long an e-mailed password-reset link works, and how many resets one client address may request per window.
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    password_reset_max_attempts: int = Field(default=5, ge=1)
+    password_reset_window_seconds: int = Field(default=60 * 60, ge=1)
     # Operations (issue 19): /ready writes a probe object at most this often (the result is reused in between, so
     # /ready stays cheap and a load balancer polling it does not write on every call); stored Idempotency-Keys
     # expire after this many hours (a retry comes within minutes) and are deleted by the maintenance flow in batches.
