@@ -7,15 +7,16 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from flows.deadline_sweep import deadline_sweep
-from flows.maintenance import storage_maintenance
+from flows.maintenance import orphan_sweep, storage_maintenance
 from flows.outbox import process_outbox
 
 
 def deployments() -> list:
-    """The deployments: sweep every 5 min, outbox every 30 s, storage maintenance daily."""
+    """The deployments: sweep every 5 min, outbox every 30 s, fresh orphans every 15 min, full maintenance daily."""
     return [
         deadline_sweep.to_deployment(name="every-5-min", cron="*/5 * * * *"),
         process_outbox.to_deployment(name="every-30-s", interval=30),
+        orphan_sweep.to_deployment(name="every-15-min", cron="*/15 * * * *"),
         storage_maintenance.to_deployment(name="daily", schedule=Cron("30 3 * * *", timezone="Europe/Stockholm")),
     ]
 

@@ -6,6 +6,9 @@ the same transaction as the change, per user and key, so the change and its reco
 back together: a retry then gets the stored response (`Idempotency-Replayed: true`) and nothing is
 created twice. The same key with a different request is a 422; two identical requests in flight at
 once: one creates, the other gets 409 (PostgreSQL) or the replay (SQLite serialises writers).
+
+Keys expire after ``idempotency_ttl_hours`` (24 h): an expired key is a fresh key (its old record is
+replaced), and the maintenance flow deletes expired records in batches (``delete_expired``).
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, delete, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from service.config import get_settings
 from service.db import Base, utcnow
 from service.errors import ValidationFailed
 
@@ -32,6 +36,8 @@ class IdempotencyRecord(Base):
     """The stored response of a request made with an Idempotency-Key."""
 
     __tablename__ = "idempotency_keys"
+    # The expiry sweep finds old records by index, not by scanning every stored response.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -62,6 +68,10 @@ class Idempotency:
             return create()
         fingerprint = self.fingerprint(payload)
         stored = session.get(IdempotencyRecord, (user_id, self.key))
+        if stored is not None and stored.created_at < expiry_cutoff():
+            session.delete(stored)  # expired but not yet swept: the key is free again
+            session.flush()
+            stored = None
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise ValidationFailed(
@@ -73,6 +83,22 @@ class Idempotency:
                                       body=result.model_dump(mode="json")))
         session.flush()  # a concurrent twin that got here first makes this a unique violation: 409, its change rolled back
         return result
+
+
+def expiry_cutoff(now: datetime | None = None) -> datetime:
+    """Records created before this instant have expired."""
+    return (now or utcnow()) - timedelta(hours=get_settings().idempotency_ttl_hours)
+
+
+def delete_expired(session: Session, *, now: datetime | None = None, batch: int | None = None) -> int:
+    """Delete up to ``batch`` expired records, oldest first (the caller commits per batch); how many went."""
+    limit = batch or get_settings().idempotency_cleanup_batch
+    oldest = (select(IdempotencyRecord.user_id, IdempotencyRecord.key)
+              .where(IdempotencyRecord.created_at < expiry_cutoff(now))
+              .order_by(IdempotencyRecord.created_at).limit(limit))
+    result = session.execute(delete(IdempotencyRecord).where(tuple_(IdempotencyRecord.user_id, IdempotencyRecord.key).in_(oldest))
+                             .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 async def idempotency_key(
