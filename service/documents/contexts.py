@@ -84,12 +84,12 @@ class Signatory(_Model):
 
 
 class Party(_Model):
-    """A party to the agreement (the public body or the idéburen organisation)."""
+    """A party to the agreement (the public body or the idéburen organisation), signed by one or two firmatecknare."""
 
     name: RequiredText
     orgnr: RequiredText  # "212000-1234"
     address: Text | None = None
-    signatory: Signatory
+    signatories: list[Signatory] = Field(min_length=1, max_length=2)
 
 
 class Organisation(_Model):
@@ -150,6 +150,7 @@ class DecisionMaker(_Model):
     name: RequiredText
     title: RequiredText  # "Förvaltningschef"
     delegation_reference: Text | None = None  # "Socialnämndens delegationsordning, punkt 3.4"
+    delegated_limit: Amount | None = None  # the approver's beloppsgräns, SEK
 
 
 class Court(_Model):
@@ -238,10 +239,23 @@ class DecisionContext(_Document):
     from_stage: StageCode
     to_stage: StageCode
     amount: Amount | None = None  # beviljat/avsett belopp, SEK
+    amount_label: RequiredText = "Belopp"  # "Ansökt belopp", "Överenskommen finansiering"
     conditions: list[RequiredText] = Field(default_factory=list)  # villkor för beslutet
-    appeal_court: Court
+    # Laglighetsprövning (13 kap. kommunallagen) is open against final decisions; a decision that only
+    # prepares the matter (återremiss, the step into dialogue) cannot be appealed (13 kap. 2 §) and has no appeal page.
+    appealable: bool = True
+    # Taken under delegation: the appeal period runs from the anslag of the minutes of the nämnd meeting
+    # the decision was reported to (13 kap. 5 §, 6 kap. 40 §), not from minutes of the decision itself.
+    delegated: bool = True
+    appeal_court: Court | None = None
     notice_board_url: Text | None = None  # kommunens digitala anslagstavla
     officer: Contact | None = None
+
+    @model_validator(mode="after")
+    def _court_when_appealable(self) -> DecisionContext:
+        if self.appealable and self.appeal_court is None:
+            raise ValueError("Ett överklagbart beslut behöver förvaltningsrätten (appeal_court)")
+        return self
 
 
 class DialogueMinutesContext(_Document):

@@ -111,21 +111,28 @@ def build_agreement() -> DocumentObject:
     ])
 
     heading(doc, "Parter", 2)
-    table = new_table(doc, 5, 3, [4.0, 6.0, 6.0])
+    signatories = ("{% for s in P.signatories %}{{ s.name }}, {{ s.role }}"
+                   "{% if not loop.last %}; {% endif %}{% endfor %}")
+    rows = [
+        ("Namn", "{{ public_party.name }}", "{{ organisation.name }}"),
+        ("Organisationsnummer", "{{ public_party.orgnr }}", "{{ organisation.orgnr }}"),
+        # No always-empty row: the address row only when a party has an address.
+        ("{%tr if public_party.address or organisation.address %}", "", ""),
+        ("Adress", "{{ public_party.address }}", "{{ organisation.address }}"),
+        ("{%tr endif %}", "", ""),
+        ("Företrädd av", signatories.replace("P.", "public_party."),
+         signatories.replace("P.", "organisation.")),
+    ]
+    table = new_table(doc, 1 + len(rows), 3, [4.0, 6.0, 6.0])
     head = table.rows[0]
     shade(head.cells[0], LABEL_FILL)
     for cell, text in zip(head.cells[1:], ("Offentlig part", "Idéburen organisation")):
         shade(cell, LABEL_FILL)
         cell_text(cell, text, "Tabellrubrik")
-    rows = [
-        ("Namn", "{{ public_party.name }}", "{{ organisation.name }}"),
-        ("Organisationsnummer", "{{ public_party.orgnr }}", "{{ organisation.orgnr }}"),
-        ("Adress", "{{ public_party.address }}", "{{ organisation.address }}"),
-        ("Företrädd av",
-         "{{ public_party.signatory.name }}, {{ public_party.signatory.role }}",
-         "{{ organisation.signatory.name }}, {{ organisation.signatory.role }}"),
-    ]
     for row, (label, pub, org) in zip(table.rows[1:], rows, strict=True):
+        if label.startswith("{%tr"):
+            cell_text(row.cells[0], label)
+            continue
         cant_split(row)
         shade(row.cells[0], LABEL_FILL)
         cell_text(row.cells[0], (label, "b"))
@@ -185,6 +192,8 @@ def build_agreement() -> DocumentObject:
     ])
     tag(doc, "{%p if instalments %}")
     para(doc, "Medlen betalas ut enligt följande utbetalningsplan:", keep_next=True)
+    # No always-empty column: "Villkor/kommentar" only when an instalment has a note.
+    tag(doc, "{%p if instalments|selectattr('note')|list %}")
     loop_table(
         doc,
         ["Nr", "Utbetalningsdatum", "Belopp", "Villkor/kommentar"],
@@ -197,6 +206,19 @@ def build_agreement() -> DocumentObject:
         total_span=2,
         nowrap=(1, 2),
     )
+    tag(doc, "{%p else %}")
+    loop_table(
+        doc,
+        ["Nr", "Utbetalningsdatum", "Belopp"],
+        [1.4, 7.3, 7.3],
+        loop="i in instalments",
+        cells=["{{ loop.index }}", "{{ i.due_date|datum }}", "{{ i.amount|sek }}"],
+        align=[None, None, "right"],
+        total=["Summa", "{{ funding_amount|sek }}"],
+        total_span=2,
+        nowrap=(1, 2),
+    )
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p else %}")
     para(doc, "Utbetalningsplan bestäms särskilt av parterna.")
     tag(doc, "{%p endif %}")
@@ -248,6 +270,8 @@ def build_agreement() -> DocumentObject:
               "överenskommits. Parterna följer dessutom upp partnerskapet gemensamt i "
               "dialog minst en gång per år.", keep_next=True)
     tag(doc, "{%p if reports %}")
+    # No always-empty column: "Avser period" only when a report names its period.
+    tag(doc, "{%p if reports|selectattr('period_start')|list %}")
     loop_table(
         doc,
         ["Nr", "Lämnas senast", "Rapport", "Avser period"],
@@ -262,6 +286,16 @@ def build_agreement() -> DocumentObject:
         ],
         nowrap=(1,),
     )
+    tag(doc, "{%p else %}")
+    loop_table(
+        doc,
+        ["Nr", "Lämnas senast", "Rapport"],
+        [1.4, 3.2, 11.4],
+        loop="r in reports",
+        cells=["{{ loop.index }}", "{{ r.due_date|datum }}", "{{ r.description }}"],
+        nowrap=(1,),
+    )
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if follow_up_notes %}")
     para(doc, "{{ follow_up_notes }}")
@@ -321,16 +355,17 @@ def build_agreement() -> DocumentObject:
     spacer(doc, 10).paragraph_format.keep_with_next = True
 
     def party_block(prefix: str):
-        s = f"{prefix}.signatory"
+        # One signature line per firmatecknare (one or two per party).
         return (
             [("För {{ " + prefix + ".name }}", "b")],
             [
-                ("{% if " + s + ".place %}{{ " + s + ".place }}{% endif %}"
-                 "{% if " + s + ".place and " + s + ".signed_on %}, {% endif %}"
-                 "{{ " + s + ".signed_on|datum }}", "Ort och datum"),
-                ("{{ " + s + ".name }}", "Namnförtydligande"),
-                ("{{ " + s + ".role }}", "Befattning/roll"),
+                ("{% if s.place %}{{ s.place }}{% endif %}"
+                 "{% if s.place and s.signed_on %}, {% endif %}"
+                 "{{ s.signed_on|datum }}", "Ort och datum"),
+                ("{{ s.name }}", "Namnförtydligande"),
+                ("{{ s.role }}", "Befattning/roll"),
             ],
+            f"s in {prefix}.signatories",
         )
 
     signature_table(doc, [party_block("public_party"), party_block("organisation")])
@@ -349,8 +384,12 @@ def build_decision() -> DocumentObject:
         ("Diarienummer", ("{{ case.diarienummer }}", "b")),
         ("Beslutsdatum", "{{ decision_date|datum }}"),
         ("Beslutsfattare", "{{ decision_maker.name }}, {{ decision_maker.title }}"),
-        ("{%tr if decision_maker.delegation_reference %}", ""),
-        ("Delegation", "{{ decision_maker.delegation_reference }}"),
+        ("{%tr if decision_maker.delegation_reference or decision_maker.delegated_limit is not none %}", ""),
+        ("Delegation",
+         "{% if decision_maker.delegation_reference %}{{ decision_maker.delegation_reference }}"
+         "{% else %}Delegerad beslutanderätt{% endif %}"
+         "{% if decision_maker.delegated_limit is not none %}, beloppsgräns "
+         "{{ decision_maker.delegated_limit|sek }}{% endif %}"),
         ("{%tr endif %}", ""),
         ("Organisation", "{{ organisation.name }}"),
         ("Organisationsnummer", "{{ organisation.orgnr }}"),
@@ -358,7 +397,7 @@ def build_decision() -> DocumentObject:
         ("Skede", "{{ from_stage|skede }} → {{ to_stage|skede }}"),
         ("Beslut", ("{{ outcome|beslutsutfall }}", "b")),
         ("{%tr if amount is not none %}", ""),
-        ("Belopp", "{{ amount|sek }}"),
+        ("{{ amount_label }}", "{{ amount|sek }}"),
         ("{%tr endif %}", ""),
     ])
 
@@ -410,6 +449,8 @@ def build_decision() -> DocumentObject:
               "{% if officer.email %}, e-post {{ officer.email }}{% endif %}.")
     tag(doc, "{%p endif %}")
 
+    # Only a decision that can be appealed gets the appeal page (13 kap. 2 § kommunallagen).
+    tag(doc, "{%p if appealable %}")
     heading(doc, "Hur man överklagar").paragraph_format.page_break_before = True
     cell = box(doc)
     cell_text(cell, [("Laglighetsprövning enligt 13 kap. kommunallagen (2017:725)", "b")])
@@ -420,9 +461,15 @@ def build_decision() -> DocumentObject:
         ("Tid för överklagande: ", "b"),
         "Överklagandet ska ha kommit in till förvaltningsrätten ",
         ("inom tre veckor", "b"),
-        " från den dag då det tillkännagavs på kommunens anslagstavla att protokollet över "
-        "beslutet har justerats.{% if notice_board_url %} Kommunens anslagstavla finns på "
-        "{{ notice_board_url }}.{% endif %}",
+        "{% if delegated %} från den dag då det tillkännagavs på kommunens anslagstavla att "
+        "protokollet från det sammanträde där nämnden anmäldes om delegationsbeslutet har "
+        "justerats (13 kap. 5 § och 6 kap. 40 § kommunallagen). Beslutet är fattat med stöd "
+        "av delegation och anmäls till nämndens nästa sammanträde; tiden räknas inte från "
+        "beslutsdagen.{% else %} från den dag då det tillkännagavs på kommunens anslagstavla att "
+        "protokollet över beslutet har justerats (13 kap. 5 § kommunallagen).{% endif %}",
+        "{% if notice_board_url %} Tillkännagivandet, med dag för anslaget, finns på kommunens "
+        "anslagstavla: {{ notice_board_url }}.{% else %} Dagen för anslaget framgår av "
+        "kommunens anslagstavla.{% endif %}",
     ], before=4)
     cell_para(cell, [
         ("Vart överklagandet skickas: ", "b"),
@@ -447,6 +494,12 @@ def build_decision() -> DocumentObject:
         "beslut i stället för det överklagade.",
     ], before=4, after=2)
     spacer(doc, 8)
+    tag(doc, "{%p else %}")
+    para(doc, [("Överklagande: ", "b"),
+               "Beslutet är ett led i beredningen av ärendet och kan inte överklagas "
+               "(13 kap. 2 § kommunallagen). Det slutliga beslutet i ärendet kan överklagas "
+               "genom laglighetsprövning."], before=12)
+    tag(doc, "{%p endif %}")
     return doc
 
 
@@ -505,6 +558,8 @@ def build_minutes() -> DocumentObject:
     tag(doc, "{%p endif %}")
 
     heading(doc, "Justering")
+    # "Justerat" only when someone justerar: without a justerare the minutes say they are not.
+    tag(doc, "{%p if adjuster %}")
     para(doc, "Protokollet har justerats av protokollförare och justerare. Synpunkter på "
               "protokollet lämnas till handläggaren senast två veckor efter mötet.",
          keep_next=True)
@@ -515,6 +570,13 @@ def build_minutes() -> DocumentObject:
         ([("Justerare", "b")],
          [("{{ adjuster }}", "Namnförtydligande")]),
     ])
+    tag(doc, "{%p else %}")
+    para(doc, "Protokollet har inte justerats. Synpunkter på protokollet lämnas till "
+              "handläggaren senast två veckor efter mötet.")
+    tag(doc, "{%p if recorder %}")
+    para(doc, [("Protokollförare: ", "b"), "{{ recorder }}"])
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
     return doc
 
 

@@ -565,31 +565,40 @@ def title_block(doc: DocumentObject, title: str, subtitle: str | None = None) ->
 
 
 def signature_cell(cell: _Cell, heading_runs: Sequence[RunSpec], rows: Sequence[tuple[str, str]],
-                   *, sign_line: bool = True) -> None:
-    """Heading, then per (value, caption): the value above a rule with a small caption."""
+                   *, sign_line: bool = True, loop: str | None = None) -> None:
+    """Heading, then per (value, caption): the value above a rule with a small caption.
+
+    With ``loop`` (``"s in party.signatories"``) the lines repeat once per item (``{%p for %}``).
+    """
     cell_text(cell, list(heading_runs), "Tabelltext")
     cell.paragraphs[0].paragraph_format.keep_with_next = True
     entries = list(rows)
     if sign_line:
         entries.insert(1, ("", "Namnteckning"))
+    if loop:
+        cell_para(cell, f"{{%p for {loop} %}}", "Tabelltext")
     for value, caption in entries:
         v = cell_para(cell, value, "Tabelltext", before=30 if not value else 14)
         v.paragraph_format.keep_with_next = True
         c = cell_para(cell, caption, "Signaturtext")
         paragraph_border(c, top=True, color=INK, sz=4, space=1)
         c.paragraph_format.keep_with_next = True
+    if loop:
+        cell_para(cell, "{%p endfor %}", "Tabelltext")
 
 
-def signature_table(doc: DocumentObject, parties: Sequence[tuple[Sequence[RunSpec],
-                                                                 Sequence[tuple[str, str]]]],
+def signature_table(doc: DocumentObject, parties: Sequence[tuple[Sequence[RunSpec], Sequence[tuple[str, str]]]
+                                                           | tuple[Sequence[RunSpec], Sequence[tuple[str, str]], str]],
                     *, sign_line: bool = True) -> Table:
+    """Two signature cells side by side; a party given as (heading, rows, loop) repeats its lines per item."""
     widths = [7.6, 0.8, 7.6]
     table = new_table(doc, 1, 3, widths, borders=False)
     table_cell_margins(table, top=0, bottom=0, left=0, right=0)
     row = table.rows[0]
     cant_split(row)
-    for cell, (heading_runs, rows) in zip((row.cells[0], row.cells[2]), parties, strict=True):
-        signature_cell(cell, heading_runs, rows, sign_line=sign_line)
+    for cell, party in zip((row.cells[0], row.cells[2]), parties, strict=True):
+        heading_runs, rows, *loop = party
+        signature_cell(cell, heading_runs, rows, sign_line=sign_line, loop=loop[0] if loop else None)
     return table
 
 

@@ -66,16 +66,17 @@ def agreement_context(**overrides) -> AgreementContext:
             name="Exempelby kommun, Socialnämnden",
             orgnr="212000-0001",
             address="Box 100, 123 45 Exempelby",
-            signatory=Signatory(name="Karin Berg", role="Förvaltningschef"),
+            signatories=[Signatory(name="Karin Berg", role="Förvaltningschef")],
         ),
         organisation=Party(
             name="Föreningen Gemenskap i Norrby",
             orgnr="802000-1234",
             address="Norrbyvägen 12, 123 50 Exempelby",
-            signatory=Signatory(
-                name="Ali Hassan", role="Ordförande", place="Exempelby",
-                signed_on=date(2026, 11, 30),
-            ),
+            signatories=[
+                Signatory(name="Ali Hassan", role="Ordförande", place="Exempelby",
+                          signed_on=date(2026, 11, 30)),
+                Signatory(name="Lina Ek", role="Kassör"),
+            ],
         ),
         background=(
             "Barn och unga i Norrby har enligt kommunens välfärdsbokslut lägre "

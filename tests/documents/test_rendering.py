@@ -183,8 +183,12 @@ def test_agreement_parties_and_sections(agreement: AgreementContext) -> None:
         ["Namn", "Exempelby kommun, Socialnämnden", "Föreningen Gemenskap i Norrby"],
         ["Organisationsnummer", "212000-0001", "802000-1234"],
     ]
+    assert rows_text(parties)[3] == [
+        "Adress", "Box 100, 123 45 Exempelby", "Norrbyvägen 12, 123 50 Exempelby"
+    ]
+    # Two firmatecknare for the organisation, one for the public party.
     assert rows_text(parties)[4] == [
-        "Företrädd av", "Karin Berg, Förvaltningschef", "Ali Hassan, Ordförande"
+        "Företrädd av", "Karin Berg, Förvaltningschef", "Ali Hassan, Ordförande; Lina Ek, Kassör"
     ]
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == [
@@ -251,7 +255,7 @@ def test_agreement_instalment_row_count_follows_data(count: int, samples) -> Non
         assert row[0] == str(n)
         assert row[1] == inst.due_date.isoformat()
         assert row[2] == f"{inst.amount:,} kr".replace(",", " ")
-    assert rows[-1][-2] == rendering.sek(context.funding_amount)
+    assert rows[-1][2] == rendering.sek(context.funding_amount)
 
 
 def test_agreement_contribution_rows(agreement: AgreementContext) -> None:
@@ -281,12 +285,47 @@ def test_agreement_report_schedule_rows(agreement: AgreementContext) -> None:
 def test_agreement_signature_block(agreement: AgreementContext) -> None:
     doc = open_docx(render(agreement))
     text = body_text(doc)
+    # One signature line per firmatecknare: one for the public party, two for the organisation.
     for caption in ("Ort och datum", "Namnteckning", "Namnförtydligande", "Befattning/roll"):
-        assert text.count(caption) == 2, caption
+        assert text.count(caption) == 3, caption
+    assert "Lina Ek" in text and "Kassör" in text
     assert "För Exempelby kommun, Socialnämnden" in text
     assert "För Föreningen Gemenskap i Norrby" in text
     assert "Exempelby, 2026-11-30" in text  # organisation signed: place and date filled in
     assert "Karin Berg" in text and "Förvaltningschef" in text
+
+
+def test_two_signatories_for_each_party_give_four_signature_lines(samples) -> None:
+    two = [Signatory(name="Karin Berg", role="Förvaltningschef"), Signatory(name="Per Ek", role="Ekonomichef")]
+    public = samples.agreement().public_party.model_copy(update={"signatories": two})
+    doc = open_docx(render(samples.agreement(public_party=public)))
+    text = body_text(doc)
+    assert text.count("Namnteckning") == 4
+    assert "Per Ek" in text and "Ekonomichef" in text
+    with pytest.raises(ValidationError):
+        Party(name="X", orgnr="212000-0001", signatories=[])
+    with pytest.raises(ValidationError):
+        Party(name="X", orgnr="212000-0001", signatories=two + two[:1])
+
+
+def test_agreement_has_no_always_empty_rows_or_columns(samples) -> None:
+    """No address row without addresses, no comment or period column nobody filled in."""
+    base = samples.agreement()
+    context = samples.agreement(
+        public_party=base.public_party.model_copy(update={"address": None}),
+        organisation=base.organisation.model_copy(update={"address": None}),
+        instalments=[i.model_copy(update={"note": None}) for i in base.instalments],
+        reports=[r.model_copy(update={"period_start": None, "period_end": None}) for r in base.reports],
+    )
+    doc = open_docx(render(context))
+    assert [r[0] for r in rows_text(table_with_header(doc, "", "Offentlig part"))] == [
+        "", "Namn", "Organisationsnummer", "Företrädd av"]
+    instalments = rows_text(table_with_header(doc, "Nr", "Utbetalningsdatum"))
+    assert instalments[0] == ["Nr", "Utbetalningsdatum", "Belopp"]
+    assert instalments[1] == ["1", "2027-01-15", "500 000 kr"]
+    reports = rows_text(table_with_header(doc, "Nr", "Lämnas senast"))
+    assert reports[0] == ["Nr", "Lämnas senast", "Rapport"]
+    assert "Villkor/kommentar" not in body_text(doc) and "Avser period" not in body_text(doc)
 
 
 def test_agreement_without_optional_parts(samples) -> None:
@@ -336,7 +375,7 @@ def test_agreement_validation(samples) -> None:
 def test_user_text_is_literal_everywhere(samples) -> None:
     tricky_party = Party(
         name=f"Förening {NASTY}", orgnr="802000-1234",
-        signatory=Signatory(name=f"Ali {NASTY}", role="Ordförande"),
+        signatories=[Signatory(name=f"Ali {NASTY}", role="Ordförande")],
     )
     context = samples.agreement(
         case=CaseRef(diarienummer="SOC 2026/0042", title=f"Titel {NASTY}"),
@@ -695,3 +734,51 @@ def test_authority_without_optional_contact_details(samples) -> None:
     text = all_text(doc)
     assert "None" not in text
     assert "Exempelby kommun · Socialförvaltningen" in text
+
+
+# --------------------------------------------------------------------------- appeal, delegation, justering
+
+
+def test_delegated_decision_counts_the_appeal_period_from_the_reporting_meeting(samples) -> None:
+    delegated = body_text(open_docx(render(samples.decision(delegated=True))))
+    assert "där nämnden anmäldes om delegationsbeslutet har justerats" in delegated
+    assert "protokollet över beslutet har justerats" not in delegated
+    own = body_text(open_docx(render(samples.decision(delegated=False))))
+    assert "protokollet över beslutet har justerats" in own
+    assert "delegationsbeslutet" not in own
+    assert "Tillkännagivandet, med dag för anslaget, finns på kommunens anslagstavla: www.exempelby.se/anslagstavla." in delegated
+
+
+@pytest.mark.parametrize("outcome", ["changes_requested", "approve"])
+def test_non_appealable_decision_has_no_appeal_page(outcome: str, samples) -> None:
+    doc = open_docx(render(samples.decision(outcome=outcome, appealable=False, appeal_court=None)))
+    text = body_text(doc)
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "Hur man överklagar" not in headings
+    assert "inom tre veckor" not in text and "Förvaltningsrätten i" not in text
+    assert "kan inte överklagas (13 kap. 2 § kommunallagen)" in text
+    with pytest.raises(ValidationError, match="appeal_court"):
+        samples.decision(appealable=True, appeal_court=None)
+
+
+def test_delegation_line_names_the_point_and_the_formatted_limit(samples) -> None:
+    maker = {"name": "Karin Berg", "title": "Förvaltningschef",
+             "delegation_reference": "Socialnämndens delegationsordning, punkt 3.4", "delegated_limit": 5_000_000}
+    doc = open_docx(render(samples.decision(decision_maker=maker, amount_label="Överenskommen finansiering")))
+    facts = dict(r for r in rows_text(table_with_header(doc, "Diarienummer")))
+    assert facts["Delegation"] == "Socialnämndens delegationsordning, punkt 3.4, beloppsgräns 5 000 000 kr"
+    assert facts["Överenskommen finansiering"] == "1 250 000 kr"
+    unnamed = open_docx(render(samples.decision(decision_maker={**maker, "delegation_reference": None})))
+    assert dict(rows_text(table_with_header(unnamed, "Diarienummer")))["Delegation"] == \
+        "Delegerad beslutanderätt, beloppsgräns 5 000 000 kr"
+
+
+def test_minutes_say_justerat_only_with_a_justerare(samples) -> None:
+    signed = body_text(open_docx(render(samples.minutes())))
+    assert "Protokollet har justerats" in signed and "Ali Hassan" in signed
+    unsigned = body_text(open_docx(render(samples.minutes(adjuster=None))))
+    assert "Protokollet har justerats" not in unsigned and "Justerare" not in unsigned
+    assert "Protokollet har inte justerats." in unsigned
+    assert "Protokollförare: Sara Lindqvist" in unsigned
+    bare = body_text(open_docx(render(samples.minutes(adjuster=None, recorder=None))))
+    assert "Protokollförare" not in bare
