@@ -27,13 +27,21 @@ class ContributionKind(StrEnum):
     IN_KIND = "in_kind"
 
 
+class SignatoryTerms(BaseModel):
+    """A further firmatecknare of a party."""
+
+    name: ShortText
+    role: ShortText
+
+
 class PartyTerms(BaseModel):
-    """A party and its signatory."""
+    """A party and its signatories: one firmatecknare, or two signing jointly (stored terms with one stay valid)."""
 
     name: ShortText
     orgnr: OrgNr
     signatory_name: ShortText
     signatory_role: ShortText
+    second_signatory: SignatoryTerms | None = None
 
 
 class Contribution(BaseModel):
