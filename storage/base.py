@@ -23,6 +23,9 @@ _META_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _META_VALUE_RE = re.compile(r"^[\x20-\x7e]{0,1024}$")
 RESERVED_METADATA_KEYS = frozenset({"sha256"})
 
+# Where probe_write puts its object: outside every document prefix, so the orphan sweep never sees it.
+PROBE_KEY = "_probe/ready"
+
 
 class StorageError(Exception):
     """Base class for object store failures."""
@@ -127,6 +130,14 @@ class ObjectStore(Protocol):
 
     def ping(self) -> None:
         """Check that the store is usable; raise StorageUnavailable otherwise."""
+        ...
+
+    def probe_write(self) -> None:
+        """Write a tiny object and remove it again; StorageUnavailable when either is refused.
+
+        What readiness needs: a store that answers reads but refuses writes (an S3 whose volume
+        server is not back yet after a restart) is not ready for uploads.
+        """
         ...
 
     def presigned_url(self, key: str, version_id: str | None, expires: timedelta) -> str | None:

@@ -390,6 +390,10 @@ class FilesystemStore:
         except OSError as exc:
             raise StorageUnavailable(f"filesystem store not writable: {exc}") from exc
 
+    def probe_write(self) -> None:
+        """A throwaway file written and removed in the root (what ping does)."""
+        self.ping()
+
     def presigned_url(self, key: str, version_id: str | None, expires: timedelta) -> str | None:
         """Filesystem objects have no URL of their own; downloads go through the API."""
         validate_key(key)

@@ -25,6 +25,7 @@ from minio.versioningconfig import VersioningConfig
 
 from storage.base import (
     CHUNK_SIZE,
+    PROBE_KEY,
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
@@ -429,6 +430,18 @@ class S3Store:
             raise
         except StorageError as exc:
             # Bad credentials or a misconfigured bucket also make the store unusable.
+            raise StorageUnavailable(str(exc)) from exc
+
+    def probe_write(self) -> None:
+        """Put a 2-byte version of PROBE_KEY and delete exactly that version (no history piles up)."""
+        try:
+            stored = self.put(PROBE_KEY, b"ok", content_type="text/plain")
+            # A version left by a probe that died between the two calls is harmless: nothing lists _probe/.
+            self.delete(PROBE_KEY, stored.version_id)
+        except StorageUnavailable:
+            raise
+        except StorageError as exc:
+            # AccessDenied, a read-only bucket, no writable volume: uploads would fail the same way.
             raise StorageUnavailable(str(exc)) from exc
 
     def presigned_url(self, key: str, version_id: str | None, expires: timedelta) -> str | None:

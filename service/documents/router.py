@@ -23,6 +23,8 @@ from service.errors import PROBLEM_JSON, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
 from service.idempotency import IdempotencyKey
 from service.probes import READY_PROBES
+from service.config import get_settings
+from storage.probe import CachedProbe
 from storage.base import ObjectStore
 
 router = APIRouter(tags=["documents"])
@@ -141,14 +143,25 @@ STORAGE_PROBE_TIMEOUT = 5.0
 _probe_pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="iop-storage-probe")
 
 
+_write_probe = CachedProbe()
+
+
 def storage_probe() -> None:
-    """Readiness of the configured object store: ping() (S3: bucket exists; files: root writable)."""
-    future = _probe_pool.submit(lambda: service.get_store().ping())
-    try:
-        future.result(timeout=STORAGE_PROBE_TIMEOUT)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        raise TimeoutError(f"storage did not answer within {STORAGE_PROBE_TIMEOUT:.0f} s") from None
+    """Readiness of the configured object store: a probe write and delete, reused for storage_probe_cache_seconds.
+
+    A store that answers reads but refuses writes (S3 right after a restart) is not ready.
+    """
+    store = service.get_store()
+
+    def bounded() -> None:
+        future = _probe_pool.submit(store.probe_write)
+        try:
+            future.result(timeout=STORAGE_PROBE_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"storage did not answer within {STORAGE_PROBE_TIMEOUT:.0f} s") from None
+
+    _write_probe.check(store, get_settings().storage_probe_cache_seconds, bounded)
 
 
 READY_PROBES.setdefault("storage", storage_probe)
