@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 T = TypeVar("T")
 
@@ -28,6 +29,21 @@ Sek = Annotated[int, Field(ge=0, le=10_000_000_000, description="Belopp i hela k
 # Row ids are INTEGER columns (32-bit in PostgreSQL): a larger number names no row and would fail in the driver (500).
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id")]
+# Dates a case plans with (periods, payments, reports, signatures, deadlines): years 0001 or 9999 are typing errors,
+# and date arithmetic on them (three years back for de minimis, working days forward) would overflow into a 500.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+PlanDate = Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE, description="Datum 1900-01-01 – 2199-12-31")]
+
+
+def refuse_null(*fields: str):  # noqa: ANN201  (a pydantic validator descriptor)
+    """A patch validator: these fields may be left out, but an explicit null names the field (422), not the database (409)."""
+
+    def _not_null(cls, value):  # noqa: ANN001, ANN202
+        if value is None:
+            raise ValueError("får inte vara null; utelämna fältet för att behålla värdet / must not be null; leave it out to keep it")
+        return value
+
+    return field_validator(*fields)(_not_null)
 
 
 class ORMModel(BaseModel):

@@ -192,3 +192,18 @@ def fresh_engine(backend: Backend) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     backend.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def _report_periods_have_begun(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' agreements run 2027–2028: their follow-up reports may be submitted as if on 2028-06-01.
+
+    A report cannot be submitted before its period begins (service.followup.service.ensure_period_started); tests of
+    that rule are marked `real_clock` and meet today's date.
+    """
+    if request.node.get_closest_marker("real_clock") is None:
+        from datetime import date
+
+        from service.followup import service as followup
+
+        monkeypatch.setattr(followup, "local_today", lambda: date(2028, 6, 1))

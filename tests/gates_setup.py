@@ -12,7 +12,9 @@ from service.cases.models import Case
 from service.cases.stages import Stage
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
+from service.documents.builders import BUILDERS, FILENAMES
 from service.documents.models import Document, DocumentKind
+from service.documents.rendering import DOCX_CONTENT_TYPE
 from service.followup.models import Assessment, FollowUpReport
 
 
@@ -45,8 +47,11 @@ def terms_payload(org_name: str, orgnr: str, funding: int = 400_000) -> dict:
 def add_document(db: Session, c: Case, kind: DocumentKind) -> Document:
     """A document row as the documents module would write it."""
     n = db.query(Document).filter_by(case_id=c.id, kind=kind).count() + 1
-    doc = Document(case_id=c.id, kind=kind, version=n, filename=f"{kind.value}.docx", content_type="application/octet-stream",
-                   size=3, sha256="0" * 64, storage_key=f"cases/{c.id}/{kind.value}/v{n}/{kind.value}.docx")
+    generated = kind in BUILDERS  # generated documents name their template; uploads do not
+    doc = Document(case_id=c.id, kind=kind, version=n, filename=f"{kind.value}.docx",
+                   content_type=DOCX_CONTENT_TYPE if generated else "application/octet-stream",
+                   size=3, sha256="0" * 64, storage_key=f"cases/{c.id}/{kind.value}/v{n}/{kind.value}.docx",
+                   template_name=f"{FILENAMES[kind]}.docx" if generated else None)
     db.add(doc)
     db.flush()
     return doc
@@ -61,6 +66,7 @@ def satisfy_gate(db: Session, c: Case, world) -> None:  # noqa: ANN001
         terms = AgreementTerms.model_validate(terms_payload(world.org.name, world.org.orgnr, c.requested_amount_sek))
         db.add(Agreement(case_id=c.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
                          period_start=terms.period_start, period_end=terms.period_end))
+        db.flush()  # the terms first, then the document generated from them
         add_document(db, c, DocumentKind.AGREEMENT)
         signed = add_document(db, c, DocumentKind.SIGNED_AGREEMENT)
         db.add(Signature(case_id=c.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=date(2026, 11, 1), document_id=signed.id))

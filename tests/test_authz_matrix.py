@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pytest
 from factories import PASSWORD, World, auth, case, department, make_orgnr, user
 from fastapi.testclient import TestClient
-from gates_setup import terms_payload
+from gates_setup import add_document, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
@@ -175,6 +175,10 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/cases/{case_id}/reviews"): Call(CASE_READ, CASE["dialogue"]),
     ("POST", "/api/v1/cases/{case_id}/reviews/{review_id}/decision"): Call(
         APPROVER_ONLY, _with("dialogue", review_id="review"), _json({"decision": "changes_requested", "motivation": "Komplettera budgeten"})),
+    ("POST", "/api/v1/cases/{case_id}/reviews/{review_id}/assign"): Call(
+        expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
+        _with("dialogue", review_id="review"), _json({"approver_id": None}),
+        note="the department's civil servants move a pending review to another approver (or to any who may decide it)"),
     ("POST", "/api/v1/cases/{case_id}/reviews/{review_id}/cancel"): Call(
         OFFICER_ONLY, _with("dialogue", review_id="review"), note="only the requester (here the officer) takes a review back"),
     ("GET", "/api/v1/reviews/pending"): Call(
@@ -302,6 +306,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     message = Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")
     setup.add_all([review, due, submitted, contact, message])
     setup.flush()
+    add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind

@@ -6,11 +6,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from service.agreements.models import Party
 from service.organisations.schemas import OrgNr
-from service.schemas import Id, LongText, NoControlChars, ORMModel, Sek, ShortText
+from service.schemas import Id, LongText, NoControlChars, ORMModel, PlanDate, Sek, ShortText
 
 PRINCIPLES = (
     "Parterna ansluter sig till principerna i den nationella överenskommelsen mellan regeringen, idéburna "
@@ -18,6 +18,12 @@ PRINCIPLES = (
     "långsiktighet, öppenhet och insyn samt mångfald."
 )
 NonEmpty = Annotated[str, Field(min_length=1, max_length=20_000), NoControlChars]
+# A final report is due after the period ends (SPEC: by default within 60 days); later than a year is a typing error.
+REPORT_GRACE_YEARS = 1
+
+
+def _add_years(day: date, years: int) -> date:
+    return day.replace(year=day.year + years) if not (day.month == 2 and day.day == 29) else date(day.year + years, 2, 28)
 
 
 class ContributionKind(StrEnum):
@@ -57,14 +63,14 @@ class Contribution(BaseModel):
 class Instalment(BaseModel):
     """One payment."""
 
-    due_on: date
+    due_on: PlanDate
     amount_sek: Annotated[int, Field(gt=0, le=10_000_000_000)]
 
 
 class ReportDue(BaseModel):
     """One scheduled follow-up report."""
 
-    due_on: date
+    due_on: PlanDate
     description: ShortText
     is_final: bool = False
 
@@ -82,8 +88,8 @@ class AgreementTerms(BaseModel):
     contributions: Annotated[list[Contribution], Field(min_length=2, max_length=100)]
     funding_amount_sek: Sek
     instalments: Annotated[list[Instalment], Field(min_length=1, max_length=120)]
-    period_start: date
-    period_end: date
+    period_start: PlanDate
+    period_end: PlanDate
     extension_terms: NonEmpty
     notice_period_months: Annotated[int, Field(ge=0, le=36)]
     governance: NonEmpty
@@ -126,6 +132,23 @@ class AgreementTerms(BaseModel):
             raise ValueError("båda parter måste bidra / both parties must contribute")
         return v
 
+    @model_validator(mode="after")
+    def _dates_within_period(self) -> AgreementTerms:
+        """Payments fall within the agreement's period; reports after it starts and at most a year after it ends."""
+        errors = []
+        for n, inst in enumerate(self.instalments):
+            if not self.period_start <= inst.due_on <= self.period_end:
+                errors.append(f"instalments.{n}.due_on {inst.due_on} ligger utanför avtalsperioden {self.period_start} – {self.period_end} "
+                              f"/ instalment outside the agreement period")
+        last_report = _add_years(self.period_end, REPORT_GRACE_YEARS)
+        for n, report in enumerate(self.followup_schedule):
+            if not self.period_start < report.due_on <= last_report:
+                errors.append(f"followup_schedule.{n}.due_on {report.due_on} måste ligga efter periodens start och senast {last_report} "
+                              f"/ report due date outside the agreement period (+{REPORT_GRACE_YEARS} year)")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
     @field_validator("followup_schedule")
     @classmethod
     def _final_report(cls, v: list[ReportDue]) -> list[ReportDue]:
@@ -158,7 +181,7 @@ class SignatureIn(BaseModel):
     party: Party
     name: ShortText
     role: ShortText
-    signed_on: date
+    signed_on: PlanDate
     method: SignatureMethod = SignatureMethod.SIGNED_COPY
     document_id: Id | None = None
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements import evidence
 from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import AgreementTerms, SignatureIn
 from service.audit.service import digest, record
@@ -15,9 +18,8 @@ from service.cases.access import ensure_case_officer, ensure_stage
 from service.cases.models import Case
 from service.cases.service import has_pending_review
 from service.cases.stages import Stage
-from service.documents.models import Document
-from service.errors import Conflict, Forbidden, ValidationFailed
-from service.schemas import MAX_ID
+from service.config import get_settings
+from service.errors import Conflict, Forbidden
 
 
 def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -58,12 +60,15 @@ def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) 
     agreement.updated_by_id = user.id
     session.flush()
     changed = sorted(k for k in agreement.terms if (before or {}).get(k) != agreement.terms[k])
-    record(session, actor=user, action="agreement.terms_saved", case_id=case.id, before=_terms_audit(before),
-           after={"agreement_id": agreement.id, "changed": changed, **(_terms_audit(agreement.terms) or {})})
+    after = {"agreement_id": agreement.id, "changed": changed, **(_terms_audit(agreement.terms) or {})}
+    if before is not None and before.get("funding_amount_sek") != terms.funding_amount_sek:
+        # Named on its own: the next decision, the delegation gate and de minimis all turn on this figure.
+        after["funding_changed"] = {"from": before.get("funding_amount_sek"), "to": terms.funding_amount_sek, "stage": case.stage}
+    record(session, actor=user, action="agreement.terms_saved", case_id=case.id, before=_terms_audit(before), after=after)
     return agreement
 
 
-def add_signature(session: Session, user: User, case: Case, data: SignatureIn) -> Signature:
+def add_signature(session: Session, user: User, case: Case, data: SignatureIn, today: date | None = None) -> Signature:
     """Record a party's signature (the officer records both; the organisation may record its own)."""
     if user.role == Role.ORG_MEMBER:
         if data.party != Party.ORGANISATION:
@@ -73,10 +78,8 @@ def add_signature(session: Session, user: User, case: Case, data: SignatureIn) -
     ensure_stage(case, Stage.AGREEMENT)
     if session.scalar(select(Agreement.id).where(Agreement.case_id == case.id)) is None:
         raise Conflict("Avtalsvillkoren saknas / agreement terms missing")
-    if data.document_id is not None:
-        doc = session.get(Document, data.document_id) if 0 < data.document_id <= MAX_ID else None
-        if doc is None or doc.case_id != case.id:
-            raise ValidationFailed(errors=[{"field": "document_id", "message": "Dokumentet hör inte till ärendet / not a document of this case"}])
+    today = today or datetime.now(ZoneInfo(get_settings().timezone)).date()
+    evidence.ensure_evidence(session, case, document_id=data.document_id, method=data.method, signed_on=data.signed_on, today=today)
     if session.scalar(select(Signature.id).where(Signature.case_id == case.id, Signature.party == data.party)):
         raise Conflict("Parten har redan skrivit under / party already signed")
     sig = Signature(case_id=case.id, recorded_by_id=user.id, **data.model_dump())

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.agreements import amounts, evidence
 from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import User
@@ -18,7 +19,6 @@ from service.config import Settings
 from service.dialogue import deminimis
 from service.dialogue.checklist import missing_items
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
-from service.documents.models import Document, DocumentKind
 from service.followup.models import Assessment, FollowUpReport
 
 Missing = list[dict[str, str]]
@@ -56,16 +56,24 @@ def dialogue_done(session: Session, case: Case, settings: Settings, approver: Us
         out.append(_item("suitability", "Lämplighetsbedömningen saknas / suitability assessment missing"))
     else:
         out.extend(missing_items(assessment.items))
-    other_basis = assessment is not None and bool((assessment.state_aid_other_basis or "").strip())
-    if not other_basis:
-        result = deminimis.compute(session, case, sek_per_eur=settings.sek_per_eur, ceiling_eur=settings.de_minimis_eur, today=date.today())
-        if not result.passes:
-            out.append(_item(
-                "de_minimis",
-                f"De minimis överskrids: {result.total_eur:,.0f} euro > {result.ceiling_eur:,} euro under tre år "
-                f"/ de minimis ceiling exceeded".replace(",", " "),
-            ))
+    out.extend(state_aid(session, case, settings, assessment))
     return out
+
+
+def state_aid(session: Session, case: Case, settings: Settings, assessment: SuitabilityAssessment | None = None) -> Missing:
+    """De minimis with today's figures (the agreement's funding once it exists), unless aid rests on another basis."""
+    if assessment is None:
+        assessment = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
+    if assessment is not None and (assessment.state_aid_other_basis or "").strip():
+        return []
+    result = deminimis.compute(session, case, sek_per_eur=settings.sek_per_eur, ceiling_eur=settings.de_minimis_eur, today=date.today())
+    if result.passes:
+        return []
+    return [_item(
+        "de_minimis",
+        f"De minimis överskrids: {result.total_eur:,.0f} euro > {result.ceiling_eur:,} euro under tre år "
+        f"/ de minimis ceiling exceeded".replace(",", " "),
+    )]
 
 
 def agreement_ready(session: Session, case: Case, settings: Settings, approver: User | None) -> Missing:
@@ -79,22 +87,17 @@ def agreement_ready(session: Session, case: Case, settings: Settings, approver: 
             AgreementTerms.model_validate(agreement.terms)
         except ValidationError as exc:
             out.extend(_item(f"agreement.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors())
-    kinds = set(session.scalars(select(Document.kind).where(Document.case_id == case.id).distinct()))
-    if DocumentKind.AGREEMENT not in kinds:
-        out.append(_item("agreement_document", "Inget avtalsdokument har skapats / no agreement document generated"))
+    if evidence.current_agreement_document(session, case.id) is None:
+        out.append(_item("agreement_document", "Inget avtalsdokument har skapats från de sparade villkoren / no agreement document generated from the current terms"))
     signatures = {s.party: s for s in session.scalars(select(Signature).where(Signature.case_id == case.id))}
     for party, label in ((Party.PUBLIC, "kommunen/regionen"), (Party.ORGANISATION, "organisationen")):
         if party not in signatures:
             out.append(_item(f"signatures.{party.value}", f"Underskrift saknas för {label} / signature missing"))
     needs_copy = any(s.method == "signed_copy" and s.document_id is None for s in signatures.values())
-    if needs_copy and DocumentKind.SIGNED_AGREEMENT not in kinds:
+    if needs_copy and not evidence.signed_copies(session, case.id):
         out.append(_item("signed_copy", "Undertecknat exemplar är inte uppladdat / signed copy not uploaded"))
-    funding = agreement.funding_amount_sek if agreement else case.requested_amount_sek
-    if approver is not None and (approver.delegated_limit_sek or 0) < funding:
-        out.append(_item(
-            "approver_id",
-            f"Beloppet {funding} kr överstiger beslutsfattarens delegation / funding exceeds the approver's delegated limit",
-        ))
+    # The funding may have risen since dialogue -> agreement was decided: the ceiling is checked again on today's figures.
+    out.extend(state_aid(session, case, settings))
     return out
 
 
@@ -120,7 +123,21 @@ GATES: dict[tuple[Stage, Stage], Gate] = {
 }
 
 
+def delegation(session: Session, case: Case, approver: User | None) -> Missing:
+    """Every decision: the amount it decides (amounts.decided_amount) within the named approver's delegated limit."""
+    if approver is None:
+        return []
+    amount = amounts.decided_amount(session, case)
+    if amounts.within_delegation(approver, amount):
+        return []
+    return [_item(
+        "approver_id",
+        f"Beloppet {amount:,} kr överstiger beslutsfattarens delegation ({approver.delegated_limit_sek or 0:,} kr) "
+        f"/ the amount exceeds the approver's delegated limit".replace(",", " "),
+    )]
+
+
 def check(session: Session, case: Case, target: Stage, settings: Settings, approver: User | None = None) -> Missing:
-    """Missing items for moving `case` to `target` (empty when the gate is open)."""
+    """Missing items for moving `case` to `target` (empty when the gate is open); the amount rule holds at every step."""
     gate = GATES.get((case.stage, target))
-    return gate(session, case, settings, approver) if gate else []
+    return [*(gate(session, case, settings, approver) if gate else []), *delegation(session, case, approver)]

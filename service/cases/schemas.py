@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from service.cases.stages import Stage
-from service.schemas import Id, LongText, NoControlChars, ORMModel, Sek, ShortText
+from service.schemas import Id, LongText, NoControlChars, ORMModel, PlanDate, Sek, ShortText, refuse_null
 
 
 class _Period(BaseModel):
@@ -32,8 +32,8 @@ class CaseCreate(_Period):
     own_contribution_in_kind: LongText = ""
     volunteer_hours: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     requested_amount_sek: Sek = 0
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: PlanDate | None = None
+    period_end: PlanDate | None = None
 
 
 class CasePatch(_Period):
@@ -47,8 +47,11 @@ class CasePatch(_Period):
     own_contribution_in_kind: LongText | None = None
     volunteer_hours: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     requested_amount_sek: Sek | None = None
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: PlanDate | None = None
+    period_end: PlanDate | None = None
+
+    _not_null = refuse_null("title", "need", "target_group", "planned_activities", "own_contribution_sek",
+                            "own_contribution_in_kind", "volunteer_hours", "requested_amount_sek")
 
 
 class Ref(ORMModel):

@@ -23,6 +23,7 @@ from service.deadlines.calendar import END_OF_DAY
 from service.deadlines.models import EXTENDABLE, Deadline, DeadlineStatus, Reminder, Suspension
 from service.deadlines.rules import calendar, refresh_schedule
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.schemas import LAST_DATE
 
 
 def _ensure_officer(user: User, case: Case) -> None:
@@ -99,7 +100,13 @@ def extend(session: Session, user: User, d: Deadline, case: Case, settings: Sett
     now = now or utcnow()
     cal = calendar(settings)
     before = d.due_at
-    new_due = cal.at_local(due_on, END_OF_DAY) if due_on else cal.shift_by_working_days(d.due_at, working_days or 0)
+    try:
+        new_due = cal.at_local(due_on, END_OF_DAY) if due_on else cal.shift_by_working_days(d.due_at, working_days or 0)
+    except (OverflowError, ValueError):  # past the calendar's last year: no real deadline lies there
+        new_due = None
+    if new_due is None or new_due.date() > LAST_DATE:
+        raise ValidationFailed(errors=[{"field": "working_days" if due_on is None else "due_on",
+                                        "message": f"Fristen kan inte flyttas efter {LAST_DATE} / cannot move a deadline past {LAST_DATE}"}])
     if new_due <= before:
         raise ValidationFailed(errors=[{"field": "due_on", "message": "En förlängning måste flytta fristen framåt / must move the deadline later"}])
     d.due_at = new_due

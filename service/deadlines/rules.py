@@ -7,7 +7,7 @@ still goes out once (catch-up); date-only deadlines fall due at END_OF_DAY local
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -125,16 +125,18 @@ def schedule_followup(session: Session, case_id: int, settings: Settings) -> int
     terms = AgreementTerms.model_validate(agreement.terms)
     cal = calendar(settings)
     created = 0
-    previous_end = terms.period_start
+    start = terms.period_start
     for item in sorted(terms.followup_schedule, key=lambda r: r.due_on):
-        period_end = min(item.due_on, terms.period_end) if not item.is_final else terms.period_end
-        report = FollowUpReport(case_id=case_id, period_start=previous_end, period_end=max(period_end, previous_end),
-                                due_on=item.due_on, is_final=item.is_final)
+        # A report covers the months before it is due (up to the end of the previous month), the final one the rest
+        # of the agreement; each period begins the day after the previous one ended, so none overlap.
+        end = terms.period_end if item.is_final else min(item.due_on.replace(day=1) - timedelta(days=1), terms.period_end)
+        end = max(end, start)
+        report = FollowUpReport(case_id=case_id, period_start=start, period_end=end, due_on=item.due_on, is_final=item.is_final)
         session.add(report)
         session.flush()
         create(session, case, DeadlineKind.FOLLOWUP_REPORT, settings, due_at=cal.at_local(item.due_on, END_OF_DAY),
                followup_report_id=report.id, label=item.description)
-        previous_end = period_end
+        start = end + timedelta(days=1)
         created += 1
     for n, inst in enumerate(terms.instalments, start=1):
         create(session, case, DeadlineKind.PAYMENT_INSTALMENT, settings, due_at=cal.at_local(inst.due_on, END_OF_DAY),

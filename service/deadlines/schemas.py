@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from service.deadlines.models import DeadlineKind, DeadlineStatus
-from service.schemas import ORMModel
+from service.schemas import NoControlChars, ORMModel, PlanDate
 
 
 class DeadlineOut(ORMModel):
@@ -28,7 +28,7 @@ class DeadlineOut(ORMModel):
 class SuspendIn(BaseModel):
     """Why the case's clock stops."""
 
-    reason: Annotated[str, Field(min_length=3, max_length=5000)]
+    reason: Annotated[str, Field(min_length=3, max_length=5000), NoControlChars]
 
 
 class SuspensionOut(ORMModel):
@@ -45,6 +45,6 @@ class SuspensionOut(ORMModel):
 class ExtendIn(BaseModel):
     """Move one deadline later: to a date or by working days, with a reason."""
 
-    due_on: date | None = None
+    due_on: PlanDate | None = None
     working_days: Annotated[int, Field(ge=1, le=250)] | None = None
-    reason: Annotated[str, Field(min_length=3, max_length=5000)]
+    reason: Annotated[str, Field(min_length=3, max_length=5000), NoControlChars]

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.amounts import amount_of
 from service.agreements.models import Agreement
 from service.cases.models import Case
 from service.cases.stages import Stage
@@ -52,14 +53,17 @@ class DeMinimisResult:
         return self.total_eur <= self.ceiling_eur
 
 
-def _amount(case: Case, agreement: Agreement | None) -> int:
-    return agreement.funding_amount_sek if agreement and agreement.funding_amount_sek else case.requested_amount_sek
+def _three_years_before(day: date) -> date:
+    """The rolling window's start; 29 February falls back to the 28th, and a date in the years 1–3 to the first day."""
+    if day.year <= 3:
+        return date.min  # only stored data older than the schemas' date range gets here
+    return day.replace(year=day.year - 3) if not (day.month == 2 and day.day == 29) else date(day.year - 3, 2, 28)
 
 
 def compute(session: Session, case: Case, *, sek_per_eur: float, ceiling_eur: int, today: date) -> DeMinimisResult:
     """Sum this case and the organisation's other counted cases starting within three years before it."""
     anchor = case.period_start or today
-    window_start = anchor.replace(year=anchor.year - 3) if not (anchor.month == 2 and anchor.day == 29) else date(anchor.year - 3, 2, 28)
+    window_start = _three_years_before(anchor)
     result = DeMinimisResult(window_start, anchor, sek_per_eur, ceiling_eur)
     rows = session.execute(
         select(Case, Agreement)
@@ -70,7 +74,7 @@ def compute(session: Session, case: Case, *, sek_per_eur: float, ceiling_eur: in
     for other, agreement in rows:
         start = (agreement.period_start if agreement else None) or other.period_start
         if start is None or window_start <= start <= anchor or (start < window_start and (other.period_end or start) >= window_start):
-            result.lines.append(DeMinimisLine(other.id, other.diarienummer, _amount(other, agreement), start))
+            result.lines.append(DeMinimisLine(other.id, other.diarienummer, amount_of(other, agreement), start))
     own = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
-    result.lines.append(DeMinimisLine(case.id, case.diarienummer, _amount(case, own), case.period_start))
+    result.lines.append(DeMinimisLine(case.id, case.diarienummer, amount_of(case, own), case.period_start))
     return result

@@ -8,21 +8,23 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from service.followup.models import Assessment
-from service.schemas import LongText, NoControlChars, ORMModel, Sek
+from service.schemas import LongText, NoControlChars, ORMModel, PlanDate, Sek
 
 
 class ReportScheduleIn(BaseModel):
     """A report the organisation is to submit."""
 
-    period_start: date
-    period_end: date
-    due_on: date
+    period_start: PlanDate
+    period_end: PlanDate
+    due_on: PlanDate
     is_final: bool = False
 
     @model_validator(mode="after")
     def _order(self) -> ReportScheduleIn:
         if self.period_end < self.period_start:
             raise ValueError("period_end måste vara efter period_start / period_end before period_start")
+        if self.due_on <= self.period_end:
+            raise ValueError("due_on måste vara efter rapportperiodens slut / a report is due after the period it covers")
         return self
 
 

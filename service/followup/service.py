@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement
 
 from service.audit.service import digest, record, text_summary
 from service.auth.models import Role, User
 from service.cases.access import ensure_case_officer, ensure_stage
 from service.cases.models import Case
 from service.cases.stages import Stage
+from service.config import get_settings
 from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineStatus
@@ -31,6 +38,11 @@ def schedule(session: Session, user: User, case: Case, data: ReportScheduleIn) -
     """The case officer schedules a report (the agreement's schedule creates them automatically later)."""
     ensure_case_officer(user, case)
     ensure_stage(case, Stage.AGREEMENT, Stage.FOLLOW_UP)
+    agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    if agreement is not None and agreement.period_start and agreement.period_end and not (
+            agreement.period_start <= data.period_start and data.period_end <= agreement.period_end):
+        raise ValidationFailed(errors=[{"field": "period_start", "message": f"Rapportperioden måste ligga inom avtalsperioden "
+                                        f"{agreement.period_start} – {agreement.period_end} / within the agreement period"}])
     report = FollowUpReport(case_id=case.id, **data.model_dump())
     session.add(report)
     session.flush()
@@ -38,7 +50,20 @@ def schedule(session: Session, user: User, case: Case, data: ReportScheduleIn) -
     return report
 
 
-def submit(session: Session, user: User, case: Case, report_id: int, data: ReportContent) -> FollowUpReport:
+def local_today() -> date:
+    """The municipality's date now (the tests' data is written for 2027–2028 and sets this forward)."""
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def ensure_period_started(report: FollowUpReport, today: date | None = None) -> None:
+    """A report speaks of a period that has begun: before it starts there is nothing to report, submit or approve."""
+    today = today or local_today()
+    if today < report.period_start:
+        raise Conflict(f"Rapportperioden börjar {report.period_start}; rapporten kan lämnas först då "
+                       f"/ the report's period starts {report.period_start}", period_start=report.period_start.isoformat())
+
+
+def submit(session: Session, user: User, case: Case, report_id: int, data: ReportContent, today: date | None = None) -> FollowUpReport:
     """The organisation submits (or completes) a report."""
     if user.role != Role.ORG_MEMBER:
         raise Forbidden("Endast organisationen lämnar rapporten / only the organisation submits reports")
@@ -46,6 +71,7 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     report = get_report(session, case, report_id)
     if report.assessment == Assessment.APPROVED:
         raise Conflict("Rapporten är redan godkänd / report already approved")
+    ensure_period_started(report, today)
     report.content = data.model_dump(mode="json")
     report.submitted_at = utcnow()
     report.submitted_by_id = user.id
@@ -66,6 +92,8 @@ def assess(session: Session, user: User, case: Case, report_id: int, data: Asses
     report = get_report(session, case, report_id)
     if report.submitted_at is None:
         raise Conflict("Rapporten är inte inlämnad / report not submitted")
+    if data.assessment == Assessment.APPROVED:
+        ensure_period_started(report)
     if data.assessment == Assessment.NEEDS_COMPLETION and not data.comment.strip():
         raise ValidationFailed(errors=[{"field": "comment", "message": "Beskriv vad som ska kompletteras / say what to complete"}])
     report.assessment = data.assessment

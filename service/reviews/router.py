@@ -13,7 +13,7 @@ from service.deps import AppSettings, CurrentUser, DbSession
 from service.errors import Forbidden
 from service.reviews import service
 from service.reviews.models import Review, ReviewStatus
-from service.reviews.schemas import DecisionIn, ReviewOut, ReviewRequestIn
+from service.reviews.schemas import DecisionIn, ReassignIn, ReviewOut, ReviewRequestIn
 from service.schemas import Id
 
 router = APIRouter(tags=["reviews"])
@@ -38,6 +38,13 @@ def decide(case_id: Id, review_id: Id, data: DecisionIn, session: DbSession, use
     """Approve, reject or request changes."""
     case = get_visible_case(session, user, case_id)
     return service.decide(session, user, case, service.get_review(session, case, review_id), data.decision, data.motivation, settings)
+
+
+@router.post("/cases/{case_id}/reviews/{review_id}/assign", response_model=ReviewOut)
+def reassign(case_id: Id, review_id: Id, data: ReassignIn, session: DbSession, user: CurrentUser) -> Review:
+    """Give a pending review to another approver of the department (who may decide its amount)."""
+    case = get_visible_case(session, user, case_id)
+    return service.reassign(session, user, case, service.get_review(session, case, review_id), data.approver_id)
 
 
 @router.post("/cases/{case_id}/reviews/{review_id}/cancel", response_model=ReviewOut)

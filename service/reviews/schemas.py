@@ -20,6 +20,12 @@ class ReviewRequestIn(BaseModel):
     comment: Annotated[str, Field(max_length=5000), NoControlChars] = ""
 
 
+class ReassignIn(BaseModel):
+    """Give a pending review to another approver; null leaves it to any approver who may decide it."""
+
+    approver_id: Id | None
+
+
 class DecisionIn(BaseModel):
     """An approver decides."""
 

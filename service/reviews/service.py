@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.agreements import amounts
 from service.audit.service import digest, record
 from service.auth.models import Role, User
 from service.cases import gates
@@ -22,14 +23,24 @@ from service.reviews.models import DECISION_STATUS, Decision, Review, ReviewStat
 from service.schemas import MAX_ID
 
 
-def _approver(session: Session, case: Case, approver_id: int | None) -> User | None:
+def _approver(session: Session, case: Case, approver_id: int | None, requester_id: int) -> User | None:
+    """The named approver, who must be able to decide this review; or, unnamed, proof that someone can (422/409 why not)."""
+    amount = amounts.decided_amount(session, case)
     if approver_id is None:
+        if not amounts.eligible_approvers(session, case, amount, requester_id):
+            raise Conflict(
+                f"Ingen beslutsfattare i förvaltningen kan besluta om {amount:,} kr (delegation, fyraögonsprincipen) "
+                f"/ no approver of the department can decide this amount".replace(",", " "),
+                amount_sek=amount,
+            )
         return None
     # Ids beyond the column range (web forms pass them unchecked) name no user and would fail in the driver.
     approver = session.get(User, approver_id) if 0 < approver_id <= MAX_ID else None
     if approver is None or approver.role != Role.APPROVER or approver.department_id != case.department_id or not approver.is_active:
         raise ValidationFailed(errors=[{"field": "approver_id", "message": "Måste vara en beslutsfattare i ärendets förvaltning / must be an approver of the case's department"}])
-    return approver
+    if approver.id == requester_id:
+        raise ValidationFailed(errors=[{"field": "approver_id", "message": "Fyraögonsprincipen: du kan inte tilldela dig själv din egen begäran / four-eyes: you cannot decide your own request"}])
+    return approver  # whether their delegation covers the amount is the gates' delegation item (409 with the rest)
 
 
 def request_review(session: Session, user: User, case: Case, settings: Settings, *, to_stage: Stage | None,
@@ -49,7 +60,7 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
         raise Conflict("Organisationen kompletterar ärendet; begär granskning när kompletteringen skickats in / waiting for the organisation's changes")
     if has_pending_review(session, case.id):
         raise Conflict("Det finns redan en granskning som väntar på beslut / a review is already pending")
-    approver = _approver(session, case, approver_id)
+    approver = _approver(session, case, approver_id, user.id)
     missing = gates.check(session, case, target, settings, approver)
     if missing:
         raise GateFailed(
@@ -88,16 +99,7 @@ def decide(session: Session, user: User, case: Case, review: Review, decision: D
         raise Forbidden("Fyraögonsprincipen: du kan inte besluta om din egen begäran / four-eyes: you requested this review")
     if review.approver_id is not None and review.approver_id != user.id:
         raise Forbidden("Granskningen är tilldelad en annan beslutsfattare / review assigned to another approver")
-    amount = case.requested_amount_sek
-    if review.to_stage == Stage.FOLLOW_UP:
-        from service.agreements.models import Agreement  # the agreement's funding is what is decided here
-
-        amount = session.scalar(select(Agreement.funding_amount_sek).where(Agreement.case_id == case.id)) or amount
-    if (user.delegated_limit_sek or 0) < amount:
-        raise Forbidden(
-            f"Beloppet {amount} kr överstiger din delegation ({user.delegated_limit_sek or 0} kr) / exceeds your delegated limit",
-            amount_sek=amount, delegated_limit_sek=user.delegated_limit_sek or 0,
-        )
+    amounts.ensure_within_delegation(user, amounts.decided_amount(session, case))
     if decision != Decision.APPROVE and not motivation.strip():
         raise ValidationFailed(errors=[{"field": "motivation", "message": "Motivering krävs vid avslag eller begärd komplettering / motivation required"}])
     if decision == Decision.APPROVE:
@@ -133,6 +135,30 @@ def decide(session: Session, user: User, case: Case, review: Review, decision: D
     session.flush()
     record(session, actor=user, action=f"review.{review.status}", case_id=case.id, before=before,
            after={**snapshot(case), "review_id": review.id, "motivation_sha256": digest(motivation)})
+    return review
+
+
+def reassign(session: Session, user: User, case: Case, review: Review, approver_id: int | None) -> Review:
+    """A civil servant of the department gives a pending review to another approver (or to any who may decide it)."""
+    if user.role not in (Role.OFFICER, Role.APPROVER) or user.department_id != case.department_id:
+        raise Forbidden("Endast handläggare och beslutsfattare i förvaltningen omfördelar / only the department's civil servants reassign")
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict("Granskningen är redan avgjord / review already decided", review_status=review.status)
+    approver = _approver(session, case, approver_id, review.requested_by_id)
+    missing = gates.delegation(session, case, approver)
+    if missing:
+        raise GateFailed("Beslutsfattaren kan inte besluta om beloppet / the approver cannot decide this amount", errors=missing)
+    before = review.approver_id
+    won = session.execute(
+        update(Review).where(Review.id == review.id, Review.status == ReviewStatus.PENDING)
+        .values(approver_id=approver.id if approver else None).execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise Conflict("Granskningen avgjordes samtidigt / review was decided concurrently")
+    session.refresh(review)
+    emit(session, "review.reassigned", {"review_id": review.id, "approver_id": review.approver_id}, case_id=case.id)
+    record(session, actor=user, action="review.reassigned", case_id=case.id,
+           before={"review_id": review.id, "approver_id": before}, after={"review_id": review.id, "approver_id": review.approver_id})
     return review
 
 

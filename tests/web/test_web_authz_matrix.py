@@ -34,7 +34,7 @@ from datetime import date, timedelta
 import pytest
 from factories import PASSWORD, World, case, department, user
 from fastapi.testclient import TestClient
-from gates_setup import terms_payload
+from gates_setup import add_document, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
@@ -295,6 +295,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
                                submitted_at=utcnow(), submitted_by_id=w.member.id)
     setup.add_all([review, due, submitted, Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")])
     setup.flush()
+    add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
