@@ -167,3 +167,61 @@ def test_validation_errors_name_the_input(client, db) -> None:
     # Objects inside lists: the position names the row.
     nested = {"held_on": "2026-10-01", "participants": [{"name": "Anna"}, {"name": ""}]}
     assert error_fields(problem(client.post(f"/api/v1/cases/{c.id}/meetings", json=nested, headers=officer), 422)) == {"participants.1.name"}
+
+
+def test_the_last_500s_are_4xx(client, db) -> None:
+    """Issue 20: NUL in a suspend or extend reason, de minimis for the year 1, a deadline pushed past 9999: each was a 500."""
+    from datetime import datetime, timezone
+
+    from service.config import get_settings
+    from service.deadlines import rules as deadline_rules
+    from service.deadlines.models import Deadline, DeadlineKind
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    officer = auth(w.officer)
+    d = deadline_rules.create(db, c, DeadlineKind.DIALOGUE, get_settings())
+    db.flush()
+    assert error_fields(problem(client.post(f"/api/v1/cases/{c.id}/suspend", json={"reason": "Väntar\x00"}, headers=officer), 422)) == {"reason"}
+    extend = f"/api/v1/cases/{c.id}/deadlines/{d.id}/extend"
+    assert error_fields(problem(client.post(extend, json={"working_days": 5, "reason": "Sjuk\x00"}, headers=officer), 422)) == {"reason"}
+    assert error_fields(problem(client.post(extend, json={"due_on": "9999-12-31", "reason": "Långt fram"}, headers=officer), 422)) == {"due_on"}
+    # A deadline already at the end of the calendar (stored before the bound existed) cannot move further.
+    db.execute(Deadline.__table__.update().where(Deadline.id == d.id).values(due_at=datetime(9999, 12, 31, 22, 0, tzinfo=timezone.utc)))
+    db.expire_all()
+    assert error_fields(problem(client.post(extend, json={"working_days": 5, "reason": "Ännu längre"}, headers=officer), 422)) == {"working_days"}
+    # De minimis: the year 1 is refused at the door, and a stored one computes instead of failing.
+    draft = case(db, w.org, w.dep, stage=Stage.DRAFT)
+    r = client.patch(f"/api/v1/cases/{draft.id}", json={"period_start": "0001-01-01"}, headers={**auth(w.member), "If-Match": f'"{draft.version}"'})
+    assert error_fields(problem(r, 422)) == {"period_start"}
+    db.execute(c.__table__.update().where(c.__table__.c.id == c.id).values(period_start=datetime(1, 1, 1).date()))
+    db.expire_all()
+    assert client.get(f"/api/v1/cases/{c.id}/de-minimis", headers=officer).status_code == 200
+
+
+def test_null_and_unknown_references_name_the_field(client, db) -> None:
+    """`title: null` was a 409 "concurrent change or duplicate" from the database; it is a 422 naming the field."""
+    w = World(db)
+    draft = case(db, w.org, w.dep, stage=Stage.DRAFT)
+    member = {**auth(w.member), "If-Match": f'"{draft.version}"'}
+    for field in ("title", "need", "requested_amount_sek"):
+        assert error_fields(problem(client.patch(f"/api/v1/cases/{draft.id}", json={field: None}, headers=member), 422)) == {field}
+    problem(client.post("/api/v1/cases", json={"title": "Förslag", "department_id": 999_999}, headers=auth(w.member)), 422)
+
+
+def test_the_agreement_names_the_case_organisation(client, db) -> None:
+    """Issue 19/20: another organisation's name and orgnr in the terms were accepted and printed."""
+    from gates_setup import terms_payload
+    from sqlalchemy import select
+
+    from service.agreements.models import Agreement
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    other = db.get(type(w.org), w.other_org.id)
+    body = problem(client.put(f"/api/v1/cases/{c.id}/agreement", json=terms_payload(other.name, other.orgnr), headers=auth(w.officer)), 422)
+    assert error_fields(body) == {"organisation_party.orgnr", "organisation_party.name"}
+    assert db.scalar(select(Agreement).where(Agreement.case_id == c.id)) is None
+    terms = terms_payload(w.org.name.upper(), w.org.orgnr)
+    terms["organisation_party"]["signatory_name"] = "Vem som helst"  # signatories are the organisation's choice
+    assert client.put(f"/api/v1/cases/{c.id}/agreement", json=terms, headers=auth(w.officer)).status_code == 200

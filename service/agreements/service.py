@@ -19,7 +19,7 @@ from service.cases.models import Case
 from service.cases.service import has_pending_review
 from service.cases.stages import Stage
 from service.config import get_settings
-from service.errors import Conflict, Forbidden
+from service.errors import Conflict, Forbidden, ValidationFailed
 
 
 def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -40,6 +40,20 @@ def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _ensure_case_organisation(case: Case, terms: AgreementTerms) -> None:
+    """The organisation party is the case's organisation, as registered (its signatories may be anyone it names)."""
+    org = case.organisation
+    errors = []
+    if terms.organisation_party.orgnr != org.orgnr:
+        errors.append({"field": "organisation_party.orgnr",
+                       "message": f"Organisationsnumret måste vara ärendets organisations ({org.orgnr}) / must be the case's organisation"})
+    if " ".join(terms.organisation_party.name.split()).casefold() != " ".join(org.name.split()).casefold():
+        errors.append({"field": "organisation_party.name",
+                       "message": f"Namnet måste vara ärendets organisations ({org.name}) / must be the case's organisation"})
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) -> Agreement:
     """The case officer writes the complete, validated agreement terms (until a party has signed)."""
     ensure_case_officer(user, case)
@@ -48,6 +62,7 @@ def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) 
         raise Conflict("Ärendet granskas och är låst / case is locked while under review")
     if session.scalar(select(Signature.id).where(Signature.case_id == case.id)):
         raise Conflict("Avtalet är undertecknat; ändringar kräver ett tilläggsavtal / agreement already signed")
+    _ensure_case_organisation(case, terms)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     before = dict(agreement.terms) if agreement else None
     if agreement is None:
