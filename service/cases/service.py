@@ -19,6 +19,7 @@ from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, GateFailed, StaleVersion, ValidationFailed
+from service.outbox.service import emit
 from service.reviews.models import Review, ReviewStatus
 from service.schemas import MAX_ID
 
@@ -202,4 +203,5 @@ def terminate(session: Session, user: User, case: Case, reason: str, expected_ve
     session.flush()
     record(session, actor=user, action="case.terminated", case_id=case.id, before=before,
            after={**snapshot(case), "reason_sha256": digest(reason)})
+    emit(session, "case.terminated", {"case_id": case.id}, case_id=case.id)  # its decision document and the organisation's notice
     return case

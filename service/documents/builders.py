@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement, Signature
-from service.agreements.schemas import AgreementTerms
+from service.agreements.models import Agreement
+from service.agreements.schemas import AgreementTerms, PartyTerms
+from service.audit.models import AuditEvent
+from service.auth.models import User
 from service.cases.models import Case
+from service.cases.stages import Stage
+from service.config import Settings, get_settings
 from service.dialogue.models import DialogueMeeting
 from service.documents import contexts as ctx
 from service.documents.models import DocumentKind
@@ -32,7 +37,7 @@ def _case_ref(case: Case) -> ctx.CaseRef:
 
 def _organisation(case: Case) -> ctx.Organisation:
     org = case.organisation
-    address = ", ".join(p for p in (org.street_address, f"{org.postal_code} {org.city}".strip()) if p)
+    address = ", ".join(p for p in (org.street_address, " ".join(x for x in (org.postal_code, org.city) if x)) if p)
     return ctx.Organisation(name=org.name, orgnr=org.orgnr, address=address or None)
 
 
@@ -41,23 +46,33 @@ def _officer(case: Case) -> ctx.Contact | None:
     return ctx.Contact(name=o.full_name, title=o.title, email=o.email) if o else None
 
 
-def agreement(session: Session, case: Case, today: date) -> ctx.AgreementContext:
-    """The IOP agreement from the stored, validated terms."""
+def _signatories(p: PartyTerms) -> list[ctx.Signatory]:
+    # No signing dates: this is the document to be signed, and a printed date under an empty line reads as signed.
+    people = [ctx.Signatory(name=p.signatory_name, role=p.signatory_role)]
+    if p.second_signatory is not None:
+        people.append(ctx.Signatory(name=p.second_signatory.name, role=p.second_signatory.role))
+    return people
+
+
+def _unless_default(terms: AgreementTerms, *fields: str) -> str | None:
+    """The clauses the parties wrote themselves; the shipped defaults are already the template's standard text."""
+    own = [getattr(terms, f) for f in fields if getattr(terms, f) != AgreementTerms.model_fields[f].default]
+    return "\n\n".join(own) or None
+
+
+def agreement(session: Session, case: Case, today: date, settings: Settings | None = None) -> ctx.AgreementContext:
+    """The IOP agreement from the stored, validated terms; the organisation party is the case's organisation."""
     row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if row is None:
         raise Conflict("Avtalsvillkoren saknas / agreement terms missing", errors=[{"field": "agreement", "message": "missing"}])
     t = AgreementTerms.model_validate(row.terms)
-    signed = {s.party: s for s in session.scalars(select(Signature).where(Signature.case_id == case.id))}
-
-    def party(p, key: str) -> ctx.Party:  # noqa: ANN001
-        sig = signed.get(key)
-        return ctx.Party(name=p.name, orgnr=p.orgnr, signatory=ctx.Signatory(name=p.signatory_name, role=p.signatory_role,
-                                                                             signed_on=sig.signed_on if sig else None))
-
-    names = {"public": t.public_party.name, "organisation": t.organisation_party.name}
+    org = _organisation(case)
+    public = ctx.Party(name=t.public_party.name, orgnr=t.public_party.orgnr, signatories=_signatories(t.public_party))
+    organisation = ctx.Party(name=org.name, orgnr=org.orgnr, address=org.address, signatories=_signatories(t.organisation_party))
+    names = {"public": public.name, "organisation": organisation.name}
     return ctx.AgreementContext(
         authority=_authority(case), case=_case_ref(case), document_date=today,
-        public_party=party(t.public_party, "public"), organisation=party(t.organisation_party, "organisation"),
+        public_party=public, organisation=organisation,
         background=t.background, purpose=t.purpose, goals=list(t.goals), target_group=t.target_group, activities=t.activities,
         contributions=[ctx.Contribution(party=names[c.party], kind="Ekonomiskt bidrag" if c.kind == "money" else "Insats i natura",
                                         description=c.description, amount=c.amount_sek, extent=c.extent or None) for c in t.contributions],
@@ -66,34 +81,91 @@ def agreement(session: Session, case: Case, today: date) -> ctx.AgreementContext
         period_start=t.period_start, period_end=t.period_end, extension_terms=t.extension_terms,
         notice_period_months=t.notice_period_months, steering_group=t.governance,
         reports=[ctx.ReportDue(due_date=r.due_on, description=r.description) for r in t.followup_schedule],
-        changes_notes=t.changes_clause, termination_notes=f"{t.termination_clause}\n\n{t.disputes_clause}",
+        # The local överenskommelse (a municipality's own text on the principles), printed under §10.
+        values_notes=_unless_default(t, "principles"),
+        changes_notes=_unless_default(t, "changes_clause"),
+        termination_notes=_unless_default(t, "termination_clause", "disputes_clause"),
     )
 
 
-def decision(session: Session, case: Case, today: date) -> ctx.DecisionContext:
-    """The decision document for the case's latest decided review."""
-    review = session.scalar(
-        select(Review).where(Review.case_id == case.id, Review.status.in_(list(DECISION_OUTCOME))).order_by(Review.decided_at.desc(), Review.id.desc()).limit(1)
-    )
-    if review is None:
-        raise Conflict("Inget beslut är fattat i ärendet / no decision made yet")
-    from service.auth.models import User
+# Laglighetsprövning (13 kap. kommunallagen) is open against a final decision. Approving the steps into dialogue and
+# into the agreement stage only prepares the matter (13 kap. 2 §: beredande), as does an återremiss; the approval that
+# puts the agreement and its funding into force, a rejection and a termination are final. One table, read here only.
+APPEALABLE_APPROVALS = frozenset({Stage.FOLLOW_UP})
 
-    maker = session.get(User, review.decided_by_id)
+
+def appealable(outcome: str, to_stage: str) -> bool:
+    """Whether a decision can be appealed (gets the appeal page)."""
+    if outcome == "approve":
+        return to_stage in APPEALABLE_APPROVALS
+    return outcome in ("reject", "terminate")
+
+
+def _agreement_funding(session: Session, case: Case) -> int | None:
+    return session.scalar(select(Agreement.funding_amount_sek).where(Agreement.case_id == case.id))
+
+
+def _decided_amount(session: Session, case: Case, outcome: str, from_stage: str) -> tuple[int | None, str]:
+    """What the decision is about: the agreement's funding once an agreement is decided on, else the requested amount."""
+    if outcome == "terminate" or from_stage in (Stage.AGREEMENT, Stage.FOLLOW_UP):
+        funding = _agreement_funding(session, case)
+        if funding is not None:
+            return funding, "Överenskommen finansiering"
+    return (case.requested_amount_sek or None), "Ansökt belopp"
+
+
+def _court(case: Case, settings: Settings) -> ctx.Court:
+    conf = settings.appeal_courts.get(case.department.municipality)
+    if conf is None:
+        raise Conflict(f"Ingen förvaltningsrätt är konfigurerad för {case.department.municipality} (IOP_APPEAL_COURTS) / "
+                       "no administrative court configured for the municipality",
+                       errors=[{"field": "appeal_courts", "message": case.department.municipality}])
+    return ctx.Court(name=conf.court, address=conf.address, email=conf.email)
+
+
+def latest_review(session: Session, case: Case) -> Review | None:
+    """The case's most recently decided review."""
+    return session.scalar(select(Review).where(Review.case_id == case.id, Review.status.in_(list(DECISION_OUTCOME)))
+                          .order_by(Review.decided_at.desc(), Review.id.desc()).limit(1))
+
+
+def termination_event(session: Session, case: Case) -> AuditEvent | None:
+    """The audit event of the case's termination (who and when), if it was terminated."""
+    return session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "case.terminated")
+                          .order_by(AuditEvent.id.desc()).limit(1))
+
+
+def decision(session: Session, case: Case, today: date, settings: Settings | None = None, review: Review | None = None) -> ctx.DecisionContext:
+    """The decision document of ``review`` (default: the case's latest decision, a termination included)."""
+    settings = settings or get_settings()
+    if review is None and case.terminated and (event := termination_event(session, case)) is not None:
+        maker, decided_at, outcome = session.get(User, event.actor_id), event.at, "terminate"
+        from_stage, to_stage, motivation = Stage.FOLLOW_UP, Stage.CLOSED, case.close_reason
+    else:
+        review = review or latest_review(session, case)
+        if review is None or review.status not in DECISION_OUTCOME:
+            raise Conflict("Inget beslut är fattat i ärendet / no decision made yet")
+        maker, decided_at, outcome = session.get(User, review.decided_by_id), review.decided_at, DECISION_OUTCOME[review.status]
+        from_stage, to_stage, motivation = review.from_stage, review.to_stage, review.motivation
+    can_appeal = appealable(outcome, to_stage)
+    amount, amount_label = _decided_amount(session, case, outcome, from_stage)
+    court = settings.appeal_courts.get(case.department.municipality)
     return ctx.DecisionContext(
         authority=_authority(case), case=_case_ref(case), document_date=today,
-        decision_date=review.decided_at.date(),
+        decision_date=decided_at.astimezone(ZoneInfo(settings.timezone)).date(),
         decision_maker=ctx.DecisionMaker(name=maker.full_name, title=maker.title or "Beslutsfattare",
-                                         delegation_reference=f"Delegation upp till {maker.delegated_limit_sek or 0} kr"),
-        organisation=_organisation(case), outcome=DECISION_OUTCOME[review.status],
-        motivation=review.motivation or "Ärendet uppfyller villkoren för steget.",
-        from_stage=review.from_stage, to_stage=review.to_stage, amount=case.requested_amount_sek or None,
-        appeal_court=ctx.Court(name="Förvaltningsrätten", address="Se kommunens anslagstavla för adress"),
+                                         delegation_reference=maker.delegation_reference, delegated_limit=maker.delegated_limit_sek),
+        organisation=_organisation(case), outcome=outcome,
+        motivation=motivation or "Ärendet uppfyller villkoren för steget.",
+        from_stage=from_stage, to_stage=to_stage, amount=amount, amount_label=amount_label,
+        # Every decision here is an approver's, under delegation from the nämnd.
+        appealable=can_appeal, delegated=True, appeal_court=_court(case, settings) if can_appeal else None,
+        notice_board_url=court.notice_board_url if court else None,
         officer=_officer(case),
     )
 
 
-def dialogue_minutes(session: Session, case: Case, today: date) -> ctx.DialogueMinutesContext:
+def dialogue_minutes(session: Session, case: Case, today: date, settings: Settings | None = None) -> ctx.DialogueMinutesContext:
     """Minutes of the latest dialogue meeting."""
     m = session.scalar(select(DialogueMeeting).where(DialogueMeeting.case_id == case.id).order_by(DialogueMeeting.held_on.desc(), DialogueMeeting.id.desc()).limit(1))
     if m is None:
@@ -101,11 +173,11 @@ def dialogue_minutes(session: Session, case: Case, today: date) -> ctx.DialogueM
     return ctx.DialogueMinutesContext(
         authority=_authority(case), case=_case_ref(case), document_date=today, organisation=_organisation(case),
         meeting_date=m.held_on, place=m.place or "Ej angiven", participants=[ctx.Participant(**p) for p in m.participants],
-        notes=m.notes or "Inga anteckningar.", next_steps=m.next_steps or [],
+        notes=m.notes or "Inga anteckningar.", next_steps=m.next_steps or [], recorder=m.recorder or None, adjuster=m.adjuster or None,
     )
 
 
-def followup_request(session: Session, case: Case, today: date) -> ctx.FollowUpRequestContext:
+def followup_request(session: Session, case: Case, today: date, settings: Settings | None = None) -> ctx.FollowUpRequestContext:
     """Request for the next follow-up report not yet approved."""
     r = session.scalar(select(FollowUpReport).where(FollowUpReport.case_id == case.id, FollowUpReport.submitted_at.is_(None)).order_by(FollowUpReport.due_on).limit(1))
     if r is None:

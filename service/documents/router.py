@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from service.documents.models import Document, DocumentKind
 from service.errors import PROBLEM_JSON, PayloadTooLarge, ValidationFailed
 from service.schemas import Id, ORMModel
 from service.idempotency import IdempotencyKey
+from service.reviews.service import get_review
 from service.probes import READY_PROBES
 from service.config import get_settings
 from storage.probe import CachedProbe
@@ -47,6 +48,7 @@ class DocumentOut(ORMModel):
     template_name: str | None
     template_sha256: str | None
     internal: bool
+    review_id: int | None = None  # the decision a beslut document records
     created_at: datetime
 
 
@@ -55,13 +57,20 @@ def _visible_doc(session, user, case_id: int, doc_id: int) -> Document:  # noqa:
 
 
 @router.post("/cases/{case_id}/documents/{kind}/generate", response_model=DocumentOut, status_code=201)
-def generate(case_id: Id, kind: DocumentKind, session: DbSession, user: CurrentUser, store: Store) -> Document:
-    """Generate the kind's document from the case as a new version."""
+def generate(case_id: Id, kind: DocumentKind, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings,
+             review_id: Annotated[Id | None, Query(description="Beslutet som dokumentet gäller (decision) / the review a decision "
+                                                              "document records; default: the latest decision")] = None) -> Document:
+    """Generate the kind's document from the case as a new version (a decision: of one review, default the latest)."""
     case = get_visible_case(session, user, case_id)
     ensure_case_officer(user, case)
     if kind not in BUILDERS:
         raise ValidationFailed(errors=[{"field": "kind", "message": f"Kan inte genereras; välj en av {sorted(k.value for k in BUILDERS)}"}])
-    return service.generate(session, store, user, case, kind)
+    review = None
+    if review_id is not None:
+        if kind != DocumentKind.DECISION:
+            raise ValidationFailed(errors=[{"field": "review_id", "message": "Bara för beslut (decision) / only for decision documents"}])
+        review = get_review(session, case, review_id)
+    return service.generate(session, store, user, case, kind, review=review, settings=settings)
 
 
 @router.post("/cases/{case_id}/attachments", response_model=DocumentOut, status_code=201)

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, UTC
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 import filetype
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from service.documents import builders, pdfa
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import render
 from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
+from service.reviews.models import Review
 from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from service.schemas import MAX_ID
 from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
@@ -93,7 +95,8 @@ def retention_until(kind: DocumentKind, store: ObjectStore, settings: Settings |
 
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
-                   internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None) -> Document:
+                   internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None,
+                   review_id: int | None = None) -> Document:
     """Put the object first, then add its row: a failed put leaves no row, a failed commit leaves an orphan to sweep.
 
     Signed agreements are stored with retention (see ``retention_until``); the date is in the
@@ -111,12 +114,15 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
                    content_type=content_type, size=obj.size, sha256=obj.sha256, storage_key=key, storage_version_id=obj.version_id,
-                   template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None)
+                   template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None,
+                   review_id=review_id)
     session.add(doc)
     session.flush()
     # No key or file name: an uploaded file's name may name a person, and the chain can never forget it.
     after = {"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256,
              "storage_version_id": obj.version_id}
+    if review_id is not None:
+        after["review_id"] = review_id
     if retain is not None:
         after["retain_until"] = retain.isoformat(timespec="seconds")
     if derived_from is not None:
@@ -125,13 +131,28 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     return doc
 
 
-def generate(session: Session, store: ObjectStore, user: User | None, case: Case, kind: DocumentKind, today: date | None = None) -> Document:
-    """Render the kind's template from the case and store it as a new version."""
-    context = builders.BUILDERS[kind](session, case, today or date.today())
+def generate(session: Session, store: ObjectStore, user: User | None, case: Case, kind: DocumentKind, today: date | None = None, *,
+             review: Review | None = None, settings: Settings | None = None) -> Document:
+    """Render the kind's template from the case and store it as a new version.
+
+    A decision document records one decision: ``review`` (default: the latest, a termination included), tied to it by
+    ``review_id`` (NULL for a termination, which has no review).
+    """
+    settings = settings or get_settings()
+    today = today or datetime.now(ZoneInfo(settings.timezone)).date()
+    review_id = None
+    if kind == DocumentKind.DECISION:
+        if review is None and not (case.terminated and builders.termination_event(session, case)):
+            review = builders.latest_review(session, case)
+        context = builders.decision(session, case, today, settings, review=review)
+        review_id = review.id if review is not None else None
+    else:
+        context = builders.BUILDERS[kind](session, case, today, settings)
     rendered = render(context)
     filename = f"{builders.FILENAMES[kind]}-{(case.diarienummer or str(case.id)).replace(' ', '-').replace('/', '-')}.docx"
     return store_document(session, store, case=case, kind=kind, filename=filename, content=rendered.content, content_type=DOCX,
-                          user=user, template_name=rendered.template_name, template_sha256=rendered.template_sha256)
+                          user=user, template_name=rendered.template_name, template_sha256=rendered.template_sha256,
+                          settings=settings, review_id=review_id)
 
 
 class PdfaUnavailable(ServiceUnavailable):
@@ -216,7 +237,8 @@ def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Cas
     stem = PurePosixPath(source.filename).stem or "dokument"
     return store_document(session, store, case=case, kind=DocumentKind(source.kind), filename=f"{stem}-v{source.version}.pdf", content=pdf,
                           content_type=PDF_CONTENT_TYPE, user=user, template_name=source.template_name,
-                          template_sha256=source.template_sha256, internal=source.internal, settings=settings, derived_from=source)
+                          template_sha256=source.template_sha256, internal=source.internal, settings=settings, derived_from=source,
+                          review_id=source.review_id)
 
 
 def read_upload(stream: BinaryIO, limit: int) -> tuple[bytes, str]:

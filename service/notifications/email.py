@@ -56,9 +56,15 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "deadline_missed",
     "review_requested",
     "decision_made",
+    "partnership_terminated",
     "followup_report_requested",
     "agreement_expiring",
     "message_posted",
+    "case_submitted",
+    "password_reset",
+    "account_created",
+    "account_exists",
+    "organisation_verified",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

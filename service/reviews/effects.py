@@ -1,4 +1,4 @@
-"""What follows a review, after commit: the approvers are told a decision waits; a decision makes its document and is told."""
+"""What follows a review, after commit: the approvers are told a decision waits; each decision (a termination too) makes its own document and is told."""
 
 from __future__ import annotations
 
@@ -44,27 +44,51 @@ def _tell_approvers(session: Session, review: Review, ctx: Context, *, key: str)
                     "review_url": f"{ctx.settings.public_base_url}/arenden/{case.id}"})
 
 
+def _members(session: Session, case: Case) -> list[User]:
+    return list(session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
+                                                   User.is_active.is_(True))))
+
+
 def review_decided(session: Session, event: OutboxEvent, ctx: Context) -> None:
-    """Generate the decision document (once) and tell the organisation."""
+    """Generate this review's own decision document (once) and tell the organisation."""
     from service.documents import service as documents
 
     review = session.get(Review, event.payload["review_id"])
     case = session.get(Case, review.case_id)
-    has_doc = session.scalar(select(Document.id).where(Document.case_id == case.id, Document.kind == DocumentKind.DECISION,
-                                                       Document.created_at >= review.decided_at).limit(1))
+    # Keyed by the review: several decisions processed in one run each get their document, a retry none twice.
+    has_doc = session.scalar(select(Document.id).where(Document.review_id == review.id, Document.kind == DocumentKind.DECISION).limit(1))
     if not has_doc:
-        documents.generate(session, ctx.store_factory(), None, case, DocumentKind.DECISION)
-    members = list(session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
-                                                      User.is_active.is_(True))))
+        documents.generate(session, ctx.store_factory(), None, case, DocumentKind.DECISION, review=review, settings=ctx.settings)
     decider = session.get(User, review.decided_by_id)
-    notify(session, members, key=f"review-decided:{review.id}", template="decision_made", case_id=case.id,
+    notify(session, _members(session, case), key=f"review-decided:{review.id}", template="decision_made", case_id=case.id,
            title=f"Beslut i {case.diarienummer}",
            context={**_case_context(case, ctx), "decision": DECISION[review.status], "decided_at": review.decided_at,
                     "decided_by": decider.full_name, "motivation": review.motivation or "", "to_stage": review.to_stage})
+
+
+def case_terminated(session: Session, event: OutboxEvent, ctx: Context) -> None:
+    """A termination is a decision too: its own beslut document (once) and the organisation is told."""
+    from service.documents import builders
+    from service.documents import service as documents
+
+    case = session.get(Case, event.payload["case_id"])
+    terminated = builders.termination_event(session, case)
+    if terminated is None:
+        return  # the termination was rolled back; nothing to document
+    has_doc = session.scalar(select(Document.id).where(Document.case_id == case.id, Document.kind == DocumentKind.DECISION,
+                                                       Document.review_id.is_(None), Document.created_at >= terminated.at).limit(1))
+    if not has_doc:
+        documents.generate(session, ctx.store_factory(), None, case, DocumentKind.DECISION, settings=ctx.settings)
+    decider = session.get(User, terminated.actor_id)
+    notify(session, _members(session, case), key=f"case-terminated:{case.id}", template="partnership_terminated", case_id=case.id,
+           title=f"Partnerskapet avslutas: {case.diarienummer}",
+           context={**_case_context(case, ctx), "decided_at": terminated.at, "decided_by": decider.full_name if decider else "",
+                    "motivation": case.close_reason or ""})
 
 
 HANDLERS: dict[str, Handler] = {
     "review.requested": review_requested,
     "review.reassigned": review_reassigned,
     "review.decided": review_decided,
+    "case.terminated": case_terminated,
 }

@@ -80,11 +80,36 @@ def test_generate_decision_after_review(client, db, store) -> None:
     c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
     problem(client.post(f"/api/v1/cases/{c.id}/documents/decision/generate", headers=auth(w.officer)), 409)
     rid = client.post(f"/api/v1/cases/{c.id}/reviews", json={}, headers=auth(w.officer)).json()["id"]
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/decision/generate?review_id={rid}", headers=auth(w.officer)), 409)  # pending
     client.post(f"/api/v1/cases/{c.id}/reviews/{rid}/decision", json={"decision": "approve", "motivation": "Behovet är väl belagt."}, headers=auth(w.approver))
     r = client.post(f"/api/v1/cases/{c.id}/documents/decision/generate", headers=auth(w.officer))
     assert r.status_code == 201, r.text
+    assert r.json()["review_id"] == rid
     text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/content", headers=auth(w.member)).content)
-    assert "Behovet är väl belagt." in text and c.diarienummer in text and "tre veckor" in text
+    # Into dialogue is a preparatory step: the decision says it cannot be appealed instead of printing the appeal page.
+    assert "Behovet är väl belagt." in text and c.diarienummer in text and "tre veckor" not in text and "kan inte överklagas" in text
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate?review_id={rid}", headers=auth(w.officer)), 422)
+    problem(client.post(f"/api/v1/cases/{c.id}/documents/decision/generate?review_id=999999", headers=auth(w.officer)), 404)
+
+
+def test_generated_agreement_prints_the_case_organisation_two_signatories_and_own_clauses(client, db, store) -> None:
+    """Two firmatecknare printed; the local överenskommelse text printed; the default §11–12 clauses not twice."""
+    w = World(db)
+    payload = terms_payload(w.org.name, w.org.orgnr)
+    payload["organisation_party"] |= {"second_signatory": {"name": "Kim Kassör", "role": "Kassör"}}
+    c = _agreement_case(db, w, organisation_party=payload["organisation_party"],
+                        principles="Parterna följer Exempelstads lokala överenskommelse med civilsamhället (2024).")
+    r = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/content", headers=auth(w.officer)).content)
+    assert "Olle Ordförande, Ordförande; Kim Kassör, Kassör" in text
+    assert text.count("Namnteckning") == 3  # one line per firmatecknare: one public, two for the organisation
+    assert "Exempelstads lokala överenskommelse med civilsamhället (2024)" in text
+    defaults = AgreementTerms.model_fields
+    for clause in ("changes_clause", "termination_clause", "disputes_clause"):
+        assert defaults[clause].default not in text
+    lines = text.splitlines()
+    assert lines[lines.index("Adress") + 2] == w.org.city  # the case organisation's address (the public party has none)
 
 
 def test_upload_type_size_and_internal(client, db, store, app) -> None:
