@@ -17,7 +17,7 @@ import hashlib
 import io
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -223,6 +223,20 @@ def template_path(template_name: str, templates_dir: Path | None = None) -> Path
     return path
 
 
+# A municipality's own template for a template name, as (bytes, sha256, recorded name), or None for the shipped
+# file: service.doctemplates registers its lookup here (rendering imports nothing of it).
+TEMPLATE_OVERRIDES: list[Callable[[str], tuple[bytes, str, str] | None]] = []
+
+
+def template_source(template_name: str, templates_dir: Path | None = None) -> tuple[bytes, str, str]:
+    """The template a render uses: an active custom upload (not with an explicit templates_dir), else the shipped file."""
+    for override in TEMPLATE_OVERRIDES if templates_dir is None else ():
+        if (custom := override(template_name)) is not None:
+            return custom
+    data, sha = load_template(template_path(template_name, templates_dir))
+    return data, sha, template_name
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -249,7 +263,7 @@ def render(context: BaseModel, templates_dir: Path | None = None) -> RenderedDoc
     template_name = getattr(type(context), "template_name", None)
     if not isinstance(context, BaseModel) or not isinstance(template_name, str):
         raise TypeError("render() needs a pydantic context model with a template_name class var")
-    data, template_sha = load_template(template_path(template_name, templates_dir))
+    data, template_sha, template_name = template_source(template_name, templates_dir)
 
     values = _clean(context.model_dump(mode="python"))
     doc = DocxTemplate(io.BytesIO(data))  # fresh object per call: docxtpl state is per render
