@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from service.auth.models import Role, User
-from service.auth.security import decode_token
+from service.auth.security import REVOKED, TokenSubject, decode_token
 from service.config import Settings, get_settings
 from service.db import session_scope
 from service.errors import Forbidden, Unauthorized
@@ -38,21 +38,31 @@ Reads = Annotated[Reader, Depends(read_scope)]
 ACCOUNT_GONE = "Kontot finns inte eller är spärrat / Account missing or disabled"
 
 
-async def token_user_id(settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> int:
-    """The user id of a valid bearer token (the account itself is checked by the caller's query)."""
+async def bearer(settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> TokenSubject:
+    """Whom a valid bearer token names (the account and its token generation are checked by the caller's query)."""
     if not token:
         raise Unauthorized()
     return decode_token(token, settings)
 
 
+Bearer = Annotated[TokenSubject, Depends(bearer)]
+
+
+async def token_user_id(subject: Bearer) -> int:
+    """The user id of a valid bearer token: the signature only (bench layers); requests use Bearer or CurrentUser."""
+    return subject.user_id
+
+
 TokenUserId = Annotated[int, Depends(token_user_id)]
 
 
-def current_user(session: DbSession, user_id: TokenUserId) -> User:
-    """The authenticated, active user."""
-    user = session.get(User, user_id)
+def current_user(session: DbSession, token: Bearer) -> User:
+    """The authenticated, active user, by a token of the account's current generation."""
+    user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise Unauthorized(ACCOUNT_GONE)
+    if user.token_generation != token.generation:
+        raise Unauthorized(REVOKED)
     return user
 
 
@@ -69,10 +79,15 @@ class Principal:
     department_id: int | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any] | None, prefix: str = "reader_") -> Principal:
-        """The reader's columns of a row; 401 when the account is missing or disabled, as current_user."""
+    def from_row(cls, row: Mapping[str, Any] | None, token: TokenSubject | None = None, prefix: str = "reader_") -> Principal:
+        """The reader's columns of a row; 401 when the account is missing or disabled or the token revoked, as current_user.
+
+        `token` is the bearer token the row was read for; None only where no token is involved (tests comparing reads).
+        """
         if row is None or row[f"{prefix}id"] is None or not row[f"{prefix}is_active"]:
             raise Unauthorized(ACCOUNT_GONE)
+        if token is not None and row[f"{prefix}token_generation"] != token.generation:
+            raise Unauthorized(REVOKED)
         return cls(row[f"{prefix}id"], Role(row[f"{prefix}role"]), row[f"{prefix}organisation_id"], row[f"{prefix}department_id"])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from service.auth.effects import HANDLERS as AUTH
 from service.deadlines.effects import HANDLERS as DEADLINES
+from service.notifications.receipts import HANDLERS as RECEIPTS
 from service.notifications.service import HANDLERS as NOTIFICATIONS
 from service.outbox.service import Handler
 from service.reviews.effects import HANDLERS as REVIEWS
@@ -18,4 +20,4 @@ def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
     return out
 
 
-HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, REVIEWS, DEADLINES)
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES)

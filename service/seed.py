@@ -15,7 +15,7 @@ from service.cases import service as cases
 from service.cases.schemas import CaseCreate
 from service.cases.stages import Action, Stage
 from service.config import get_settings
-from service.db import get_sessionmaker
+from service.db import get_sessionmaker, utcnow
 from service.departments.models import Department
 from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
@@ -57,7 +57,7 @@ def seed(s: Session) -> list[tuple[str, str, str]]:
     orgs = []
     for name, orgnr, form, purpose in ORGS:
         org = Organisation(name=name, orgnr=orgnr, legal_form=form, purpose=purpose, city="Exempelstad", street_address="Storgatan 1",
-                           postal_code="123 45", joined_overenskommelse_on=date(2025, 3, 1))
+                           postal_code="123 45", joined_overenskommelse_on=date(2025, 3, 1), verified_at=utcnow())
         org.contacts = [ContactPerson(name=f"Kontakt {name.split()[-1]}", email=f"kontakt@{name.split()[-1].lower()}.example.se", role="Ordförande")]
         s.add(org)
         orgs.append(org)

@@ -15,6 +15,7 @@ from service.auth.security import create_token, hash_password
 from service.cases.models import Case
 from service.cases.stages import Stage
 from service.config import get_settings
+from service.db import utcnow
 from service.departments.models import Department
 from service.organisations.models import LegalForm, Organisation
 
@@ -58,6 +59,8 @@ def organisation(db: Session, **kw: Any) -> Organisation:
         legal_form=kw.pop("legal_form", LegalForm.IDEELL_FORENING),
         purpose=kw.pop("purpose", "Motverka ofrivillig ensamhet bland äldre."),
         city=kw.pop("city", "Exempelstad"),
+        # As if registered by the municipality's staff; verified_at=None for a self-registered one.
+        verified_at=kw.pop("verified_at", utcnow()),
         **kw,
     )
     db.add(org)
@@ -84,7 +87,7 @@ def user(db: Session, role: Role, *, organisation: Organisation | None = None, d
 
 def auth(u: User) -> dict[str, str]:
     """Bearer header for a user."""
-    token, _ = create_token(u.id, u.role, get_settings())
+    token, _ = create_token(u.id, u.role, get_settings(), u.token_generation or 0)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -14,6 +14,7 @@ import pytest
 from factories import World, auth, make_orgnr
 from gates_setup import terms_payload
 from helpers import error_fields, problem
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -92,13 +93,15 @@ def _register(api: Api, db: Session, w: World) -> tuple[Any, dict]:
     """The organisation registers itself and its first member; the member is then used like any other user."""
     from service.auth.models import User
 
-    body = api.call("POST", "/auth/register", None, 201, json={
+    api.call("POST", "/auth/register", None, 202, json={
         "email": "ordforande@stodforeningen.example.se", "password": "långt-och-hemligt", "full_name": "Olle Ordförande",
         "organisation": {"name": "Stödföreningen Resan", "orgnr": make_orgnr(), "legal_form": "ideell_forening",
-                         "purpose": "Stöd och gemenskap för äldre", "city": "Exempelstad", "contacts": [CONTACT]}}).json()
-    member = db.get(User, body["user"]["id"])
-    assert member.organisation_id == body["organisation"]["id"]
-    return member, body["organisation"]
+                         "purpose": "Stöd och gemenskap för äldre", "city": "Exempelstad", "contacts": [CONTACT]}})
+    member = db.scalar(select(User).where(User.email == "ordforande@stodforeningen.example.se"))
+    # A self-registered organisation is confirmed by an officer before its proposals can be submitted.
+    org = api.call("POST", f"/organisations/{member.organisation_id}/verify", w.officer, 200).json()
+    assert org["verified_at"] is not None
+    return member, org
 
 
 def test_journey_draft_to_closed(client: TestClient, db: Session, store: FilesystemStore) -> None:  # noqa: PLR0915 - it is one story

@@ -1,5 +1,10 @@
-"""Throttling in a sliding window: failed logins per e-mail address and client address (API and web
-login share one limiter), and self-registrations per client address.
+"""Throttling in a sliding window: failed logins per e-mail address and client address and, against password
+spraying, per client address across all accounts (API and web login share one limiter); self-registrations and
+password-reset requests per client address.
+
+The client address is the socket peer. X-Forwarded-For is believed only when the peer is one of the configured
+proxies (IOP_TRUSTED_PROXIES, none by default), and then only up to the first hop that is not itself a trusted
+proxy: addresses further left were written by the client and prove nothing. So rotating the header changes no key.
 
 The counts live in this process's memory behind a lock. That is exact for one API process (the
 default deployment: one uvicorn process per container). With several processes or replicas each
@@ -9,6 +14,7 @@ store (a table with an upsert, or Redis) before scaling out, keeping the same th
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -16,10 +22,45 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from functools import lru_cache
 
-from service.config import get_settings
+from fastapi import Request
+
+from service.config import Settings, get_settings
 from service.errors import TooManyRequests
 
 Key = tuple[str, str]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: Request, settings: Settings) -> str | None:
+    """The address throttling counts for this request: the socket peer, or what trusted proxies say it forwarded."""
+    peer = request.client.host if request.client else None
+    trusted = _networks(tuple(settings.trusted_proxies))
+    peer_ip = _ip(peer) if peer else None
+    if not trusted or peer_ip is None or not any(peer_ip in n for n in trusted):
+        return peer
+    hops = [h for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    client = peer
+    # Right to left: each trusted proxy vouches for the hop it appended; the first untrusted one is the client.
+    for hop in reversed(hops):
+        ip = _ip(hop)
+        if ip is None:
+            break
+        client = str(ip)
+        if not any(ip in n for n in trusted):
+            break
+    return client
 
 
 class SlidingWindow:
@@ -59,11 +100,16 @@ class SlidingWindow:
 
 
 class LoginLimiter:
-    """Sliding-window counter of failed logins per (e-mail, client address)."""
+    """Sliding-window counters of failed logins per (e-mail, client address) and, if given, per client address alone.
 
-    def __init__(self, max_failures: int, window_seconds: int, *, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    A correct login clears its (e-mail, address) key but not the address's budget: an attacker who owns one
+    account cannot log into it between guesses at others to start the budget afresh.
+    """
+
+    def __init__(self, max_failures: int, window_seconds: int, *, max_failures_per_client: int | None = None,
+                 max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
+        self.max_failures_per_client = max_failures_per_client
         self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
         self._failures = self._window.times
 
@@ -72,26 +118,38 @@ class LoginLimiter:
         """Normalised key: the e-mail as the login looks it up, and the client address."""
         return email.strip().lower(), client or "unknown"
 
+    @staticmethod
+    def client_key(client: str | None) -> tuple[str]:
+        """The address's budget across accounts (a 1-tuple: never equal to an (e-mail, address) key)."""
+        return (client or "unknown",)
+
     def check(self, email: str, client: str | None) -> None:
-        """Raise 429 with Retry-After while the key has used up its failures."""
+        """Raise 429 with Retry-After while the key, or the client address as a whole, has used up its failures."""
         w = self._window
         with w.lock:
             now = w.clock()
             times = w.live(self.key(email, client), now)
-            if len(times) < self.max_failures:
+            spray = w.live(self.client_key(client), now) if self.max_failures_per_client else deque()
+            if self.max_failures_per_client and len(spray) >= self.max_failures_per_client:
+                retry_after, sv, en = w.retry_after(spray, now), " från din adress", " from your address"
+            elif len(times) >= self.max_failures:
+                retry_after, sv, en = w.retry_after(times, now), "", ""
+            else:
                 return
-            retry_after = w.retry_after(times, now)
         raise TooManyRequests(
-            f"För många misslyckade inloggningar; försök igen om {retry_after} sekunder / "
-            f"too many failed logins, retry in {retry_after} seconds",
+            f"För många misslyckade inloggningar{sv}; försök igen om {retry_after} sekunder / "
+            f"too many failed logins{en}, retry in {retry_after} seconds",
             headers={"Retry-After": str(retry_after)},
         )
 
     def failed(self, email: str, client: str | None) -> None:
-        """Count one failed attempt."""
+        """Count one failed attempt, for the key and for the address."""
         w = self._window
         with w.lock:
-            w.add(self.key(email, client), w.clock())
+            now = w.clock()
+            w.add(self.key(email, client), now)
+            if self.max_failures_per_client:
+                w.add(self.client_key(client), now)
 
     def succeeded(self, email: str, client: str | None) -> None:
         """A correct login clears the key's failures."""
@@ -103,15 +161,17 @@ class LoginLimiter:
 def get_login_limiter() -> LoginLimiter:
     """The process-wide limiter, configured from settings (a dependency, so tests can replace it)."""
     s = get_settings()
-    return LoginLimiter(s.login_max_failures, s.login_window_seconds)
+    return LoginLimiter(s.login_max_failures, s.login_window_seconds, max_failures_per_client=s.login_max_failures_per_client)
 
 
 class AttemptLimiter:
     """Sliding-window counter of attempts per client address; every attempt counts, refused ones do not."""
 
     def __init__(self, max_attempts: int, window_seconds: int, *, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 what: tuple[str, str] = ("registreringar", "registrations")) -> None:
         self.max_attempts = max_attempts
+        self.what = what
         self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
 
     def hit(self, client: str | None) -> None:
@@ -126,8 +186,8 @@ class AttemptLimiter:
                 w.add(key, now)
         if retry_after:
             raise TooManyRequests(
-                f"För många registreringar från din adress; försök igen om {retry_after} sekunder / "
-                f"too many registrations from your address, retry in {retry_after} seconds",
+                f"För många {self.what[0]} från din adress; försök igen om {retry_after} sekunder / "
+                f"too many {self.what[1]} from your address, retry in {retry_after} seconds",
                 headers={"Retry-After": str(retry_after)},
             )
 
@@ -142,3 +202,11 @@ def get_register_limiter() -> AttemptLimiter:
     """The process-wide self-registration limiter, configured from settings (a dependency, so tests can replace it)."""
     s = get_settings()
     return AttemptLimiter(s.register_max_attempts, s.register_window_seconds)
+
+
+@lru_cache
+def get_reset_limiter() -> AttemptLimiter:
+    """The process-wide limiter of password-reset requests (each may send an e-mail), per client address."""
+    s = get_settings()
+    return AttemptLimiter(s.password_reset_max_attempts, s.password_reset_window_seconds,
+                          what=("begäranden om nytt lösenord", "password-reset requests"))

@@ -10,6 +10,10 @@ from service.auth.models import Role
 from service.schemas import Id, NoControlChars, ORMModel, Sek, ShortText
 
 
+# Same bounds wherever a password is set; the upper one keeps one argon2 hash from costing seconds.
+NewPassword = Annotated[str, Field(min_length=10, max_length=256, description="Minst 10 tecken, svår att gissa / at least 10 characters, hard to guess")]
+
+
 class Token(BaseModel):
     """OAuth2 token response."""
 
@@ -55,10 +59,39 @@ class UserCreate(BaseModel):
     full_name: ShortText
     title: Annotated[str, Field(max_length=120), NoControlChars] | None = None
     role: Role
-    # Same rule as self-registration; the upper bound keeps one argon2 hash from costing seconds.
-    password: Annotated[str, Field(min_length=10, max_length=256)]
+    password: NewPassword
     organisation_id: Id | None = None
     department_id: Id | None = None
     delegated_limit_sek: Sek | None = None
     delegation_reference: Annotated[str, Field(max_length=200), NoControlChars] | None = None
     manager_id: Id | None = None
+
+
+
+class PasswordChange(BaseModel):
+    """The logged-in user replaces their password."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: NewPassword
+
+
+class PasswordResetRequest(BaseModel):
+    """Ask for a reset link by e-mail."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+
+
+class PasswordResetConfirm(BaseModel):
+    """Set a new password with the token from the e-mailed link."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    new_password: NewPassword
+
+
+class Accepted(BaseModel):
+    """The request was taken; what happens next is said by e-mail (the answer is the same whatever the address)."""
+
+    detail: str

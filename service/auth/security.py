@@ -1,4 +1,9 @@
-"""Password hashing (argon2) and JWT issue/verify with key rotation."""
+"""Password hashing (argon2) and JWT issue/verify with key rotation.
+
+A token names its user (`sub`) and the user's token generation when it was issued (`gen`, 0 in tokens from before
+generations existed). Raising users.token_generation revokes every older token; the callers that load the account
+(service.deps, service.web.session) compare the two.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import hashlib
 import time
 from datetime import timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import jwt
 from argon2 import PasswordHasher
@@ -16,6 +22,14 @@ from service.db import utcnow
 from service.errors import Unauthorized
 
 ALGORITHM = "HS256"
+REVOKED = "Inloggningen gäller inte längre; logga in igen / this login has been revoked, log in again"
+
+
+class TokenSubject(NamedTuple):
+    """Whom a verified token names, and under which token generation it was issued."""
+
+    user_id: int
+    generation: int
 
 
 @lru_cache
@@ -41,22 +55,22 @@ def key_id(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def create_token(user_id: int, role: str, settings: Settings) -> tuple[str, int]:
-    """Signed access token and its lifetime in seconds."""
+def create_token(user_id: int, role: str, settings: Settings, generation: int = 0) -> tuple[str, int]:
+    """Signed access token (for the user's current token generation) and its lifetime in seconds."""
     lifetime = settings.token_minutes * 60
     now = utcnow()
-    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(seconds=lifetime)}
+    claims = {"sub": str(user_id), "role": role, "gen": generation, "iat": now, "exp": now + timedelta(seconds=lifetime)}
     token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM, headers={"kid": key_id(settings.secret_key)})
     return token, lifetime
 
 
-def decode_token(token: str, settings: Settings) -> int:
-    """User id from a valid token; accepts the current key and the previous ones."""
-    user_id, expires = _verified_claims(token, _key_ring(settings.secret_key, tuple(settings.previous_secret_keys)))
+def decode_token(token: str, settings: Settings) -> TokenSubject:
+    """User id and token generation from a valid token; accepts the current key and the previous ones."""
+    user_id, generation, expires = _verified_claims(token, _key_ring(settings.secret_key, tuple(settings.previous_secret_keys)))
     # Checked on every use: the cached signature check must not outlive the token.
     if expires <= time.time():
         raise Unauthorized("Inloggningen har gått ut / Token expired")
-    return user_id
+    return TokenSubject(user_id, generation)
 
 
 @lru_cache(maxsize=8)
@@ -65,7 +79,7 @@ def _key_ring(current: str, previous: tuple[str, ...]) -> tuple[tuple[str, str],
 
 
 @lru_cache(maxsize=4096)
-def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int, float]:
+def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int, int, float]:
     """Signature and claims checked once per token and key ring (PyJWT costs more than a whole small GET).
 
     Only valid tokens are remembered (an exception is not cached); the key ring is part of the key, so a
@@ -77,7 +91,10 @@ def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int
         if secret is None:
             raise Unauthorized("Okänd signeringsnyckel / Unknown signing key")
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        return int(claims["sub"]), float(claims["exp"])
+        generation = claims.get("gen", 0)
+        if type(generation) is not int:  # noqa: E721 - bool is an int subclass and no generation
+            raise ValueError("gen")
+        return int(claims["sub"]), generation, float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Inloggningen har gått ut / Token expired") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:

@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session
 from service.audit.service import record
 from service.auth.models import Role, User
 from service.auth.schemas import UserCreate, UserPatch
+from service.auth.passwords import check_password
 from service.auth.security import hash_password
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.organisations.models import Organisation
 
 
 def _ensure_admin(admin: User) -> None:
@@ -25,6 +27,9 @@ def create_user(session: Session, admin: User, data: UserCreate) -> User:
         raise ValidationFailed(errors=[{"field": "organisation_id", "message": "krävs för org_member / required"}])
     if data.role in (Role.OFFICER, Role.APPROVER) and not data.department_id:
         raise ValidationFailed(errors=[{"field": "department_id", "message": "krävs för handläggare/beslutsfattare / required"}])
+    org = session.get(Organisation, data.organisation_id) if data.organisation_id else None
+    # Admins too: an administrator's weak temporary password is the easiest way into every account.
+    check_password(data.password, email=data.email, full_name=data.full_name, organisation_name=org.name if org else None)
     if session.scalar(select(User.id).where(User.email == data.email.lower())):
         raise Conflict("E-postadressen används redan / E-mail already in use")
     user = User(
@@ -68,6 +73,9 @@ def update_user(session: Session, admin: User, user_id: int, data: UserPatch) ->
     if changes.get("manager_id") is not None and (changes["manager_id"] == user.id or session.get(User, changes["manager_id"]) is None):
         raise ValidationFailed(errors=[{"field": "manager_id", "message": "Ogiltig chef / invalid manager"}])
     before = {k: getattr(user, k) for k in changes if k not in ("full_name", "title")}
+    if "is_active" in changes and changes["is_active"] != user.is_active:
+        # A reactivated account starts afresh: tokens and sessions from before the deactivation stay refused.
+        user.token_generation += 1
     for k, v in changes.items():
         setattr(user, k, v)
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy import Integer, Select, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from service.auth.models import User
+from service.auth.security import TokenSubject
 from service.cases.access import can_see, visible
 from service.cases.models import Case
 from service.cases.schemas import CaseOut, CaseSummary
@@ -160,7 +161,7 @@ def _with_refs(data: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
 
 # The asking user's columns, as Principal.from_row() reads them.
 _READER_COLUMNS = tuple(
-    getattr(_reader, key).label(f"reader_{key}") for key in ("id", "role", "is_active", "organisation_id", "department_id")
+    getattr(_reader, key).label(f"reader_{key}") for key in ("id", "role", "is_active", "organisation_id", "department_id", "token_generation")
 )
 
 # The asking user alone, for reads that need the visibility rule before their own query (a list page).
@@ -186,9 +187,9 @@ class _CaseKeys:
     stage: str
 
 
-def case_for_reader(row: Mapping[str, Any] | None) -> CaseOut:
-    """The case of a CASE_FOR_READER row as its reader may see it: 401 for a gone account, 404 when not visible."""
-    reader = Principal.from_row(row)
+def case_for_reader(row: Mapping[str, Any] | None, token: TokenSubject | None = None) -> CaseOut:
+    """The case of a CASE_FOR_READER row as its reader may see it: 401 for a gone account or revoked token, 404 when not visible."""
+    reader = Principal.from_row(row, token)
     if row["id"] is None or not can_see(reader, _CaseKeys(row["organisation_id"], row["department_id"], row["stage"])):
         raise NotFound("Ärendet finns inte / Case not found")
     return CaseOut.model_validate(_with_refs({c.key: row[c.key] for c in Case.__table__.c}, row))

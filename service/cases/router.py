@@ -12,7 +12,7 @@ from service.cases.access import get_visible_case
 from service.cases.models import Case, StageChange
 from service.cases.schemas import AssignIn, CaseCreate, CaseOut, CasePatch, CaseSummary, StageChangeOut, TerminateIn, WithdrawIn
 from service.cases.stages import Stage
-from service.deps import AppSettings, CurrentUser, DbSession, Principal, Reads, TokenUserId
+from service.deps import AppSettings, Bearer, CurrentUser, DbSession, Principal, Reads
 from service.errors import PreconditionRequired, ValidationFailed
 from service.schemas import Id, NoControlChars, Page
 from service.idempotency import IdempotencyKey
@@ -47,7 +47,7 @@ def with_etag(response: Response, case: Case) -> Case:
 
 @router.get("/cases", response_model=Page[CaseSummary])
 async def list_cases(
-    user_id: TokenUserId,
+    token: Bearer,
     reads: Reads,
     settings: AppSettings,
     stage: Annotated[list[Stage] | None, Query()] = None,
@@ -62,7 +62,7 @@ async def list_cases(
 ) -> Response:
     """Cases the user may see, filtered and paginated by cursor."""
     # A busy read: Core rows on the read path, no ORM session (service/reads.py, bench/).
-    user = Principal.from_row(await reads.first(repository.READER_BY_ID, {"user_id": user_id}))
+    user = Principal.from_row(await reads.first(repository.READER_BY_ID, {"user_id": token.user_id}), token)
     f = repository.CaseFilter(stage, department_id, organisation_id, officer_id, overdue, q)
     limit = min(limit, settings.page_size_max)
     stmt, field = repository.summaries_statement(user, f, sort=sort, cursor=cursor, limit=limit)
@@ -87,10 +87,10 @@ def create_case(data: CaseCreate, session: DbSession, user: CurrentUser, respons
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(case_id: Id, user_id: TokenUserId, reads: Reads) -> Response:
+async def get_case(case_id: Id, token: Bearer, reads: Reads) -> Response:
     """One case (404 when missing or not visible)."""
     # The busiest read: one query for user and case, no ORM session or thread-pool hop (service/reads.py, bench/).
-    case = repository.case_for_reader(await reads.first(repository.CASE_FOR_READER, {"case_id": case_id, "user_id": user_id}))
+    case = repository.case_for_reader(await reads.first(repository.CASE_FOR_READER, {"case_id": case_id, "user_id": token.user_id}), token)
     return Response(case.model_dump_json(), media_type="application/json", headers={"ETag": etag(case.version)})
 
 

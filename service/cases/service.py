@@ -137,6 +137,10 @@ def submit(session: Session, user: User, case: Case, settings: Settings, expecte
     check_version(case, expected_version)
     if user.role != Role.ORG_MEMBER:
         raise Forbidden("Endast organisationen skickar in / only the organisation submits")
+    if case.organisation.verified_at is None:
+        raise Conflict("Organisationen är ännu inte bekräftad av kommunen; förslaget kan skickas in när en handläggare har "
+                       "bekräftat den / the organisation has not been verified by the municipality yet; the proposal can be "
+                       "submitted once an officer has verified it")
     if case.stage != Stage.DRAFT and case.open_for_changes:
         case.open_for_changes = False
         session.flush()
@@ -154,6 +158,7 @@ def submit(session: Session, user: User, case: Case, settings: Settings, expecte
     move(session, case, Stage.IDENTIFY_NEED, actor=user, action=Action.SUBMIT)
     session.flush()
     record(session, actor=user, action="case.submitted", case_id=case.id, before=before, after=snapshot(case))
+    emit(session, "case.submitted", {"case_id": case.id}, case_id=case.id)  # the receipt (kvittens) to the organisation
     return case
 
 

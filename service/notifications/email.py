@@ -60,6 +60,11 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "followup_report_requested",
     "agreement_expiring",
     "message_posted",
+    "case_submitted",
+    "password_reset",
+    "account_created",
+    "account_exists",
+    "organisation_verified",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.errors import NotFound
-from service.notifications.email import EmailDeliveryError, EmailRejected, render_email
+from service.notifications.email import EmailDeliveryError, EmailMessageSpec, EmailRejected, render_email
 from service.notifications.models import Notification
 from service.outbox.service import Context, GiveUp, Handler, RetryLater, emit
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from service.cases.models import Case
     from service.outbox.models import OutboxEvent
 
-DATE_FIELDS = ("due_at", "decided_at", "ends_on", "period_start", "period_end")
+DATE_FIELDS = ("due_at", "decided_at", "ends_on", "period_start", "period_end", "submitted_at", "expires_at")
 LIST_LIMIT = 200
 
 
@@ -59,15 +59,19 @@ def _case_context(case: Case, ctx: Context) -> dict[str, Any]:
             "case_url": f"{ctx.settings.public_base_url}/arenden/{case.id}"}
 
 
-def send_email(session: Session, event: OutboxEvent, ctx: Context) -> None:
-    """One e-mail; SMTP down is retried later, a refused recipient is recorded and not retried."""
-    spec = render_email(event.payload["template"], _revive(event.payload["context"]))
+def deliver(ctx: Context, spec: EmailMessageSpec, key: str) -> None:
+    """Send one rendered e-mail from a handler; SMTP down is retried later, a refused recipient is recorded and not retried."""
     try:
-        ctx.mailer.send(spec, event.payload["key"])
+        ctx.mailer.send(spec, key)
     except EmailRejected as exc:
         raise GiveUp(f"rejected: {exc}") from exc
     except EmailDeliveryError as exc:
         raise RetryLater(str(exc)) from exc
+
+
+def send_email(session: Session, event: OutboxEvent, ctx: Context) -> None:
+    """One e-mail, rendered from the event's template and context."""
+    deliver(ctx, render_email(event.payload["template"], _revive(event.payload["context"])), event.payload["key"])
 
 
 def list_for(session: Session, user: User, *, unread: bool = False, limit: int = LIST_LIMIT) -> list[Notification]:

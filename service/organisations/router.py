@@ -16,6 +16,7 @@ from service.audit.models import AuditEvent
 from service.audit.router import AuditEventOut, ChainOut
 from service.audit.service import verify
 from service.auth.models import Role, User
+from service.cases.router import IfMatch, etag, parse_if_match
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service as documents
 from service.errors import Forbidden, PayloadTooLarge, ValidationFailed
@@ -60,16 +61,30 @@ def register_organisation(data: OrganisationIn, session: DbSession, user: Curren
     return service.register(session, user, data)
 
 
+def with_etag(response: Response, org: Organisation) -> Organisation:
+    """Expose the organisation's optimistic-lock version as ETag (If-Match sends it back), as cases do."""
+    response.headers["ETag"] = etag(org.version)
+    return org
+
+
 @router.get("/organisations/{org_id}", response_model=OrganisationOut)
-def get_organisation(org_id: Id, session: DbSession, user: CurrentUser) -> Organisation:
-    """One organisation."""
-    return service.get_visible(session, user, org_id)
+def get_organisation(org_id: Id, session: DbSession, user: CurrentUser, response: Response) -> Organisation:
+    """One organisation (ETag: its version)."""
+    return with_etag(response, service.get_visible(session, user, org_id))
 
 
 @router.patch("/organisations/{org_id}", response_model=OrganisationOut)
-def update_organisation(org_id: Id, data: OrganisationPatch, session: DbSession, user: CurrentUser) -> Organisation:
-    """Change registration data."""
-    return service.update(session, user, service.get_visible(session, user, org_id), data)
+def update_organisation(org_id: Id, data: OrganisationPatch, session: DbSession, user: CurrentUser, response: Response,
+                        if_match: IfMatch = None) -> Organisation:
+    """Change registration data; with If-Match (the ETag) a change based on an older version is refused (409)."""
+    org = service.get_visible(session, user, org_id)
+    return with_etag(response, service.update(session, user, org, data, parse_if_match(if_match, required=False)))
+
+
+@router.post("/organisations/{org_id}/verify", response_model=OrganisationOut)
+def verify_organisation(org_id: Id, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response) -> Organisation:
+    """An officer, registrar or admin confirms a self-registered organisation, so its proposals can be submitted (members are e-mailed)."""
+    return with_etag(response, service.verify(session, user, service.get_visible(session, user, org_id), settings.public_base_url))
 
 
 # --------------------------------------------------------------------------- contacts

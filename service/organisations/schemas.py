@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import orgnr as se_orgnr
 
-from service.auth.schemas import UserOut
+from service.auth.schemas import NewPassword
 from service.documents.models import DocumentKind
 from service.organisations.models import LegalForm
 from service.schemas import LongText, ORMModel, ShortText
@@ -130,6 +130,8 @@ class OrganisationOut(ORMModel):
     phone: str | None
     kammarkollegiet_registered_on: date | None
     joined_overenskommelse_on: date | None
+    verified_at: datetime | None = Field(description="När kommunen bekräftade organisationen; förslag kan skickas in först därefter / "
+                                                     "when the municipality confirmed the organisation; proposals can be submitted from then on")
     version: int
     contacts: list[ContactOut]
 
@@ -144,20 +146,10 @@ class RegistrationIn(CleanModel):
     """Self-registration: the person's account and their organisation, created together."""
 
     email: EmailStr
-    password: Annotated[str, Field(min_length=10, max_length=256, description="Minst 10 tecken / at least 10 characters")]
+    password: NewPassword
     full_name: ShortText
     title: Annotated[str, Field(max_length=120)] | None = None
     organisation: OrganisationIn
-
-
-class RegistrationOut(BaseModel):
-    """The new account, its organisation and a token to continue with."""
-
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-    user: UserOut
-    organisation: OrganisationOut
 
 
 class BoardMinutesOut(ORMModel):

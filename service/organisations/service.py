@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.cases.access import messages_shown
@@ -15,14 +16,17 @@ from service.agreements.models import Agreement, Signature
 from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.auth.models import Role, User
+from service.auth.passwords import check_password
 from service.auth.security import hash_password
 from service.cases.models import Case
+from service.config import Settings
 from service.db import utcnow
 from service.dialogue.models import DialogueMeeting
 from service.documents.models import Document, DocumentKind
 from service.documents.service import UNAVAILABLE, safe_filename
-from service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from service.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, StaleVersion
 from service.messages.models import Message
+from service.outbox.service import emit
 from service.organisations.models import ContactPerson, Organisation
 from service.organisations.schemas import (
     ContactExport,
@@ -38,6 +42,10 @@ from service.schemas import MAX_ID
 from storage.base import ObjectStore, StorageUnavailable
 
 READ_ALL = (Role.OFFICER, Role.APPROVER, Role.REGISTRAR, Role.ADMIN)
+# Who confirms that a self-registered organisation is the one its organisationsnummer names.
+VERIFIERS = (Role.OFFICER, Role.REGISTRAR, Role.ADMIN)
+REGISTERED = ("Tack! Vi har skickat ett e-postmeddelande till adressen du angav med nästa steg. / "
+              "Thank you: we have sent an e-mail with the next steps to the address you gave.")
 
 
 def get_visible(session: Session, user: User, org_id: int) -> Organisation:
@@ -63,6 +71,9 @@ def register(session: Session, user: User, data: OrganisationIn) -> Organisation
     _ensure_orgnr_free(session, data.orgnr)
     org = Organisation(**data.model_dump(exclude={"contacts"}))
     org.contacts = [ContactPerson(**c.model_dump()) for c in data.contacts]
+    if user.role != Role.ORG_MEMBER:
+        # Registered by the municipality's own staff: nobody else needs to confirm it.
+        org.verified_at, org.verified_by_id = utcnow(), user.id
     session.add(org)
     session.flush()
     if user.role == Role.ORG_MEMBER:
@@ -73,17 +84,44 @@ def register(session: Session, user: User, data: OrganisationIn) -> Organisation
     return org
 
 
-def update(session: Session, user: User, org: Organisation, data: OrganisationPatch) -> Organisation:
-    """Own org members and registrars correct registration data."""
+def update(session: Session, user: User, org: Organisation, data: OrganisationPatch, expected_version: int | None = None) -> Organisation:
+    """Own org members and registrars correct registration data (409 when If-Match names an older version)."""
     ensure_may_edit(user, org)
+    if expected_version is not None and expected_version != org.version:
+        raise StaleVersion(f"Organisationen har version {org.version}, du skickade {expected_version} / "
+                           f"the organisation is at version {org.version}", current_version=org.version)
     changes = data.model_dump(exclude_unset=True)
     if "orgnr" in changes:
         _ensure_orgnr_free(session, changes["orgnr"], except_id=org.id)
     before = {k: getattr(org, k) for k in changes}
     for k, v in changes.items():
         setattr(org, k, v)
+    if user.role == Role.ORG_MEMBER and org.verified_at is not None and before.get("orgnr", org.orgnr) != org.orgnr:
+        # The verification confirmed who holds that number; a member who changes it must be confirmed again.
+        before |= {"verified_at": org.verified_at, "verified_by_id": org.verified_by_id}
+        org.verified_at, org.verified_by_id = None, None
+        changes |= {"verified_at": None, "verified_by_id": None}
     session.flush()
     record(session, actor=user, action="organisation.updated", stream=f"organisation:{org.id}", before=before, after=changes)
+    return org
+
+
+def verify(session: Session, user: User, org: Organisation, base_url: str) -> Organisation:
+    """An officer, registrar or admin confirms a self-registered organisation; its cases may be submitted from then on."""
+    if user.role not in VERIFIERS:
+        raise Forbidden("Endast handläggare, registratorer och administratörer verifierar organisationer / "
+                        "only officers, registrars and administrators verify organisations")
+    if org.verified_at is not None:
+        return org
+    org.verified_at, org.verified_by_id = utcnow(), user.id
+    session.flush()
+    event = record(session, actor=user, action="organisation.verified", stream=f"organisation:{org.id}",
+                   after={"verified_at": org.verified_at, "verified_by_id": user.id, "orgnr": org.orgnr})
+    members = session.scalars(select(User).where(User.organisation_id == org.id, User.role == Role.ORG_MEMBER, User.is_active.is_(True)))
+    for m in members:
+        emit(session, "email.send", {"template": "organisation_verified", "key": f"organisation-verified:{org.id}:{event.seq}:{m.id}",
+                                     "context": {"to": m.email, "recipient_name": m.full_name, "organisation_name": org.name,
+                                                 "orgnr": org.orgnr, "login_url": f"{base_url}/logga-in"}})
     return org
 
 
@@ -93,20 +131,51 @@ def ensure_may_edit(user: User, org: Organisation) -> None:
         raise Forbidden("Endast organisationens medlemmar och registratorer / only the organisation's members and registrars")
 
 
-def self_register(session: Session, data: RegistrationIn) -> tuple[User, Organisation]:
-    """Create an organisation member and their organisation together (the request commits both or neither)."""
+def self_register(session: Session, data: RegistrationIn, settings: Settings) -> None:
+    """Create an organisation member and their (unverified) organisation together, or, when the e-mail already has an
+    account, e-mail its owner instead: the caller answers both alike, so registration tells nobody which e-mails exist.
+
+    Both ways cost one argon2 hash and queue one e-mail. The organisationsnummer is public, so a taken one is a 409
+    either way (checked before the e-mail). Two registrations of one new e-mail at once: the loser of the unique index
+    is told like a known e-mail.
+    """
     email = data.email.strip().lower()
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("E-postadressen används redan / E-mail already in use", field="email")
+    check_password(data.password, email=email, full_name=data.full_name, organisation_name=data.organisation.name)
     _ensure_orgnr_free(session, data.organisation.orgnr)
-    user = User(email=email, full_name=data.full_name, title=data.title, role=Role.ORG_MEMBER,
-                password_hash=hash_password(data.password))
+    password_hash = hash_password(data.password)  # before the lookup: a known e-mail costs the same argon2 work
+    existing = session.scalar(select(User).where(User.email == email))
+    if existing is None:
+        try:
+            with session.begin_nested():
+                _create_member(session, data, email, password_hash, settings.public_base_url)
+            return
+        except IntegrityError as exc:
+            if "email" not in str(exc.orig):
+                raise
+        existing = session.scalar(select(User).where(User.email == email))
+    _tell_owner(session, existing, settings.public_base_url)
+
+
+def _create_member(session: Session, data: RegistrationIn, email: str, password_hash: str, base_url: str) -> User:
+    user = User(email=email, full_name=data.full_name, title=data.title, role=Role.ORG_MEMBER, password_hash=password_hash)
     session.add(user)
     session.flush()
     # The account's e-mail is not copied into the append-only chain; the users row holds it.
     record(session, actor=user, action="user.self_registered", stream=f"user:{user.id}", after={"user_id": user.id, "role": user.role})
     org = register(session, user, data.organisation)
-    return user, org
+    emit(session, "email.send", {"template": "account_created", "key": f"account-created:{user.id}", "context": {
+        "to": user.email, "recipient_name": user.full_name, "organisation_name": org.name, "orgnr": org.orgnr,
+        "login_url": f"{base_url}/logga-in"}})
+    return user
+
+
+def _tell_owner(session: Session, owner: User, base_url: str) -> None:
+    """Someone registered with an e-mail that has an account: its owner hears of it (and how to reset the password)."""
+    session.refresh(owner, with_for_update=True)  # two such registrations at once must not both take the chain's next seq
+    event = record(session, actor=None, action="user.registration_with_known_email", stream=f"user:{owner.id}", after={"user_id": owner.id})
+    emit(session, "email.send", {"template": "account_exists", "key": f"account-exists:{owner.id}:{event.seq}", "context": {
+        "to": owner.email, "recipient_name": owner.full_name, "login_url": f"{base_url}/logga-in",
+        "reset_url": f"{base_url}/glomt-losenord"}})
 
 
 def add_contact(session: Session, user: User, org: Organisation, data: ContactIn) -> ContactPerson:

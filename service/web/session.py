@@ -53,7 +53,7 @@ def delete_cookie(response: Response, name: str) -> None:
 
 def start_session(response: Response, user: User, settings: Settings) -> None:
     """Issue a token for the user and store it in the session cookie."""
-    token, lifetime = create_token(user.id, user.role, settings)
+    token, lifetime = create_token(user.id, user.role, settings, user.token_generation)
     set_cookie(response, SESSION_COOKIE, token, max_age=lifetime)
 
 
@@ -68,11 +68,12 @@ def current_web_user(request: Request, session: Session, settings: Settings) -> 
     if not token:
         return None
     try:
-        user_id = decode_token(token, settings)
+        subject = decode_token(token, settings)
     except Unauthorized:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    user = session.get(User, subject.user_id)
+    # A session from before a password change, reset or reactivation carries an older generation: logged out.
+    if user is None or not user.is_active or user.token_generation != subject.generation:
         return None
     # The signature was verified above; reading iat unverified is only for sliding renewal.
     issued = jwt.decode(token, options={"verify_signature": False}).get("iat", 0)

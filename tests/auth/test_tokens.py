@@ -32,7 +32,7 @@ def test_token_lifetime_follows_settings() -> None:
     token, lifetime = create_token(7, "officer", s)
     claims = jwt.decode(token, s.secret_key, algorithms=[ALGORITHM])
     assert lifetime == 900 and claims["exp"] - claims["iat"] == 900
-    assert decode_token(token, s) == 7
+    assert decode_token(token, s).user_id == 7
 
 
 def test_deactivated_account_token_stops_working(client, db) -> None:
@@ -50,7 +50,7 @@ def test_a_verified_token_is_remembered_but_still_expires(monkeypatch) -> None:
 
     s = Settings(token_minutes=1)
     token, _ = create_token(7, "officer", s)
-    assert decode_token(token, s) == 7
+    assert decode_token(token, s).user_id == 7
     assert security._verified_claims.cache_info().currsize >= 1
     real_time = security.time.time
     monkeypatch.setattr(security.time, "time", lambda: real_time() + 61)
@@ -61,6 +61,6 @@ def test_a_verified_token_is_remembered_but_still_expires(monkeypatch) -> None:
 def test_a_retired_signing_key_is_refused_even_for_a_remembered_token() -> None:
     old, new = "o" * 40, "n" * 40
     token, _ = create_token(7, "officer", Settings(secret_key=old))
-    assert decode_token(token, Settings(secret_key=new, previous_secret_keys=[old])) == 7  # rotation: still accepted
+    assert decode_token(token, Settings(secret_key=new, previous_secret_keys=[old])).user_id == 7  # rotation: still accepted
     with pytest.raises(Unauthorized, match="signeringsnyckel"):
         decode_token(token, Settings(secret_key=new))  # the old key left the ring

@@ -18,7 +18,13 @@ def test_admin_deactivates_an_officer_who_left(client, db) -> None:
     problem(client.get("/api/v1/auth/me", headers=token), 401)  # the token issued before is refused on its next request
     problem(client.post("/api/v1/auth/token", data={"username": w.officer.email, "password": PASSWORD}), 401)
     assert client.patch(f"/api/v1/users/{w.officer.id}", json={"is_active": True}, headers=auth(w.admin)).status_code == 200
-    assert client.get("/api/v1/auth/me", headers=token).status_code == 200
+    # Reactivated, the account starts afresh: the token from before the deactivation stays refused, also on the read path.
+    body = problem(client.get("/api/v1/auth/me", headers=token), 401)
+    assert "återkallats" in body["detail"] or "gäller inte längre" in body["detail"]
+    problem(client.get("/api/v1/cases", headers=token), 401)
+    fresh = client.post("/api/v1/auth/token", data={"username": w.officer.email, "password": PASSWORD})
+    assert fresh.status_code == 200
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"}).status_code == 200
 
 
 def test_role_and_delegation_change_is_audited_without_names(client, db) -> None:

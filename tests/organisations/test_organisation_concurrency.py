@@ -60,7 +60,7 @@ def test_concurrent_registrations_one_email_one_account(app, real) -> None:
             "organisation": {"name": f"Förening {n}", "orgnr": make_orgnr(), "legal_form": "ideell_forening"}})
 
     results = race(app, [register(n) for n in range(3)])
-    codes = sorted(r.status_code for r in results)
-    assert codes == [201, 409, 409], [r.text for r in results]
+    # Alike for everyone (registration reveals no e-mails): the losers of the race are told like a known e-mail.
+    assert [r.status_code for r in results] == [202] * 3, [r.text for r in results]
     with real() as s:
         assert s.scalar(select(func.count()).select_from(User).where(User.email == "samma@forening.example.se")) == 1

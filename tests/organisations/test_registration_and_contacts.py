@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from factories import World, auth, make_orgnr
 from helpers import error_fields, problem
 from sqlalchemy import func, select
@@ -9,6 +11,7 @@ from sqlalchemy import func, select
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.organisations.models import Organisation
+from service.outbox.models import OutboxEvent
 
 ORG = {"name": "Läxhjälpen i Norrby", "legal_form": "ideell_forening", "purpose": "Läxhjälp för barn", "city": "Exempelstad",
        "contacts": [{"name": "Karin Kontaktsson", "email": "karin.k@laxhjalpen.example.se", "phone": "070-111 22 33", "role": "Ordförande"}]}
@@ -18,35 +21,61 @@ def _registration(email: str = "ny.medlem@laxhjalpen.example.se", orgnr: str | N
     return {"email": email, "password": "ett-långt-lösen", "full_name": "Nora Ny", "organisation": {**ORG, "orgnr": orgnr or make_orgnr()}, **extra}
 
 
-def test_self_registration_creates_member_and_organisation(client, db) -> None:
+def _member(db, email: str) -> User | None:  # noqa: ANN001
+    return db.scalar(select(User).where(User.email == email))
+
+
+def _mails(db, template: str) -> list[dict]:  # noqa: ANN001
+    events = db.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.send").order_by(OutboxEvent.id)).all()
+    return [e.payload for e in events if e.payload["template"] == template]
+
+
+def test_self_registration_creates_member_and_an_unverified_organisation(client, db) -> None:
     orgnr = make_orgnr()
     r = client.post("/api/v1/auth/register", json=_registration("Ny.Medlem@Laxhjalpen.example.se", orgnr.replace("-", "")))
-    assert r.status_code == 201, r.text
-    body = r.json()
-    assert body["user"]["role"] == "org_member" and body["user"]["email"] == "ny.medlem@laxhjalpen.example.se"
-    assert body["organisation"]["orgnr"] == orgnr and body["user"]["organisation_id"] == body["organisation"]["id"]
-    assert [c["name"] for c in body["organisation"]["contacts"]] == ["Karin Kontaktsson"]
-    headers = {"Authorization": f"Bearer {body['access_token']}"}
-    assert client.get("/api/v1/auth/me", headers=headers).json()["id"] == body["user"]["id"]
-    # The password works for a normal login, and was stored as an argon2 hash.
+    assert r.status_code == 202, r.text
+    assert set(r.json()) == {"detail"} and "e-post" in r.json()["detail"]
+    member = _member(db, "ny.medlem@laxhjalpen.example.se")
+    assert member.role == "org_member" and member.password_hash.startswith("$argon2")
+    org = db.get(Organisation, member.organisation_id)
+    assert org.orgnr == orgnr and [c.name for c in org.contacts] == ["Karin Kontaktsson"]
+    assert org.verified_at is None and org.verified_by_id is None  # until an officer confirms it
+    # The password works for a normal login; the new member sees exactly their own organisation.
     login = client.post("/api/v1/auth/token", data={"username": "ny.medlem@laxhjalpen.example.se", "password": "ett-långt-lösen"})
     assert login.status_code == 200
-    assert db.get(User, body["user"]["id"]).password_hash.startswith("$argon2")
-    # The new member sees exactly their own organisation.
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     orgs = client.get("/api/v1/organisations", headers=headers).json()
-    assert [o["id"] for o in orgs] == [body["organisation"]["id"]]
+    assert [(o["id"], o["verified_at"]) for o in orgs] == [(org.id, None)]
+    assert [m["context"]["to"] for m in _mails(db, "account_created")] == [member.email]
 
 
-def test_duplicate_email_or_orgnr_is_409_and_writes_nothing(client, db) -> None:
+def test_known_email_answers_like_a_new_one_and_tells_its_owner(client, db) -> None:
+    """Same status, same body, similar time: registration does not reveal which e-mails have accounts."""
     w = World(db)
     users_before = db.scalar(select(func.count()).select_from(User))
     orgs_before = db.scalar(select(func.count()).select_from(Organisation))
-    body = problem(client.post("/api/v1/auth/register", json=_registration(w.member.email.upper())), 409)
-    assert body["field"] == "email"
-    body = problem(client.post("/api/v1/auth/register", json=_registration(orgnr=w.org.orgnr)), 409)
-    assert body["field"] == "orgnr"
-    assert db.scalar(select(func.count()).select_from(User)) == users_before
-    assert db.scalar(select(func.count()).select_from(Organisation)) == orgs_before
+    hash_before = w.member.password_hash
+    t0 = time.perf_counter()
+    known = client.post("/api/v1/auth/register", json=_registration(w.member.email.upper()))
+    t_known = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    new = client.post("/api/v1/auth/register", json=_registration("helt.ny@laxhjalpen.example.se"))
+    t_new = time.perf_counter() - t0
+    assert (known.status_code, known.json()) == (new.status_code, new.json()) == (202, new.json())
+    assert known.headers.get("content-type") == new.headers.get("content-type")
+    # Both ways hash the password (argon2 dominates): the known e-mail does not answer measurably faster.
+    assert t_known > 0.4 * t_new, (t_known, t_new)
+    # The known e-mail created nothing and changed nothing; its owner was e-mailed instead.
+    assert db.scalar(select(func.count()).select_from(User)) == users_before + 1
+    assert db.scalar(select(func.count()).select_from(Organisation)) == orgs_before + 1
+    db.refresh(w.member)
+    assert w.member.password_hash == hash_before and w.member.organisation_id == w.org.id
+    told = _mails(db, "account_exists")
+    assert [m["context"]["to"] for m in told] == [w.member.email] and "/glomt-losenord" in told[0]["context"]["reset_url"]
+    # The organisationsnummer is public: a taken one is a 409 whatever the e-mail.
+    for email in (w.member.email, "ingen.alls@laxhjalpen.example.se"):
+        body = problem(client.post("/api/v1/auth/register", json=_registration(email, orgnr=w.org.orgnr)), 409)
+        assert body["field"] == "orgnr"
 
 
 def test_registration_payload_validated(client, db) -> None:
@@ -59,16 +88,17 @@ def test_registration_payload_validated(client, db) -> None:
 
 
 def test_registration_audit_holds_no_contact_data(client, db) -> None:
-    r = client.post("/api/v1/auth/register", json=_registration())
-    org_id = r.json()["organisation"]["id"]
-    contact_id = r.json()["organisation"]["contacts"][0]["id"]
+    assert client.post("/api/v1/auth/register", json=_registration()).status_code == 202
+    member = _member(db, "ny.medlem@laxhjalpen.example.se")
+    org_id = member.organisation_id
+    contact_id = db.get(Organisation, org_id).contacts[0].id
     events = db.scalars(select(AuditEvent).where(AuditEvent.stream == f"organisation:{org_id}")).all()
     registered = next(e for e in events if e.action == "organisation.registered")
     assert registered.after["contact_ids"] == [contact_id]
     dumped = str([(e.before, e.after) for e in events])
     for value in ("Karin Kontaktsson", "karin.k@laxhjalpen.example.se", "070-111 22 33"):
         assert value not in dumped
-    user_event = db.scalars(select(AuditEvent).where(AuditEvent.stream == f"user:{r.json()['user']['id']}")).one()
+    user_event = db.scalars(select(AuditEvent).where(AuditEvent.stream == f"user:{member.id}")).one()
     assert "ny.medlem" not in str(user_event.after)
 
 

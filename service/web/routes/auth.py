@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from service.auth.models import Role, User
-from service.auth.ratelimit import LoginLimiter, get_login_limiter
+from service.auth.ratelimit import LoginLimiter, client_address, get_login_limiter
 from service.auth.login import authenticate
 from service.deps import AppSettings, DbSession
 from service.errors import TooManyRequests, Unauthorized
@@ -68,7 +68,7 @@ def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSet
     if state.has_errors:
         return render(request, "login.html", {"title": "Logga in", "form": state}, status_code=422)
     try:
-        user = authenticate(session, limiter, email, password, request.client.host if request.client else None)
+        user = authenticate(session, limiter, email, password, client_address(request, settings))
     except TooManyRequests as exc:
         state.general.append(swedish_part(exc.detail))
         response = render(request, "login.html", {"title": "Logga in", "form": state}, status_code=429)
