@@ -14,6 +14,7 @@ from service.deadlines.models import Deadline
 from service.deadlines.policy import ORG_DEADLINES
 from service.documents.models import Document
 from service.messages.models import Message
+from service.reviews.models import Review
 from service.errors import NotFound
 from service.schemas import MAX_ID
 
@@ -45,6 +46,11 @@ def can_see(user: User | Principal, case: Case | CaseKeys) -> bool:
 def sees_internal(user: User | Principal) -> bool:
     """Internal documents and notes, and the administration's own deadlines, are for civil servants and registrars."""
     return user.role in (Role.OFFICER, Role.APPROVER, Role.REGISTRAR)
+
+
+def review_comment_shown(user: User | Principal, review: Review) -> bool:
+    """A review request's comment, unless marked internal (then for those who see internal notes)."""
+    return not review.comment_internal or sees_internal(user)
 
 
 def documents_shown(user: User | Principal) -> ColumnElement[bool]:

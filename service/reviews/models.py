@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.cases.stages import Stage
@@ -49,6 +49,8 @@ class Review(Base):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The requester's note to the approver, kept from the organisation (cases.access.review_comment_shown).
+    comment_internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_at: Mapped[datetime | None]
     status: Mapped[ReviewStatus] = mapped_column(String(20), default=ReviewStatus.PENDING)

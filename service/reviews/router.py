@@ -24,13 +24,14 @@ def request_review(case_id: Id, data: ReviewRequestIn, session: DbSession, user:
     """Request a decision to move the case to the next stage (gates checked)."""
     case = get_visible_case(session, user, case_id)
     return service.request_review(session, user, case, settings, to_stage=data.to_stage, approver_id=data.approver_id,
-                                  comment=data.comment, expected_version=parse_if_match(if_match, required=False))
+                                  comment=data.comment, expected_version=parse_if_match(if_match, required=False),
+                                  comment_internal=data.comment_internal)
 
 
 @router.get("/cases/{case_id}/reviews", response_model=list[ReviewOut])
-def list_reviews(case_id: Id, session: DbSession, user: CurrentUser) -> list[Review]:
-    """All reviews of a case."""
-    return service.list_for_case(session, get_visible_case(session, user, case_id))
+def list_reviews(case_id: Id, session: DbSession, user: CurrentUser) -> list[ReviewOut]:
+    """All reviews of a case (an internal comment is shown to civil servants and registrars only)."""
+    return service.list_for_case(session, user, get_visible_case(session, user, case_id))
 
 
 @router.post("/cases/{case_id}/reviews/{review_id}/decision", response_model=ReviewOut)

@@ -18,6 +18,7 @@ class ReviewRequestIn(BaseModel):
     to_stage: Stage | None = Field(default=None, description="Nästa steg; utelämnas för nästa steg i ordningen")
     approver_id: Id | None = None
     comment: Annotated[str, Field(max_length=5000), NoControlChars] = ""
+    comment_internal: bool = Field(default=False, description="Kommentaren visas inte för organisationen / not shown to the organisation")
 
 
 class ReassignIn(BaseModel):
@@ -43,6 +44,7 @@ class ReviewOut(ORMModel):
     requested_by_id: int
     requested_at: datetime
     comment: str
+    comment_internal: bool
     approver_id: int | None
     due_at: datetime | None
     status: ReviewStatus

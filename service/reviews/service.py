@@ -9,6 +9,7 @@ from service.agreements import amounts
 from service.audit.service import digest, record
 from service.auth.models import Role, User
 from service.cases import gates
+from service.cases.access import review_comment_shown
 from service.cases.models import Case
 from service.cases.service import check_version, has_pending_review, move, snapshot
 from service.cases.stages import NEXT_BY_REVIEW, Action, Stage, ensure_transition
@@ -20,6 +21,7 @@ from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.errors import Conflict, Forbidden, GateFailed, NotFound, ValidationFailed
 from service.outbox.service import emit
 from service.reviews.models import DECISION_STATUS, Decision, Review, ReviewStatus
+from service.reviews.schemas import ReviewOut
 from service.schemas import MAX_ID
 
 
@@ -44,7 +46,7 @@ def _approver(session: Session, case: Case, approver_id: int | None, requester_i
 
 
 def request_review(session: Session, user: User, case: Case, settings: Settings, *, to_stage: Stage | None,
-                   approver_id: int | None, comment: str, expected_version: int | None = None) -> Review:
+                   approver_id: int | None, comment: str, expected_version: int | None = None, comment_internal: bool = False) -> Review:
     """An officer of the department asks for the next stage; gates are checked now."""
     check_version(case, expected_version)
     if user.role not in (Role.OFFICER, Role.APPROVER) or user.department_id != case.department_id:
@@ -70,7 +72,7 @@ def request_review(session: Session, user: User, case: Case, settings: Settings,
     now = utcnow()
     cal = calendar_for(settings.timezone)
     review = Review(case_id=case.id, from_stage=case.stage, to_stage=target, requested_by_id=user.id, requested_at=now,
-                    comment=comment, approver_id=approver.id if approver else None,
+                    comment=comment, comment_internal=comment_internal, approver_id=approver.id if approver else None,
                     due_at=cal.due_at(now, settings.review_due_working_days), status=ReviewStatus.PENDING)
     session.add(review)
     session.flush()
@@ -178,6 +180,13 @@ def cancel(session: Session, user: User, case: Case, review: Review) -> Review:
     return review
 
 
-def list_for_case(session: Session, case: Case) -> list[Review]:
-    """Reviews of a case, newest first."""
-    return list(session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.requested_at.desc(), Review.id.desc())))
+def list_for_case(session: Session, user: User, case: Case) -> list[ReviewOut]:
+    """Reviews of a case, newest first; an internal comment only for those who see internal notes."""
+    reviews = session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.requested_at.desc(), Review.id.desc()))
+    out = []
+    for r in reviews:
+        shown = ReviewOut.model_validate(r)
+        if not review_comment_shown(user, r):
+            shown.comment = ""
+        out.append(shown)
+    return out

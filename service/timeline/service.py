@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.cases.access import documents_shown, messages_shown
+from service.cases.access import documents_shown, messages_shown, review_comment_shown
 from service.agreements.models import Party, Signature
 from service.auth.models import Role, User
 from service.cases.models import Case, StageChange
@@ -59,10 +59,11 @@ def _stage_changes(session: Session, case: Case) -> Iterator[TimelineItem]:
         yield TimelineItem(at=c.at, type=ItemType.STAGE_CHANGED, title=_stage_title(c), detail=detail, actor_id=c.actor_id, refs=refs)
 
 
-def _reviews(session: Session, case: Case) -> Iterator[TimelineItem]:
+def _reviews(session: Session, user: User, case: Case) -> Iterator[TimelineItem]:
     for r in session.scalars(select(Review).where(Review.case_id == case.id)):
         route = f"{STAGES[Stage(r.from_stage)]} → {STAGES[Stage(r.to_stage)]}"
-        yield TimelineItem(at=r.requested_at, type=ItemType.REVIEW_REQUESTED, title=f"Beslut begärt: {route}", detail=r.comment or "",
+        yield TimelineItem(at=r.requested_at, type=ItemType.REVIEW_REQUESTED, title=f"Beslut begärt: {route}",
+                           detail=(r.comment or "") if review_comment_shown(user, r) else "",
                            actor_id=r.requested_by_id, refs={"review_id": r.id})
         if r.status != ReviewStatus.PENDING and r.decided_at is not None:
             yield TimelineItem(at=r.decided_at, type=ItemType.REVIEW_DECIDED, title=f"{REVIEW_DECIDED[ReviewStatus(r.status)]} ({route})",
@@ -134,7 +135,7 @@ def build(session: Session, user: User, case: Case) -> list[TimelineItem]:
     """The case's history in time order, as this user may see it (the caller has checked visibility)."""
     org_view = user.role == Role.ORG_MEMBER
     items = [
-        *_stage_changes(session, case), *_reviews(session, case), *_meetings(session, case),
+        *_stage_changes(session, case), *_reviews(session, user, case), *_meetings(session, case),
         *_documents(session, user, case), *_messages(session, user, case), *_signatures(session, case),
         *_reports(session, case),
     ]

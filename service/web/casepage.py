@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement, Signature
 from service.auth.models import Role, User
+from service.agreements import amounts, evidence
 from service.cases import gates
 from service.cases.access import deadlines_shown, documents_shown
 from service.cases.models import Case, StageChange
@@ -97,6 +98,7 @@ class CaseView:
     can: Permissions
     officers: list[User] = field(default_factory=list)
     approvers: list[User] = field(default_factory=list)
+    signed_copies: list[Document] = field(default_factory=list)  # evidence a signature may name (agreements.evidence)
     forms: dict[str, FormState] = field(default_factory=dict)
 
     extendable = EXTENDABLE
@@ -201,13 +203,16 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     officers: list[User] = []
     approvers: list[User] = []
     if not org_view and user.department_id == case.department_id:
-        staff = session.scalars(select(User).where(User.department_id == case.department_id, User.is_active.is_(True)).order_by(User.full_name))
-        for u in staff:
-            (officers if u.role == Role.OFFICER else approvers if u.role == Role.APPROVER else []).append(u)
+        officers = list(session.scalars(select(User).where(User.department_id == case.department_id, User.role == Role.OFFICER,
+                                                          User.is_active.is_(True)).order_by(User.full_name)))
+        # Those who may decide (delegation covers the amount, four-eyes): for a new request, or the pending one.
+        requester = pending.requested_by_id if pending else user.id
+        approvers = sorted(amounts.eligible_approvers(session, case, amounts.decided_amount(session, case), requester), key=lambda u: u.full_name)
     return CaseView(case=case, users=users, stage_changes=stage_changes, reviews=reviews, pending=pending, documents=documents,
                     meetings=meetings, assessment=assessment, agreement=agreement, signatures=signatures, reports=reports,
                     deadlines=deadlines, thread=thread, overdue=is_overdue(session, case), history=history, missing=missing, next_stage=next_stage, can=can, officers=officers,
-                    approvers=approvers, forms=forms or {})
+                    approvers=approvers, signed_copies=evidence.signed_copies(session, case.id) if case.stage == Stage.AGREEMENT else [],
+                    forms=forms or {})
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

@@ -69,6 +69,7 @@ FLASH: dict[str, str] = {
     "aterkallat": "Ärendet är återkallat.",
     "tilldelat": "Handläggare är tilldelad.",
     "granskning-begard": "Begäran om beslut är skickad till beslutsfattare.",
+    "omfordelad": "Granskningen är omfördelad; beslutsfattaren har fått besked.",
     "granskning-atertagen": "Begäran om beslut är återtagen.",
     "beslut-fattat": "Beslutet är registrerat.",
     "mote-sparat": "Dialogmötet är registrerat.",

@@ -167,3 +167,15 @@ def test_agreement_dates_within_its_period(client, db) -> None:
         body = problem(client.put(f"/api/v1/cases/{c.id}/agreement", json=bad, headers=auth(w.officer)), 422)
         assert where in str(body["errors"]), body
     assert db.scalar(select(Agreement).where(Agreement.case_id == c.id)) is None  # nothing half-saved
+
+
+def test_an_internal_review_comment_stays_with_the_administration(client, db) -> None:
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+    body = {"comment": "Föreningens ekonomi är svag, se revisionen", "comment_internal": True}
+    assert client.post(f"/api/v1/cases/{c.id}/reviews", json=body, headers=auth(w.officer)).status_code == 201
+    for who, shown in ((w.member, ""), (w.officer, body["comment"]), (w.registrar, body["comment"])):
+        reviews = client.get(f"/api/v1/cases/{c.id}/reviews", headers=auth(who)).json()
+        assert [r["comment"] for r in reviews] == [shown], who.role
+        items = client.get(f"/api/v1/cases/{c.id}/timeline", headers=auth(who)).json()
+        assert [i["detail"] for i in items if i["type"] == "review_requested"] == [shown], who.role

@@ -179,6 +179,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     # ------------------------------------------------------------------ civil servants: stage actions on a case
     ("POST", "/arenden/{case_id}/tilldela"): Call(STAFF, _case("identify_need"), lambda ids: {"officer_id": str(ids["officer2"])}),
     ("POST", "/arenden/{case_id}/begar-beslut"): Call(STAFF, _case("identify_need"), _form({"comment": "Klart"})),
+    ("POST", "/arenden/{case_id}/granskning/{review_id}/tilldela"): Call(
+        STAFF, _case("dialogue", review_id="review"), _form({"approver_id": ""}),
+        note="the department's civil servants move a pending review to any approver who may decide it"),
     ("POST", "/arenden/{case_id}/granskning/{review_id}/aterta"): Call(
         OFFICER_ONLY, _case("dialogue", review_id="review"), note="only the requester (the officer) takes a review back"),
     ("GET", "/arenden/{case_id}/beslut"): Call(STAFF, _case("dialogue"), note="the decision page is shown to the department's staff"),

@@ -142,16 +142,21 @@ def test_dialogue_agreement_and_follow_up_forms(web: Browserless, db: Session) -
     assert "Behovsanalys gjord tillsammans under dialogen." in r.text  # input kept
     officer.post(f"{base}/avtal", form)
 
-    # Agreement document, both signatures (e-signature) and an uploaded file; a disallowed type is refused.
+    # Agreement document, the signed copy, both signatures (e-signature, the signed copy as evidence) and an uploaded
+    # file; a disallowed type is refused, and an e-signature without its evidence is refused at the field.
     officer.post(f"{base}/dokument/skapa", {"kind": "agreement"})
+    signature = {"name": "Namn Namnsson", "role": "Firmatecknare", "signed_on": "2026-11-20", "method": "e_signature"}
+    r = officer.post(f"{base}/underskrift", {**signature, "party": "public"}, expect=422)
+    assert "En e-underskrift kräver det undertecknade avtalet" in r.text
+    officer.post(f"{base}/bilagor", {"kind": "signed_agreement"}, files={"file": ("undertecknat.pdf", PDF, "application/pdf")})
+    copy_id = re.search(r'<option value="(\d+)"[^>]*>undertecknat.pdf', officer.get(base).text).group(1)
     for party in ("public", "organisation"):
-        officer.post(f"{base}/underskrift", {"party": party, "name": "Namn Namnsson", "role": "Firmatecknare",
-                                             "signed_on": "2026-11-20", "method": "e_signature"})
+        officer.post(f"{base}/underskrift", {**signature, "party": party, "document_id": copy_id})
     officer.post(f"{base}/bilagor", {"kind": "attachment"}, files={"file": ("budget.pdf", PDF, "application/pdf")})
     r = officer.post(f"{base}/bilagor", {}, files={"file": ("virus.exe", b"MZ\x90\x00" * 10, "application/pdf")}, expect=415)
     assert "Tillåtna filtyper" in r.text
     kinds = {d.kind for d in db.query(Document).filter_by(case_id=c.id)}
-    assert kinds == {DocumentKind.AGREEMENT, DocumentKind.ATTACHMENT}
+    assert kinds == {DocumentKind.AGREEMENT, DocumentKind.SIGNED_AGREEMENT, DocumentKind.ATTACHMENT}
 
     officer.post(f"{base}/begar-beslut", {"approver_id": str(w.approver2.id), "version": ""})
     approver = Browserless(web.client).login(w.approver2)

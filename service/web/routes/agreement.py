@@ -22,7 +22,7 @@ from service.deps import AppSettings, DbSession
 from service.errors import AppError
 from service.schemas import Id
 from service.web import casepage
-from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router
+from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
 from service.web.routes.cases import refused
@@ -187,10 +187,11 @@ def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
 def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Record a party's signature of the agreement."""
     case = case_for_staff(session, user, case_id)
-    fields = ("party", "name", "role", "signed_on", "method")
+    fields = ("party", "name", "role", "signed_on", "method", "document_id")
     try:
         data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
-                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy"})
+                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy",
+                                           "document_id": whole(form, "document_id")})
         with attempt(session):
             agreements.add_signature(session, user, case, data)
     except (ValidationError, AppError) as exc:

@@ -53,10 +53,22 @@ def request_review(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
             raise ValidationFailed(errors=[{"field": "comment", "message": "Högst 5 000 tecken."}])
         with attempt(session):
             reviews.request_review(session, user, case, settings, to_stage=None, approver_id=whole(form, "approver_id"),
-                                   comment=comment, expected_version=form_version(form))
+                                   comment=comment, expected_version=form_version(form), comment_internal=text(form, "comment_internal") == "ja")
     except AppError as exc:
         return refused(request, session, user, case, settings, "review", form, exc, ("approver_id", "comment"))
     return redirect(f"/arenden/{case.id}", flash="granskning-begard")
+
+
+@router.post("/arenden/{case_id}/granskning/{review_id}/tilldela")
+def reassign_review(case_id: Id, review_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Give the pending review to another approver (or to any who may decide it)."""
+    case = case_for_staff(session, user, case_id)
+    try:
+        with attempt(session):
+            reviews.reassign(session, user, case, reviews.get_review(session, case, review_id), whole(form, "approver_id"))
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "reassign", form, exc, ("approver_id",))
+    return redirect(f"/arenden/{case.id}", flash="omfordelad")
 
 
 @router.post("/arenden/{case_id}/granskning/{review_id}/aterta")

@@ -1,0 +1,29 @@
+"""review comments the organisation does not see
+
+Revision ID: 0005_rules
+Revises: 0004
+Create Date: 2026-12-04 01:20:00.000000
+
+reviews.comment_internal: the requester's comment to the approver may be marked internal; the
+organisation then sees that a decision was requested, not the comment.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0005_rules'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reviews") as batch:
+        batch.add_column(sa.Column("comment_internal", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reviews") as batch:
+        batch.drop_column("comment_internal")
