@@ -78,6 +78,8 @@ def main() -> int:
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{prefect_port}/api",
         "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
     })
+    # Links in e-mails (reminders, decisions) point at the API actually started, unless a public address is configured.
+    env.setdefault("IOP_PUBLIC_BASE_URL", f"http://127.0.0.1:{api_port}")
     if args.no_prefect:
         env.pop("PREFECT_API_URL")
     procs: list[subprocess.Popen] = []
@@ -105,6 +107,7 @@ def main() -> int:
         if _wait_http(f"http://127.0.0.1:{api_port}/health", api, 60):
             print(f"\n  Webb / web UI:   http://127.0.0.1:{api_port}/")
             print(f"  API (OpenAPI):   http://127.0.0.1:{api_port}/docs")
+            print(f"  Länkar i e-post: {env['IOP_PUBLIC_BASE_URL']}/")
             if not args.no_prefect:
                 print(f"  Prefect UI:      http://127.0.0.1:{prefect_port}/  (flöden / flows: deadline_sweep, process_outbox, …)")
                 print(f"  Prefect-logg:    {prefect_home / 'server.log'}")

@@ -57,5 +57,6 @@ def test_dev_runner_starts_prefect_flows_and_api_and_stops_them_on_sigterm(tmp_p
             proc.kill()
             raise
     assert f"http://127.0.0.1:{api}/" in out and f"Prefect UI:      http://127.0.0.1:{prefect}/" in out
+    assert f"Länkar i e-post: http://127.0.0.1:{api}/" in out  # e-mail links follow the port, not the default 8000
     time.sleep(1)
     assert not _listening(api) and not _listening(prefect)  # every child stopped with the runner
