@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import service.doctemplates.active  # noqa: F401  (registers the active custom templates for documents flows render)
 from service.config import get_settings
 from service.db import get_sessionmaker
 from service.effects import HANDLERS

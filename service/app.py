@@ -124,6 +124,7 @@ def create_app() -> FastAPI:
     from service.deadlines.router import router as deadlines_router
     from service.departments.router import router as departments_router
     from service.dialogue.router import router as dialogue_router
+    from service.doctemplates.router import router as doctemplates_router
     from service.documents.router import router as documents_router
     from service.followup.router import router as followup_router
     from service.organisations.router import router as organisations_router
@@ -172,6 +173,7 @@ def create_app() -> FastAPI:
         notifications_router,
         dashboard_router,
         documents_router,
+        doctemplates_router,
         agreements_router,
         followup_router,
         audit_router,

@@ -7,6 +7,7 @@ from service.cases.models import Case, DiarieCounter, StageChange
 from service.deadlines.models import Deadline, Reminder, Suspension
 from service.departments.models import Department
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
+from service.doctemplates.models import DocumentTemplate
 from service.documents.models import Document
 from service.followup.models import FollowUpReport
 from service.idempotency import IdempotencyRecord
@@ -20,5 +21,5 @@ __all__ = [
     "Agreement", "AuditEvent", "Case", "ContactPerson", "Department", "DiarieCounter",
     "DialogueMeeting", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
     "StageChange", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
-    "Message", "Notification", "OutboxEvent",
+    "Message", "Notification", "OutboxEvent", "DocumentTemplate",
 ]
