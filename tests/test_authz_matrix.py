@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from factories import PASSWORD, World, auth, case, department, make_orgnr, user
@@ -43,6 +44,8 @@ from service.organisations.models import ContactPerson
 from service.reviews.models import Review, ReviewStatus
 from storage.filesystem import FilesystemStore
 
+ROOT = Path(__file__).resolve().parents[1]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ROLES = ("org_member", "org_member_other", "officer", "officer_other_dep", "approver", "registrar", "admin", "anonymous")
 OK = "OK"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -132,6 +135,19 @@ MATRIX: dict[tuple[str, str], Call] = {
         lambda ids: {"department_id": ids["dep"]}, note="the policy is internal to the municipality"),
     ("PUT", "/api/v1/departments/{department_id}/deadline-policy"): Call(
         ADMIN_ONLY, lambda ids: {"department_id": ids["dep"]}, _json({"kinds": {"triage": {"due": {"working_days": 4}}}})),
+    # ------------------------------------------------------------------ the municipality's own document templates (admin)
+    ("GET", "/api/v1/document-templates"): Call(ADMIN_ONLY),
+    ("GET", "/api/v1/document-templates/{kind}"): Call(ADMIN_ONLY, lambda ids: {"kind": "decision"}),
+    ("POST", "/api/v1/document-templates/{kind}"): Call(
+        ADMIN_ONLY, lambda ids: {"kind": "decision"},
+        lambda ids: {"files": {"file": ("beslut.docx", (ROOT / "templates" / "beslut.docx").read_bytes(), DOCX)}},
+        note="the shipped template uploaded again: it passes the variable check and the test render"),
+    ("GET", "/api/v1/document-templates/{kind}/versions/{version}/content"): Call(
+        ADMIN_ONLY, lambda ids: {"kind": "decision", "version": 0}),
+    ("GET", "/api/v1/document-templates/{kind}/versions/{version}/preview"): Call(
+        ADMIN_ONLY, lambda ids: {"kind": "decision", "version": 0}),
+    ("POST", "/api/v1/document-templates/{kind}/versions/{version}/activate"): Call(
+        ADMIN_ONLY, lambda ids: {"kind": "decision", "version": 0}, note="version 0: back to the shipped template"),
     # ------------------------------------------------------------------ organisations
     ("GET", "/api/v1/organisations"): Call(ANY_USER),
     ("POST", "/api/v1/organisations"): Call(
@@ -203,6 +219,10 @@ MATRIX: dict[tuple[str, str], Call] = {
         expect(e409="officer", e403="org_member approver registrar", e404="org_member_other officer_other_dep admin"),
         _with("dialogue", doc_id="document"),
         note="the prepared document is a PDF upload, so the officer meets the .docx check; conversion is tested in tests/documents"),
+    ("POST", "/api/v1/cases/{case_id}/documents/{doc_id}/confirm"): Call(
+        expect(e409="officer", e403="org_member approver registrar", e404="org_member_other officer_other_dep admin"),
+        _with("dialogue", doc_id="document"),
+        note="the prepared document is an attachment, not a signed agreement; confirmation is tested in tests/documents"),
     # ------------------------------------------------------------------ agreement
     ("PUT", "/api/v1/cases/{case_id}/agreement"): Call(OFFICER_ONLY, CASE["agreement"], lambda ids: {"json": ids["terms"]}),
     ("GET", "/api/v1/cases/{case_id}/agreement"): Call(CASE_READ, CASE["agreement"]),
