@@ -103,3 +103,19 @@ def test_concurrent_edits_one_wins_other_gets_409(app, real) -> None:
     assert sorted(r.status_code for r in results) == [200, 409, 409], [r.text for r in results]
     with real() as s:
         assert s.get(Case, cid).title == next(r for r in results if r.status_code == 200).json()["title"]
+
+
+def test_parallel_messages_on_one_case_all_land(app, real) -> None:
+    """Issue 21: ten writers on one case, no version conflict between them: ten 201s, never a spurious 409."""
+    with real() as s:
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+        s.commit()
+        cid, headers = c.id, [auth(w.member) if i % 2 else auth(w.officer) for i in range(10)]
+    results = race(app, [(lambda cl, i=i: cl.post(f"/api/v1/cases/{cid}/messages", json={"body": f"Meddelande {i}"}, headers=headers[i]))
+                         for i in range(10)])
+    assert [r.status_code for r in results] == [201] * 10, [r.text[:300] for r in results]
+    from service.messages.models import Message
+
+    with real() as s:
+        assert len(s.scalars(select(Message).where(Message.case_id == cid)).all()) == 10

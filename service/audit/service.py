@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -15,6 +15,7 @@ from service.auth.models import User
 from service.db import utcnow
 
 GENESIS = "0" * 64
+AUDIT_LOCK_NAMESPACE = 0x4155  # "AU"
 
 
 def _plain(value: Any) -> Any:
@@ -86,6 +87,11 @@ def record(
 ) -> AuditEvent:
     """Append one event to its stream's chain (flushes; the request commits)."""
     name = stream_for(case_id, stream)
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers of one stream queue here until the holder commits: two messages on a case must both land (each
+        # with the next seq), not one fail on (stream, seq) as a spurious 409. SQLite already serialises writers
+        # (BEGIN IMMEDIATE). The first key names this use among the database's advisory locks.
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:stream))"), {"ns": AUDIT_LOCK_NAMESPACE, "stream": name})
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == name).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
