@@ -6,7 +6,6 @@ import concurrent.futures
 import hashlib
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
@@ -93,9 +92,16 @@ def upload(
     data, mime = service.read_upload(file.file, settings.upload_limit_bytes)
     filename = file.filename or f"bilaga.{service.ALLOWED_UPLOADS[mime]}"
     fingerprint = {"sha256": hashlib.sha256(data).hexdigest(), "filename": filename, "kind": kind.value, "internal": internal}
-    return idem.run(session, user.id, fingerprint, DocumentOut, lambda: service.store_document(
-        session, store, case=case, kind=kind, filename=filename, content=data, content_type=mime, user=user, internal=internal,
-        settings=settings))
+    return idem.run(session, user.id, fingerprint, DocumentOut, lambda: service.upload_document(
+        session, store, user, case, kind=kind, filename=filename, content=data, content_type=mime, internal=internal, settings=settings))
+
+
+@router.post("/cases/{case_id}/documents/{doc_id}/confirm", response_model=DocumentOut, status_code=201)
+def confirm_signed(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings) -> Document:
+    """The case officer confirms the organisation's signed agreement: stored again as the next version, under retention."""
+    doc = _visible_doc(session, user, case_id, doc_id)
+    case = session.get(Case, doc.case_id)
+    return service.confirm_signed_agreement(session, store, user, case, doc, settings)
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])
@@ -123,7 +129,7 @@ def download(case_id: Id, doc_id: Id, session: DbSession, user: CurrentUser, sto
     doc = _visible_doc(session, user, case_id, doc_id)
     body = service.open_content(store, doc)
     return StreamingResponse(body, media_type=doc.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "Content-Disposition": service.content_disposition(doc.filename),
         "Content-Length": str(doc.size), "ETag": f'"{doc.sha256}"', "X-Content-SHA256": doc.sha256,
     })
 

@@ -7,22 +7,26 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, UTC
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import BinaryIO
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import filetype
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.cases.access import documents_shown
+from service.cases.access import documents_shown, ensure_case_officer
+from service.audit.models import AuditEvent
 from service.audit.service import record
-from service.auth.models import User
+from service.auth.models import Role, User
 from service.cases.models import Case
+from service.cases.stages import TERMINAL, Stage
 from service.config import Settings, get_settings
 from service.db import utcnow
 from service.documents import builders, pdfa
@@ -30,7 +34,7 @@ from service.documents.models import Document, DocumentKind
 from service.documents.rendering import render
 from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
 from service.reviews.models import Review
-from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
 from service.schemas import MAX_ID
 from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
 from storage.factory import store_from_url
@@ -75,19 +79,22 @@ def safe_filename(name: str) -> str:
     return name[:120]
 
 
+def content_disposition(filename: str) -> str:
+    """``attachment`` with a plain ASCII ``filename=`` for old clients beside the exact UTF-8 ``filename*`` (RFC 6266)."""
+    plain = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    plain = re.sub(r'[^A-Za-z0-9._ -]+', "_", plain).strip(" .") or "dokument"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
+
+
 def next_version(session: Session, case_id: int, kind: DocumentKind) -> int:
     """One more than the highest stored version of this kind (the unique index settles races)."""
     return (session.scalar(select(func.max(Document.version)).where(Document.case_id == case_id, Document.kind == kind)) or 0) + 1
 
 
-def retention_until(kind: DocumentKind, store: ObjectStore, settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
-    """Until when a new version of ``kind`` is locked against deletion (None: not locked).
-
-    Only signed agreements are retained, and only on a store that enforces retention
-    (S3 with object lock, the filesystem store); elsewhere the upload still succeeds.
-    """
+def retention_until(store: ObjectStore, settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
+    """Until when a version stored now is locked against deletion (None: retention off or not enforceable by this store)."""
     settings = settings or get_settings()
-    if kind != DocumentKind.SIGNED_AGREEMENT or settings.signed_agreement_retention_days <= 0 or not store.supports_object_lock:
+    if settings.signed_agreement_retention_days <= 0 or not store.supports_object_lock:
         return None
     # Whole seconds: what S3 keeps, so the audit event and the stored version agree exactly.
     return ((now or datetime.now(UTC)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
@@ -96,20 +103,21 @@ def retention_until(kind: DocumentKind, store: ObjectStore, settings: Settings |
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
                    internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None,
-                   review_id: int | None = None) -> Document:
+                   review_id: int | None = None, retain: bool = False, audit: dict | None = None) -> Document:
     """Put the object first, then add its row: a failed put leaves no row, a failed commit leaves an orphan to sweep.
 
-    Signed agreements are stored with retention (see ``retention_until``); the date is in the
-    audit event and on the stored version (the row has no column for it).
+    ``retain`` (only ever set by ``upload_document`` and ``confirm_signed_agreement``, which decide it) stores the version
+    under retention (see ``retention_until``); the date is in the audit event and on the stored version. ``audit`` adds
+    fields to the ``document.stored`` event.
     """
     version = next_version(session, case.id, kind)
     key = f"cases/{case.id}/{kind.value}/v{version}/{safe_filename(filename)}"
-    retain = retention_until(kind, store, settings)
+    retain_until = retention_until(store, settings) if retain else None
     metadata = {"case-id": str(case.id), "kind": kind.value}
     if derived_from is not None:
         metadata |= {"source-document-id": str(derived_from.id), "source-sha256": derived_from.sha256}
     try:
-        obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain)
+        obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain_until)
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
@@ -120,14 +128,71 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     session.flush()
     # No key or file name: an uploaded file's name may name a person, and the chain can never forget it.
     after = {"document_id": doc.id, "kind": kind.value, "version": version, "sha256": doc.sha256,
-             "storage_version_id": obj.version_id}
+             "storage_version_id": obj.version_id, **(audit or {})}
     if review_id is not None:
         after["review_id"] = review_id
-    if retain is not None:
-        after["retain_until"] = retain.isoformat(timespec="seconds")
+    if retain_until is not None:
+        after["retain_until"] = retain_until.isoformat(timespec="seconds")
     if derived_from is not None:
         after |= {"source_document_id": derived_from.id, "source_sha256": derived_from.sha256}
     record(session, actor=user, action="document.stored", case_id=case.id, after=after)
+    return doc
+
+
+# A signed agreement is kept under retention (nobody can delete it, not even for an erasure request), so only what a
+# registrar would file as the signed agreement gets it: a PDF (the archive format of the signed copy), of a case whose
+# agreement exists (agreement stage or later), uploaded or confirmed by the case's officer. The organisation's own
+# upload is an incoming copy: stored, unretained, until an officer confirms it (confirm_signed_agreement).
+SIGNED_AGREEMENT_FORMATS = frozenset({"application/pdf"})
+SIGNED_AGREEMENT_STAGES = frozenset({Stage.AGREEMENT, Stage.FOLLOW_UP})
+
+
+def _ensure_signed_agreement(case: Case, content_type: str) -> None:
+    if case.stage not in SIGNED_AGREEMENT_STAGES:
+        raise Conflict("Ett undertecknat avtal kan bara lämnas när ärendet är i skedet överenskommelse eller uppföljning / "
+                       "a signed agreement belongs to a case in the agreement or follow-up stage",
+                       current_stage=case.stage, allowed_stages=sorted(s.value for s in SIGNED_AGREEMENT_STAGES))
+    if content_type not in SIGNED_AGREEMENT_FORMATS:
+        raise ValidationFailed(errors=[{"field": "file", "message": "Ett undertecknat avtal ska vara en PDF / a signed agreement must be a PDF"}],
+                               detected=content_type)
+
+
+def upload_document(session: Session, store: ObjectStore, user: User, case: Case, *, kind: DocumentKind, filename: str, content: bytes,
+                    content_type: str, internal: bool = False, settings: Settings | None = None) -> Document:
+    """An uploaded attachment or signed agreement (API and web): what may be stored, and what is retained."""
+    if case.stage in TERMINAL:
+        raise Conflict("Ärendet är avslutat; inga nya dokument tas emot / case is closed, no new documents", current_stage=case.stage)
+    if kind not in (DocumentKind.ATTACHMENT, DocumentKind.SIGNED_AGREEMENT):
+        raise ValidationFailed(errors=[{"field": "kind", "message": "attachment eller signed_agreement"}])
+    retain, audit = False, None
+    if kind == DocumentKind.SIGNED_AGREEMENT:
+        _ensure_signed_agreement(case, content_type)
+        by_department = user.role == Role.OFFICER and user.department_id == case.department_id
+        retain = by_department
+        audit = {"retention": "signed_agreement" if by_department else "awaiting_confirmation"}
+    return store_document(session, store, case=case, kind=kind, filename=filename, content=content, content_type=content_type, user=user,
+                          internal=internal, settings=settings, retain=retain, audit=audit)
+
+
+def confirm_signed_agreement(session: Session, store: ObjectStore, user: User, case: Case, source: Document,
+                             settings: Settings | None = None) -> Document:
+    """The case officer confirms the organisation's signed copy: stored again, now under retention, naming its source."""
+    ensure_case_officer(user, case)
+    if source.kind != DocumentKind.SIGNED_AGREEMENT:
+        raise Conflict("Bara ett undertecknat avtal kan bekräftas / only a signed agreement can be confirmed", document_id=source.id)
+    _ensure_signed_agreement(case, source.content_type)
+    uploader = session.get(User, source.created_by_id) if source.created_by_id else None
+    confirmed = session.scalars(select(AuditEvent.after).where(AuditEvent.case_id == case.id,
+                                                               AuditEvent.action == "document.signed_agreement_confirmed")).all()
+    if (uploader is not None and uploader.role != Role.ORG_MEMBER) or any((a or {}).get("source_document_id") == source.id for a in confirmed):
+        raise Conflict("Det undertecknade avtalet är redan bekräftat av förvaltningen / already confirmed by the department",
+                       document_id=source.id)
+    content = read_content(store, source)
+    doc = store_document(session, store, case=case, kind=DocumentKind.SIGNED_AGREEMENT, filename=source.filename, content=content,
+                         content_type=source.content_type, user=user, internal=source.internal, settings=settings, derived_from=source,
+                         retain=True, audit={"retention": "signed_agreement"})
+    record(session, actor=user, action="document.signed_agreement_confirmed", case_id=case.id,
+           after={"source_document_id": source.id, "document_id": doc.id, "sha256": doc.sha256})
     return doc
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -105,8 +104,8 @@ def upload(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session
             ensure_case_officer(user, case)
         data, mime = documents.read_upload(file.file, settings.upload_limit_bytes)
         with attempt(session):
-            documents.store_document(session, store, case=case, kind=kind, filename=file.filename, content=data,
-                                     content_type=mime, user=user, internal=internal)
+            documents.upload_document(session, store, user, case, kind=kind, filename=file.filename, content=data,
+                                      content_type=mime, internal=internal, settings=settings)
     except AppError as exc:
         return refused(request, session, user, case, settings, "upload", form, exc, ("file",))
     return redirect(f"/arenden/{case.id}#dokument", flash="bilaga-uppladdad")
@@ -118,7 +117,7 @@ def download(case_id: Id, doc_id: Id, user: WebUser, session: DbSession, store: 
     doc = documents.get_visible_document(session, user, get_visible_case(session, user, case_id), doc_id)
     body = documents.open_content(store, doc)
     return StreamingResponse(body, media_type=doc.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "Content-Disposition": documents.content_disposition(doc.filename),
         "Content-Length": str(doc.size), "X-Content-SHA256": doc.sha256,
     })
 
