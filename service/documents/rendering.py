@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +252,10 @@ def _describe(doc: DocxTemplate, context: BaseModel, values: Mapping[str, Any]) 
     props.title = (f"{title} – {dnr}" if dnr else title)[:255]
     props.identifier = dnr[:255]
     props.subject = _one_line(case.get("title"))[:255]
+    # The diarienummer also as a keyword (PDF /Keywords, searchable in an archive) and the render time as the
+    # document's creation, instead of the template's fixed build date.
+    props.keywords = "; ".join(k for k in ("IOP", dnr) if k)[:255]
+    props.created = props.modified = datetime.now(UTC).replace(microsecond=0)
 
 
 def _one_line(value: Any) -> str:

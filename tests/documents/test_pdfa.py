@@ -248,3 +248,36 @@ def test_pdf_copy_authorisation_and_internal_documents(client, db, store, decisi
     internal_url = f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/pdf"
     problem(client.post(internal_url, headers=auth(w.member)), 404)
     problem(client.post(internal_url, headers=auth(w.officer)), 409)  # uploaded, not generated: never opened by LibreOffice
+
+
+@needs_soffice
+@pytest.mark.parametrize("store", ["filesystem"], indirect=True)
+def test_pdf_copy_of_an_agreement_with_recorded_signatures_prints_no_signing_dates(client, db, store) -> None:  # noqa: ANN001
+    """The generated agreement is the document to be signed: recorded signatures put no dates under its empty lines."""
+    from datetime import date
+
+    from factories import auth
+
+    from service.agreements.models import Party, Signature
+
+    w, c = _agreement_case(db)
+    db.add(Signature(case_id=c.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande", signed_on=date(2026, 11, 2)))
+    db.flush()
+    source = _generate(client, w, c)
+    docx_bytes = client.get(f"/api/v1/cases/{c.id}/documents/{source['id']}/content", headers=auth(w.officer)).content
+    import io
+
+    import docx as python_docx
+
+    text = "\n".join(p.text for t in python_docx.Document(io.BytesIO(docx_bytes)).tables for r in t.rows for cell in r.cells
+                     for p in cell.paragraphs)
+    assert "Ort och datum" in text and "2026-11-02" not in text
+    r = client.post(f"/api/v1/cases/{c.id}/documents/{source['id']}/pdf", headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    pdf = client.get(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/content", headers=auth(w.officer)).content
+    assert b"2026-11-02" not in pdf
+    # The diarienummer is in the PDF's metadata: the title, and the keywords (LibreOffice splits them at spaces).
+    root = xmp_packet(pdf)
+    assert c.diarienummer in root.findtext(".//dc:title/rdf:Alt/rdf:li", namespaces=NS)
+    keywords = root.findtext(".//pdf:Keywords", namespaces={**NS, "pdf": "http://ns.adobe.com/pdf/1.3/"})
+    assert c.diarienummer.split()[-1] in keywords

@@ -782,3 +782,13 @@ def test_minutes_say_justerat_only_with_a_justerare(samples) -> None:
     assert "Protokollförare: Sara Lindqvist" in unsigned
     bare = body_text(open_docx(render(samples.minutes(adjuster=None, recorder=None))))
     assert "Protokollförare" not in bare
+
+
+def test_properties_carry_render_time_and_diarienummer_keyword(decision: DecisionContext) -> None:
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    props = open_docx(render(decision)).core_properties
+    assert before <= props.created.replace(tzinfo=UTC) <= datetime.now(UTC)
+    assert props.modified == props.created
+    assert "SOC 2026/0042" in props.keywords
