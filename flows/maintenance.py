@@ -1,6 +1,6 @@
 """Maintenance flows: fresh orphans every 15 minutes, the full maintenance daily.
 
-``orphan_sweep`` removes stored objects that no document row refers to once they are an hour old
+``orphan_sweep`` removes stored objects that no document (or template) row refers to once they are an hour old
 (a commit that failed, or a frozen S3 that carried out a buffered upload after the API had answered
 503), so they are gone within about 75 minutes instead of two days. ``storage_maintenance`` (daily)
 sweeps again with its own age and deletes expired Idempotency-Keys in batches, each batch its own
@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger
 from flows.runtime import session_factory
 from service import idempotency
 from service.config import get_settings
+from service.doctemplates import service as doctemplates
 from service.documents import service as documents
 
 
@@ -23,12 +24,14 @@ def _sweep(older_than_hours: float, now: datetime | None) -> dict[str, int]:
     """One orphan sweep on the configured store; its summary."""
     log = get_run_logger()
     factory = session_factory()
+    store, age = documents.get_store(), timedelta(hours=older_than_hours)
     with factory() as s:  # read-only: each read ends its transaction at once (SQLite writers are not held up)
-        result = documents.sweep_orphans(s, documents.get_store(), older_than=timedelta(hours=older_than_hours), now=now,
-                                         end_read=s.rollback)
-    summary = result.summary()
-    if result.failed:
-        log.warning("orphan sweep could not delete %d orphan(s): %s", len(result.failed), result.failed[:20])
+        results = [documents.sweep_orphans(s, store, older_than=age, now=now, end_read=s.rollback),
+                   doctemplates.sweep_orphans(s, store, older_than=age, now=now, end_read=s.rollback)]
+    summary = {k: sum(r.summary()[k] for r in results) for k in results[0].summary()}
+    failed = [name for r in results for name in r.failed]
+    if failed:
+        log.warning("orphan sweep could not delete %d orphan(s): %s", len(failed), failed[:20])
     log.info("orphan sweep: %s", summary)
     return summary
 

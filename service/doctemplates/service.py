@@ -13,13 +13,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from docxtpl import DocxTemplate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
+from service.db import utcnow
 from service.auth.models import User
 from service.doctemplates import active
 from service.doctemplates.kinds import CONTEXTS, TemplateKind, shipped_name
@@ -28,7 +31,7 @@ from service.doctemplates.samples import sample_context
 from service.documents import rendering
 from service.documents import service as documents
 from service.errors import NotFound, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
-from storage.base import ObjectStore, StorageError, StorageUnavailable
+from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +165,40 @@ def activate(session: Session, store: ObjectStore, admin: User, kind: TemplateKi
 def json_bytes(value: object) -> bytes:
     """Compact JSON."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def sweep_orphans(session: Session, store: ObjectStore, *, older_than: timedelta, now: datetime | None = None,
+                  end_read: Callable[[], None] | None = None) -> documents.SweepResult:
+    """Delete stored template versions no row refers to (an upload whose commit failed); pointers are kept.
+
+    As for documents: only versions older than ``older_than``, each checked once more right before it goes.
+    """
+    end_read = end_read or (lambda: None)
+    cutoff = (now or utcnow()) - older_than
+    known = {(k, v) for k, v in session.execute(select(DocumentTemplate.storage_key, DocumentTemplate.storage_version_id))}
+    end_read()
+    pointers = {active.pointer_key(kind) for kind in TemplateKind}
+    result = documents.SweepResult()
+    for info in store.list_versions("doctemplates/"):
+        result.scanned += 1
+        if info.key in pointers or (info.key, info.version_id) in known or info.last_modified > cutoff:
+            continue
+        again = session.scalar(select(DocumentTemplate.id).where(DocumentTemplate.storage_key == info.key,
+                                                                 DocumentTemplate.storage_version_id == info.version_id))
+        end_read()
+        if again is not None:
+            continue  # committed after the listing above
+        name = f"{info.key}@{info.version_id}"
+        try:
+            store.delete(info.key, info.version_id)
+        except ObjectLocked:
+            result.locked.append(name)
+        except StorageUnavailable:
+            raise
+        except StorageError as exc:
+            log.warning("could not delete orphaned template %s: %s", name, exc)
+            result.failed.append(name)
+        else:
+            log.info("deleted orphaned template %s", name)
+            result.removed.append(name)
+    return result

@@ -141,3 +141,27 @@ def test_an_expired_key_not_yet_swept_is_a_fresh_key(env) -> None:  # noqa: ANN0
         assert idem.run(s, uid, {"a": 2}, _Out, lambda: {"n": 3}).n == 3  # not a 422: the old use has expired
     with env() as s:
         assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_the_sweep_takes_orphaned_template_uploads_and_keeps_used_ones_and_pointers(env) -> None:  # noqa: ANN001
+    from service.doctemplates import active
+    from service.doctemplates import service as doctemplates
+    from service.doctemplates.kinds import TemplateKind
+
+    store = documents.get_store()
+    shipped = (ROOT / "templates" / "beslut.docx").read_bytes()
+    with env() as s, s.begin():
+        admin = World(s).admin
+        kept = doctemplates.upload(s, store, admin, TemplateKind.DECISION, "beslut.docx", shipped, documents.DOCX)
+        doctemplates.activate(s, store, admin, TemplateKind.DECISION, kept.version)
+        kept_ref = (kept.storage_key, kept.storage_version_id)
+    with env() as s:
+        with s.begin():
+            lost = doctemplates.upload(s, store, World(s).admin, TemplateKind.DECISION, "ny.docx", shipped, documents.DOCX)
+            lost_key = lost.storage_key
+            s.rollback()  # the commit never happens
+    result = orphan_sweep(now=utcnow() + timedelta(minutes=75))
+    assert result == {"scanned": 3, "removed": 1, "locked": 0, "failed": 0}  # kept version, pointer, orphan
+    assert not store.exists(lost_key)
+    assert store.get(*kept_ref) == shipped
+    assert active.read_pointer(store, TemplateKind.DECISION)["version"] == kept.version
