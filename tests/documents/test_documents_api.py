@@ -158,3 +158,42 @@ def test_storage_down_is_503_and_writes_no_row(client, db, app, seaweed_factory,
         assert db.scalar(select(func.count()).select_from(Document)) == before
     finally:
         app.dependency_overrides.pop(documents.get_store, None)
+
+
+def test_minutes_carry_protokollforare_and_justerare(client, db, store) -> None:
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    body = {"held_on": "2026-10-01", "place": "Stadshuset", "participants": [{"name": "Anna Andersson"}],
+            "recorder": "Sara Lindqvist", "adjuster": "Ali Hassan"}
+    r = client.post(f"/api/v1/cases/{c.id}/meetings", json=body, headers=auth(w.officer))
+    assert r.status_code == 201, r.text
+    assert (r.json()["recorder"], r.json()["adjuster"]) == ("Sara Lindqvist", "Ali Hassan")
+    assert client.get(f"/api/v1/cases/{c.id}/meetings", headers=auth(w.member)).json()[0]["adjuster"] == "Ali Hassan"
+    doc = client.post(f"/api/v1/cases/{c.id}/documents/dialogue_minutes/generate", headers=auth(w.officer)).json()
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{doc['id']}/content", headers=auth(w.officer)).content)
+    assert "Protokollet har justerats" in text and "Sara Lindqvist" in text and "Ali Hassan" in text
+    # A later meeting without a justerare: its minutes do not claim to be justerade.
+    later = {**body, "held_on": "2026-10-15", "adjuster": None}
+    assert client.post(f"/api/v1/cases/{c.id}/meetings", json=later, headers=auth(w.officer)).status_code == 201
+    doc = client.post(f"/api/v1/cases/{c.id}/documents/dialogue_minutes/generate", headers=auth(w.officer)).json()
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{doc['id']}/content", headers=auth(w.officer)).content)
+    assert "Protokollet har justerats" not in text and "Protokollet har inte justerats." in text
+    assert "Protokollförare: Sara Lindqvist" in text
+    bad = {**body, "adjuster": "x" * 201}
+    errors = problem(client.post(f"/api/v1/cases/{c.id}/meetings", json=bad, headers=auth(w.officer)), 422)["errors"]
+    assert {e["field"] for e in errors} == {"adjuster"}
+
+
+def test_admin_sets_the_delegation_point_printed_on_decisions(client, db, store) -> None:
+    w = World(db)
+    ref = "Socialnämndens delegationsordning, punkt 3.4"
+    r = client.patch(f"/api/v1/users/{w.approver.id}", json={"delegation_reference": ref}, headers=auth(w.admin))
+    assert r.status_code == 200, r.text
+    assert r.json()["delegation_reference"] == ref
+    c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+    rid = client.post(f"/api/v1/cases/{c.id}/reviews", json={}, headers=auth(w.officer)).json()["id"]
+    client.post(f"/api/v1/cases/{c.id}/reviews/{rid}/decision", json={"decision": "approve", "motivation": "Bra."}, headers=auth(w.approver))
+    doc = client.post(f"/api/v1/cases/{c.id}/documents/decision/generate", headers=auth(w.officer)).json()
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{doc['id']}/content", headers=auth(w.officer)).content)
+    assert f"{ref}, beloppsgräns 1 000 000 kr" in text and f"med stöd av {ref}" in text
+    problem(client.patch(f"/api/v1/users/{w.approver.id}", json={"delegation_reference": ref}, headers=auth(w.approver)), 403)
