@@ -276,7 +276,7 @@ def _redact_json(value: Any, patterns: list[re.Pattern[str]], replacement: str) 
     return value
 
 
-MEETING_TEXT = ("place", "notes", "next_steps")
+MEETING_TEXT = ("place", "notes", "next_steps", "recorder", "adjuster")  # protokollförare and justerare are people too
 
 
 def _meeting_fields(m: DialogueMeeting, patterns: list[re.Pattern[str]]) -> list[str]:
