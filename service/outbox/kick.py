@@ -1,7 +1,12 @@
-"""Kick the `process_outbox` deployment after a commit that wrote events (best effort, debounced).
+"""Kick the `process_outbox` deployment after a commit that wrote events (best effort, coalesced).
 
-The 30-second schedule stays the guarantee; the kick only shortens the wait. It talks to the Prefect
-REST API with a short timeout from a daemon thread, so a slow or dead Prefect never delays a request.
+Contract:
+- The 30-second schedule stays the guarantee; the kick only shortens the wait. It talks to the Prefect REST API
+  with a short timeout from a daemon thread, so a slow or dead Prefect never delays a request.
+- Kicks coalesce: within one process at most one per MIN_INTERVAL_S, and across processes none while a run of the
+  deployment is due and not yet started (it will see the events committed before the kick). A run already running
+  may have claimed its batch before this commit, so a kick then asks for one more, which queues behind it: the
+  deployment's concurrency limit of 1 (flows/serve.py, prefect.yaml) keeps a single run at a time.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import event
@@ -56,10 +62,22 @@ def _create_run(api: str) -> None:
                 r = client.get(f"/deployments/name/{DEPLOYMENT}")
                 r.raise_for_status()
                 dep_id = _deployment_ids[api] = r.json()["id"]
+            if _waiting_run(client, dep_id):
+                return
             client.post(f"/deployments/{dep_id}/create_flow_run", json={"tags": ["kick"]}).raise_for_status()
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         _deployment_ids.pop(api, None)
         log.info("outbox kick skipped (%s); the 30 s schedule picks the events up", type(exc).__name__)
+
+
+def _waiting_run(client: httpx.Client, dep_id: str) -> bool:
+    """Whether a run of the deployment is due (or queued for its concurrency slot) and has not started."""
+    soon = (datetime.now(UTC) + timedelta(seconds=MIN_INTERVAL_S)).isoformat()
+    body = {"deployments": {"id": {"any_": [dep_id]}}, "limit": 1,
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING"]}}, "expected_start_time": {"before_": soon}}}
+    r = client.post("/flow_runs/filter", json=body)
+    r.raise_for_status()
+    return bool(r.json())
 
 
 @event.listens_for(Session, "after_commit")

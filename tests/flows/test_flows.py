@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -211,7 +212,10 @@ def test_commit_with_outbox_events_kicks_a_process_outbox_run(env, app, monkeypa
     from service.outbox import kick
 
     api = PREFECT_API_URL.value().rstrip("/")
-    dep_id = str(process_outbox.to_deployment(name="every-30-s").apply())
+    # A deployment of this test's own: a run another test left waiting would (rightly) absorb the kick.
+    name = f"kick-{uuid.uuid4().hex[:8]}"
+    dep_id = str(process_outbox.to_deployment(name=name).apply())
+    monkeypatch.setattr(kick, "DEPLOYMENT", f"process_outbox/{name}")
     monkeypatch.setenv("PREFECT_API_URL", api)
     monkeypatch.setattr(kick, "_last", 0.0)
     monkeypatch.setattr(kick, "_deployment_ids", {})
