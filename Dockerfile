@@ -42,6 +42,6 @@ USER iop
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
-# Migrations first (idempotent), then the API. --proxy-headers: the client address (login throttling, logs)
-# comes from X-Forwarded-For, trusted only from the addresses in FORWARDED_ALLOW_IPS (the reverse proxy).
-CMD ["sh", "-c", "python -m service.migrate && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]
+# Migrations first (idempotent), then the API. --no-proxy-headers: the app itself takes the client address (login
+# throttling) from X-Forwarded-For only when the peer is one of IOP_TRUSTED_PROXIES (the reverse proxy).
+CMD ["sh", "-c", "python -m service.migrate && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --no-proxy-headers"]

@@ -102,7 +102,10 @@ def main() -> int:
                 procs.remove(server)
                 args.no_prefect = True
                 env.pop("PREFECT_API_URL")
-        api = subprocess.Popen([str(BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", str(api_port)], cwd=ROOT, env=env)
+        # --no-proxy-headers: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1, i.e. from anyone on this
+        # machine; the app decides itself whom to believe (IOP_TRUSTED_PROXIES, service/auth/ratelimit.py).
+        api = subprocess.Popen([str(BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", str(api_port), "--no-proxy-headers"],
+                               cwd=ROOT, env=env)
         procs.append(api)
         if _wait_http(f"http://127.0.0.1:{api_port}/health", api, 60):
             print(f"\n  Webb / web UI:   http://127.0.0.1:{api_port}/")

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     password_min_score: int = Field(default=3, ge=0, le=4)
     # How long an e-mailed password-reset link works, and how many resets one client address may request per window.
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
-    password_reset_max_attempts: int = Field(default=5, ge=1)
+    password_reset_max_attempts: int = Field(default=10, ge=1)
     password_reset_window_seconds: int = Field(default=60 * 60, ge=1)
     # Operations (issue 19): /ready writes a probe object at most this often (the result is reused in between, so
     # /ready stays cheap and a load balancer polling it does not write on every call); stored Idempotency-Keys

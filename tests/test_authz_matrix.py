@@ -122,6 +122,15 @@ MATRIX: dict[tuple[str, str], Call] = {
         expect(ok=" ".join(r for r in ROLES if r != "anonymous"), public=True),
         request=_json({"email": "ny.medlem@matris.example.se", "password": "långt-lösenord-1", "full_name": "Ny Medlem",
                        "organisation": {**ORG_BODY, "orgnr": make_orgnr(90_002)}})),
+    ("POST", "/api/v1/auth/password"): Call(
+        ANY_USER, request=_json({"current_password": PASSWORD, "new_password": "Granskogens-Tysta-Stigar-41"}),
+        note="one's own password; older tokens are revoked and a new one returned"),
+    ("POST", "/api/v1/auth/password-reset"): Call(
+        expect(ok=" ".join(r for r in ROLES if r != "anonymous"), public=True), request=lambda ids: {"json": {"email": ids["email"]}},
+        note="the same answer for every address; only the account's owner gets the e-mail"),
+    ("POST", "/api/v1/auth/password-reset/confirm"): Call(
+        dict.fromkeys(ROLES, 422), request=_json({"token": "x" * 43, "new_password": "Granskogens-Tysta-Stigar-41"}),
+        note="public: the e-mailed token is the authorisation; an unknown one is a 422 for everyone"),
     ("GET", "/api/v1/auth/me"): Call(ANY_USER),
     ("GET", "/api/v1/users"): Call(ANY_USER),
     ("POST", "/api/v1/users"): Call(ADMIN_ONLY, request=_json(
@@ -157,6 +166,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("PATCH", "/api/v1/organisations/{org_id}"): Call(ORG_EDIT, _org(), _json({"city": "Norrby"})),
     ("GET", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_READ, _org()),
     ("POST", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_EDIT, _org(), _json({"name": "Kim Kassör"})),
+    ("POST", "/api/v1/organisations/{org_id}/verify"): Call(
+        expect(ok="officer officer_other_dep registrar admin", e403="org_member approver", e404="org_member_other"), _org(),
+        note="the municipality's staff confirm a self-registered organisation"),
     ("PATCH", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact"), _json({"role": "Kassör"})),
     ("DELETE", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact")),
     ("GET", "/api/v1/organisations/{org_id}/contacts/{contact_id}/export"): Call(ORG_EDIT, _org(contact_id="contact")),

@@ -202,3 +202,83 @@ def test_default_registration_limit_is_wired_from_settings(client, db) -> None:
         "email": "ny100@forening.example.se", "password": "ett-långt-lösen", "full_name": "Igen",
         "organisation": {"name": "Igen", "orgnr": make_orgnr(), "legal_form": "ideell_forening"}}).status_code for _ in range(10)]
     assert codes == [202] * 9 + [429]
+
+
+# ---------------------------------------------------------------- X-Forwarded-For and password spraying
+
+
+@pytest.fixture
+def proxied(app):  # noqa: ANN001, ANN201
+    """Settings with one trusted reverse proxy (192.0.2.10), as IOP_TRUSTED_PROXIES would give."""
+    from service.config import Settings
+    from service.deps import app_settings
+
+    settings = Settings(trusted_proxies=["192.0.2.10"])
+    app.dependency_overrides[app_settings] = lambda: settings
+    yield settings
+    app.dependency_overrides.pop(app_settings, None)
+
+
+def _login_via(client: TestClient, email: str, password: str, forwarded: str):  # noqa: ANN202
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password}, headers={"X-Forwarded-For": forwarded})
+
+
+@sqlite_only
+def test_a_locked_account_stays_locked_when_x_forwarded_for_rotates(client, db, limiter) -> None:
+    """No proxies are trusted by default: the header is the client's own word and changes no key."""
+    w = World(db)
+    for n in range(5):
+        problem(_login_via(client, w.officer.email, "fel-lösen", f"203.0.113.{n}"), 401)
+    for n in range(5, 10):
+        problem(_login_via(client, w.officer.email, PASSWORD, f"203.0.113.{n}"), 429)
+    problem(_login_via(client, w.officer.email, PASSWORD, "203.0.113.99, 198.51.100.7"), 429)
+
+
+@sqlite_only
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(app, client, db, limiter, proxied) -> None:
+    w = World(db)
+    with TestClient(app, client=("192.0.2.10", 40000)) as via_proxy, TestClient(app, client=("198.51.100.5", 40000)) as direct:
+        # Through the proxy, the address it appended is the client: one user behind it is locked, another is not.
+        for _ in range(5):
+            problem(_login_via(via_proxy, w.officer.email, "fel-lösen", "203.0.113.1"), 401)
+        problem(_login_via(via_proxy, w.officer.email, PASSWORD, "203.0.113.1"), 429)
+        assert _login_via(via_proxy, w.officer.email, PASSWORD, "203.0.113.2").status_code == 200
+        # Addresses the client wrote in front of the proxy's own entry are ignored: rotating them does not help.
+        for n in range(5):
+            problem(_login_via(via_proxy, w.officer.email, PASSWORD, f"10.9.9.{n}, 203.0.113.1"), 429)
+        # A client that is not the proxy cannot claim to be someone else by sending the header itself.
+        for _ in range(5):
+            problem(_login_via(direct, w.approver.email, "fel-lösen", "203.0.113.50"), 401)
+        problem(_login_via(direct, w.approver.email, PASSWORD, "203.0.113.51"), 429)
+
+
+@sqlite_only
+def test_password_spraying_across_accounts_is_throttled_per_address(app, client, db) -> None:
+    """One wrong guess at each of many accounts from one address: the address's budget runs out, for every account."""
+    clock = Clock()
+    lim = LoginLimiter(5, 900, max_failures_per_client=8, clock=clock)
+    app.dependency_overrides[get_login_limiter] = lambda: lim
+    try:
+        w = World(db)
+        accounts = [w.member, w.other_member, w.officer, w.officer2, w.approver, w.approver2, w.small_approver, w.registrar]
+        for u in accounts:
+            problem(_login(client, u.email, "Sommar2026!"), 401)
+        body = problem(_login(client, w.admin.email, PASSWORD), 429)  # an account nobody guessed at, from the same address
+        assert "från din adress" in body["detail"] and "from your address" in body["detail"]
+        # A correct login does not refill the address's budget (the sprayer's own account cannot reset it).
+        with TestClient(app, client=("192.0.2.77", 50000)) as elsewhere:
+            assert _login(elsewhere, w.admin.email, PASSWORD).status_code == 200
+        problem(_login(client, w.admin.email, PASSWORD), 429)
+        clock.now += 901
+        assert _login(client, w.admin.email, PASSWORD).status_code == 200
+    finally:
+        app.dependency_overrides.pop(get_login_limiter, None)
+
+
+def test_the_default_limiter_has_a_per_address_budget() -> None:
+    get_login_limiter.cache_clear()
+    try:
+        lim = get_login_limiter()
+        assert lim.max_failures_per_client == get_settings().login_max_failures_per_client > get_settings().login_max_failures
+    finally:
+        get_login_limiter.cache_clear()

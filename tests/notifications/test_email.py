@@ -567,3 +567,26 @@ def test_session_fixture_is_usable(smtp_server_session: SmtpTestServer) -> None:
     smtp_server_session.clear()
     SmtpSender(smtp_server_session.url).send(reminder_spec(), from_addr=FROM)
     assert len(smtp_server_session.wait_for(1, timeout=2)) == 1
+
+
+def test_account_templates_render_in_swedish() -> None:
+    reset = render_email("password_reset", {"to": "asa@example.se", "recipient_name": "Åsa", "reset_url": "https://iop.example/aterstall-losenord?token=abc",
+                                            "expires_at": at(2026, 11, 23, 14, 30)})
+    assert reset.subject == "Återställ ditt lösenord till IOP Partnerskap"
+    assert "https://iop.example/aterstall-losenord?token=abc" in reset.body and "måndag 23 november 2026 kl. 14.30" in reset.body
+    exists = render_email("account_exists", {"to": "asa@example.se", "recipient_name": "Åsa", "login_url": "https://iop.example/logga-in",
+                                             "reset_url": "https://iop.example/glomt-losenord"})
+    assert "redan ett konto" in exists.body and "https://iop.example/glomt-losenord" in exists.body
+    created = render_email("account_created", {"to": "asa@example.se", "recipient_name": "Åsa", "organisation_name": "Föreningen Ängsbacken",
+                                               "orgnr": "802000-0001", "login_url": "https://iop.example/logga-in"})
+    assert created.subject == "Välkommen till IOP Partnerskap, Föreningen Ängsbacken" and "bekräftar en handläggare" in created.body
+    verified = render_email("organisation_verified", {"to": "asa@example.se", "recipient_name": "Åsa", "organisation_name": "Föreningen Ängsbacken",
+                                                      "orgnr": "802000-0001", "login_url": "https://iop.example/logga-in"})
+    assert "kan ni skicka in förslag" in verified.body
+
+
+def test_receipt_template() -> None:
+    spec = render_email("case_submitted", case_ctx(submitted_at=at(2026, 11, 23, 9, 5), department_name="Socialförvaltningen"))
+    assert spec.subject == "Kvittens: ert förslag har tagits emot – SOC 2026/0042"
+    assert "Socialförvaltningen har tagit emot förslaget ”Läxhjälp och fritid i Gårdsten” från Föreningen Ängsbacken måndag 23 november 2026 kl. 09.05." in spec.body
+    assert "diarienumret SOC 2026/0042" in spec.body and "https://iop.kommun.example/arenden/7f3c" in spec.body
