@@ -438,6 +438,9 @@ class S3Store:
             stored = self.put(PROBE_KEY, b"ok", content_type="text/plain")
             # A version left by a probe that died between the two calls is harmless: nothing lists _probe/.
             self.delete(PROBE_KEY, stored.version_id)
+        except ObjectLocked:
+            # A bucket-wide default retention (set by an operator, not by us) keeps even the probe: writes work.
+            log.warning("%r: the readiness probe object is under default retention and stays", self)
         except StorageUnavailable:
             raise
         except StorageError as exc:
