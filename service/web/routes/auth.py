@@ -1,4 +1,4 @@
-"""Login, logout, the start page dispatcher and static information pages."""
+"""Login, logout, password change and reset, the start page dispatcher and static information pages."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from service.auth.models import Role, User
-from service.auth.ratelimit import LoginLimiter, client_address, get_login_limiter
+from service.auth import credentials
 from service.auth.login import authenticate
+from service.auth.models import Role, User
+from service.auth.ratelimit import AttemptLimiter, LoginLimiter, client_address, get_login_limiter, get_reset_limiter
 from service.deps import AppSettings, DbSession
-from service.errors import TooManyRequests, Unauthorized
-from service.web.deps import CsrfForm, MaybeUser, text, web_router
+from service.errors import AppError, TooManyRequests, Unauthorized
+from service.web.deps import CsrfForm, MaybeUser, WebUser, attempt, text, web_router
 from service.web.forms import FormState
 from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
 from service.web.session import end_session, start_session
 
 router = web_router()
-
+PASSWORD_LABELS = {"current_password": "Nuvarande lösenord", "new_password": "Nytt lösenord", "repeat": "Nytt lösenord igen",
+                   "email": "E-postadress", "token": "Länken"}
 
 
 def _safe_next(value: str | None) -> str:
@@ -89,6 +91,102 @@ def logout(request: Request, form: CsrfForm) -> Response:
     request.state.logged_out = True
     response = redirect("/logga-in", flash="utloggad")
     end_session(response)
+    return response
+
+
+def _new_password(form: CsrfForm, state: FormState) -> str:
+    """The new password, typed twice the same (checked against the rule by the service)."""
+    new = str(form.get("new_password") or "")
+    if not new:
+        state.add("new_password", "Ange ett nytt lösenord.")
+    elif not 10 <= len(new) <= 256:  # the API schema's bounds (the upper one keeps argon2 cheap)
+        state.add("new_password", "Lösenordet ska vara mellan 10 och 256 tecken långt.")
+    elif new != str(form.get("repeat") or ""):
+        state.add("repeat", "Lösenorden är inte likadana. Skriv samma nya lösenord två gånger.")
+    return new
+
+
+def _without_secrets(state: FormState) -> FormState:
+    for name in ("current_password", "new_password", "repeat"):
+        state.values.pop(name, None)  # a password is never echoed back into the page
+    return state
+
+
+@router.get("/konto/losenord")
+def password_page(request: Request, user: WebUser) -> Response:
+    """Form to change one's own password."""
+    return render(request, "password_change.html", {"title": "Byt lösenord", "form": FormState(prefix="pw", labels=PASSWORD_LABELS)})
+
+
+@router.post("/konto/losenord")
+def password_change(request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+                    limiter: Annotated[LoginLimiter, Depends(get_login_limiter)]) -> Response:
+    """Change the password (the API's rule and throttle); other browsers and tokens are logged out, this one gets a new session."""
+    state = _without_secrets(FormState.from_form(form, prefix="pw", labels=PASSWORD_LABELS))
+    current, new = str(form.get("current_password") or ""), _new_password(form, state)
+    if not current:
+        state.add("current_password", "Ange ditt nuvarande lösenord.")
+    if not state.has_errors:
+        try:
+            with attempt(session):
+                credentials.change_password(session, limiter, user, current, new, client_address(request, settings))
+        except AppError as exc:
+            state.add_app_error(exc, fields=("current_password", "new_password", "repeat"))
+    if state.has_errors:
+        return render(request, "password_change.html", {"title": "Byt lösenord", "form": state}, status_code=state.status)
+    response = render(request, "password_done.html", {"title": "Lösenordet är bytt", "changed": True})
+    start_session(response, user, settings)
+    return response
+
+
+@router.get("/glomt-losenord")
+def forgot_page(request: Request, user: MaybeUser) -> Response:
+    """Form to ask for a reset link by e-mail."""
+    return render(request, "password_forgot.html", {"title": "Glömt lösenordet", "form": FormState(prefix="pw", labels=PASSWORD_LABELS)})
+
+
+@router.post("/glomt-losenord")
+def forgot(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+           limiter: Annotated[AttemptLimiter, Depends(get_reset_limiter)]) -> Response:
+    """Queue the reset e-mail (the API's function); the page says the same whether or not the address has an account."""
+    state = FormState.from_form(form, prefix="pw", labels=PASSWORD_LABELS)
+    email = text(form, "email")
+    if "@" not in email or len(email) > 254:
+        state.add("email", "Ange din e-postadress, till exempel namn@exempel.se.")
+        return render(request, "password_forgot.html", {"title": "Glömt lösenordet", "form": state}, status_code=422)
+    try:
+        limiter.hit(client_address(request, settings))
+    except TooManyRequests as exc:
+        state.general.append(swedish_part(exc.detail))
+        response = render(request, "password_forgot.html", {"title": "Glömt lösenordet", "form": state}, status_code=429)
+        response.headers["Retry-After"] = exc.headers["Retry-After"]
+        return response
+    credentials.request_reset(session, email, settings)
+    return render(request, "password_done.html", {"title": "Kontrollera din e-post", "requested": True})
+
+
+@router.get("/aterstall-losenord")
+def reset_page(request: Request, user: MaybeUser, token: str = "") -> Response:
+    """Form to choose a new password, opened from the e-mailed link."""
+    state = FormState(values={"token": token}, prefix="pw", labels=PASSWORD_LABELS)
+    return render(request, "password_reset.html", {"title": "Välj nytt lösenord", "form": state})
+
+
+@router.post("/aterstall-losenord")
+def reset(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession) -> Response:
+    """Set the new password with the link's token (the API's function); every older session is logged out."""
+    state = _without_secrets(FormState.from_form(form, prefix="pw", labels=PASSWORD_LABELS))
+    token, new = text(form, "token"), _new_password(form, state)
+    if not state.has_errors:
+        try:
+            with attempt(session):
+                credentials.confirm_reset(session, token, new)
+        except AppError as exc:
+            state.add_app_error(exc, fields=("new_password", "repeat"))  # a bad link is said above the form
+    if state.has_errors:
+        return render(request, "password_reset.html", {"title": "Välj nytt lösenord", "form": state}, status_code=state.status)
+    response = render(request, "password_done.html", {"title": "Lösenordet är ändrat", "reset": True})
+    end_session(response)  # whoever was logged in in this browser logs in again, with the new password
     return response
 
 
