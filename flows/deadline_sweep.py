@@ -45,7 +45,8 @@ async def deadline_sweep(now: datetime | None = None, batch: int = 500, crash_af
             message_id = send_reminder(reminder_id, token)
         except (EmailDeliveryError, EmailRejected) as exc:
             with factory() as s, s.begin():
-                sweep.mark_failed(s, reminder_id, f"{type(exc).__name__}: {exc}")
+                # A refused recipient will be refused again; a server that does not answer is retried with backoff.
+                sweep.mark_failed(s, reminder_id, f"{type(exc).__name__}: {exc}", now, permanent=isinstance(exc, EmailRejected))
             failed += 1
             continue
         if crash_after_send:

@@ -188,6 +188,9 @@ def create_app() -> FastAPI:
 
     INFO_PROBES.setdefault("outbox", outbox_backlog)
     INFO_PROBES.setdefault("prefect", prefect_status)
+    from service.deadlines.sweep import health as reminders_health
+
+    INFO_PROBES.setdefault("reminders", reminders_health)
     mount_web(app)  # server-rendered Swedish pages and their static files
     install_docs(app)
 

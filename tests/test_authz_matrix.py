@@ -133,6 +133,8 @@ MATRIX: dict[tuple[str, str], Call] = {
         note="public: the e-mailed token is the authorisation; an unknown one is a 422 for everyone"),
     ("GET", "/api/v1/auth/me"): Call(ANY_USER),
     ("GET", "/api/v1/users"): Call(ANY_USER),
+    ("GET", "/api/v1/reminders/failed"): Call(ADMIN_ONLY),
+    ("POST", "/api/v1/reminders/{reminder_id}/resend"): Call(ADMIN_ONLY, lambda ids: {"reminder_id": ids["reminder"]}),
     ("POST", "/api/v1/users"): Call(ADMIN_ONLY, request=_json(
         {"email": "ny.registrator@matris.example.se", "full_name": "Ny Registrator", "role": "registrar", "password": "lösen-123456"})),
     ("PATCH", "/api/v1/users/{user_id}"): Call(
@@ -164,11 +166,11 @@ MATRIX: dict[tuple[str, str], Call] = {
         request=_json(ORG_BODY), note="members already belong to an organisation (409); registrars and admins register others"),
     ("GET", "/api/v1/organisations/{org_id}"): Call(ORG_READ, _org()),
     ("PATCH", "/api/v1/organisations/{org_id}"): Call(ORG_EDIT, _org(), _json({"city": "Norrby"})),
-    ("GET", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_READ, _org()),
-    ("POST", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_EDIT, _org(), _json({"name": "Kim Kassör"})),
     ("POST", "/api/v1/organisations/{org_id}/verify"): Call(
         expect(ok="officer officer_other_dep registrar admin", e403="org_member approver", e404="org_member_other"), _org(),
         note="the municipality's staff confirm a self-registered organisation"),
+    ("GET", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_READ, _org()),
+    ("POST", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_EDIT, _org(), _json({"name": "Kim Kassör"})),
     ("PATCH", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact"), _json({"role": "Kassör"})),
     ("DELETE", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact")),
     ("GET", "/api/v1/organisations/{org_id}/contacts/{contact_id}/export"): Call(ORG_EDIT, _org(contact_id="contact")),
@@ -345,6 +347,12 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     from service.notifications.models import Notification
 
     deadline = deadline_rules.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
+    from service.deadlines.models import Reminder
+
+    setup.flush()
+    reminder = Reminder(deadline_id=deadline.id, recipient=w.officer.email, recipient_user_id=w.officer.id, offset_key="due",
+                        scheduled_for=utcnow(), token="matrix", attempts=3, gave_up_at=utcnow(), dedupe_key=f"{deadline.id}:matrix:due")
+    setup.add(reminder)
     notification = Notification(user_id=w.member.id, case_id=dialogue.id, kind="decision_made", title="Beslut")
     setup.add(notification)
     setup.flush()
@@ -355,7 +363,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
-           "board_minutes": minutes.id, "deadline": deadline.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
+           "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     state: dict = {}
 

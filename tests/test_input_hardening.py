@@ -171,7 +171,7 @@ def test_validation_errors_name_the_input(client, db) -> None:
 
 def test_the_last_500s_are_4xx(client, db) -> None:
     """Issue 20: NUL in a suspend or extend reason, de minimis for the year 1, a deadline pushed past 9999: each was a 500."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
@@ -187,7 +187,7 @@ def test_the_last_500s_are_4xx(client, db) -> None:
     assert error_fields(problem(client.post(extend, json={"working_days": 5, "reason": "Sjuk\x00"}, headers=officer), 422)) == {"reason"}
     assert error_fields(problem(client.post(extend, json={"due_on": "9999-12-31", "reason": "Långt fram"}, headers=officer), 422)) == {"due_on"}
     # A deadline already at the end of the calendar (stored before the bound existed) cannot move further.
-    db.execute(Deadline.__table__.update().where(Deadline.id == d.id).values(due_at=datetime(9999, 12, 31, 22, 0, tzinfo=timezone.utc)))
+    db.execute(Deadline.__table__.update().where(Deadline.id == d.id).values(due_at=datetime(9999, 12, 31, 22, 0, tzinfo=UTC)))
     db.expire_all()
     assert error_fields(problem(client.post(extend, json={"working_days": 5, "reason": "Ännu längre"}, headers=officer), 422)) == {"working_days"}
     # De minimis: the year 1 is refused at the door, and a stored one computes instead of failing.

@@ -93,6 +93,10 @@ class Reminder(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Retrying runs from the first failure; it stops (a refused recipient, or failures for RETRY_WINDOW) at gave_up_at,
+    # after which an admin may send it again.
+    first_failed_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
 
     # Unsent and not skipped, by time: skipped reminders (closed cases, met deadlines) pile up and are never scanned.

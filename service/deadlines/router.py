@@ -7,10 +7,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from service.cases.access import deadlines_shown, get_visible_case
-from service.deadlines import clock
-from service.deadlines.models import Deadline
+from service.auth.models import Role
+from service.deadlines import clock, sweep
+from service.deadlines.models import Deadline, Reminder
+from service.errors import Forbidden
 from service.deps import AppSettings, CurrentUser, DbSession
-from service.deadlines.schemas import DeadlineOut, ExtendIn, SuspendIn, SuspensionOut
+from service.deadlines.schemas import DeadlineOut, ExtendIn, ReminderOut, SuspendIn, SuspensionOut
 from service.schemas import Id
 
 router = APIRouter(tags=["deadlines"])
@@ -42,3 +44,22 @@ def extend(case_id: Id, deadline_id: Id, data: ExtendIn, session: DbSession, use
     case = get_visible_case(session, user, case_id)
     d = clock.get_case_deadline(session, case, deadline_id)
     return clock.extend(session, user, d, case, settings, due_on=data.due_on, working_days=data.working_days, reason=data.reason)
+
+
+def _ensure_admin(user) -> None:  # noqa: ANN001
+    if user.role != Role.ADMIN:
+        raise Forbidden("Endast administratörer / administrators only")
+
+
+@router.get("/reminders/failed", response_model=list[ReminderOut])
+def failed_reminders(session: DbSession, user: CurrentUser) -> list[Reminder]:
+    """Reminders that failed: given up first, then those waiting for their next attempt (administrators)."""
+    _ensure_admin(user)
+    return sweep.failing(session)
+
+
+@router.post("/reminders/{reminder_id}/resend", response_model=ReminderOut)
+def resend_reminder(reminder_id: Id, session: DbSession, user: CurrentUser) -> Reminder:
+    """Send a given-up reminder again with the next sweep (administrators; audited)."""
+    _ensure_admin(user)
+    return sweep.resend(session, user, reminder_id)

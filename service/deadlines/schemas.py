@@ -48,3 +48,17 @@ class ExtendIn(BaseModel):
     due_on: PlanDate | None = None
     working_days: Annotated[int, Field(ge=1, le=250)] | None = None
     reason: Annotated[str, Field(min_length=3, max_length=5000), NoControlChars]
+
+
+class ReminderOut(ORMModel):
+    """A reminder that failed: retrying (with backoff) or given up."""
+
+    id: int
+    deadline_id: int
+    recipient: str
+    offset_key: str
+    scheduled_for: datetime
+    attempts: int
+    last_error: str | None
+    claimed_until: datetime | None = Field(description="Nästa försök tidigast / next attempt not before")
+    gave_up_at: datetime | None

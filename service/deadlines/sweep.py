@@ -1,8 +1,10 @@
 """The reminder sweep: plan reminder rows, lease them to a sender, record the outcome, mark missed deadlines and escalate.
 
 Contract: at most one reminder per deadline, offset and recipient (dedupe_key); after a missed sweep only the latest
-passed offset is sent; a reminder is leased for CLAIM_LEASE and given up after MAX_SEND_ATTEMPTS failures; nothing is
-sent for a closed or suspended case or a deadline no longer open; each missed deadline escalates once.
+passed offset is sent; a reminder is leased for CLAIM_LEASE; a failed send is retried with exponential backoff
+(RETRY_BASE doubling up to RETRY_CAP) and given up only after RETRY_WINDOW from its first failure, or at once when
+the recipient is refused; given-up reminders show in /ready and can be sent again (`resend`); nothing is sent for a
+closed or suspended case or a deadline no longer open; each missed deadline escalates once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,13 +24,23 @@ from service.cases.models import Case
 from service.cases.stages import TERMINAL
 from service.config import Settings
 from service.db import utcnow
+from service.errors import Conflict, NotFound
 from service.deadlines.models import Deadline, DeadlineStatus, Reminder
 from service.deadlines.recipients import RecipientLookup, recipients
 from service.deadlines.rules import calendar, refresh_schedule, reminder_times
 from service.outbox.service import emit
+from service.schemas import MAX_ID
 
 CLAIM_LEASE = timedelta(minutes=5)
-MAX_SEND_ATTEMPTS = 10
+# A mail server down for an afternoon or a weekend must not lose a reminder: retries back off to hourly for three days.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=1)
+RETRY_WINDOW = timedelta(days=3)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a reminder waits after its n-th failed attempt: 1, 2, 4 … minutes, at most an hour."""
+    return min(RETRY_CAP, RETRY_BASE * 2 ** min(max(attempts - 1, 0), 20))
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -72,7 +84,8 @@ def claim_due_reminders(session: Session, now: datetime | None = None, limit: in
     now = now or utcnow()
     candidates = (
         select(Reminder.id).where(Reminder.sent_at.is_(None), Reminder.skipped_at.is_(None), Reminder.scheduled_for <= now,
-                                  Reminder.attempts < MAX_SEND_ATTEMPTS,
+                                  Reminder.gave_up_at.is_(None),
+                                  # claimed_until is the lease, and after a failure the backoff's "not before"
                                   (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now))
         .order_by(Reminder.scheduled_for, Reminder.id).limit(limit).with_for_update(skip_locked=True)
     )
@@ -108,10 +121,57 @@ def mark_sent(session: Session, reminder_id: int, message_id: str | None, now: d
                     .values(sent_at=now or utcnow(), message_id=message_id, claimed_until=None).execution_options(synchronize_session=False))
 
 
-def mark_failed(session: Session, reminder_id: int, error: str) -> None:
-    """A transient failure: release the lease and count the attempt."""
-    session.execute(update(Reminder).where(Reminder.id == reminder_id)
-                    .values(attempts=Reminder.attempts + 1, last_error=error[:2000], claimed_until=None).execution_options(synchronize_session=False))
+def mark_failed(session: Session, reminder_id: int, error: str, now: datetime | None = None, *, permanent: bool = False) -> None:
+    """Count the failed attempt and hold the reminder back for the backoff; give up when refused or out of time."""
+    now = now or utcnow()
+    r = session.get(Reminder, reminder_id)
+    if r is None or r.sent_at is not None:
+        return
+    r.attempts += 1
+    r.last_error = error[:2000]
+    r.claimed_until = now + retry_delay(r.attempts)
+    r.first_failed_at = r.first_failed_at or now
+    if permanent or now - r.first_failed_at >= RETRY_WINDOW:
+        r.gave_up_at = now
+    session.flush()
+
+
+def resend(session: Session, user: User, reminder_id: int) -> Reminder:
+    """An administrator sends a given-up reminder again (the next sweep takes it, with fresh attempts)."""
+    r = session.get(Reminder, reminder_id) if 0 < reminder_id <= MAX_ID else None
+    if r is None:
+        raise NotFound("Påminnelsen finns inte / reminder not found")
+    if r.sent_at is not None:
+        raise Conflict("Påminnelsen är redan skickad / reminder already sent")
+    before = {"attempts": r.attempts, "gave_up_at": r.gave_up_at.isoformat() if r.gave_up_at else None}
+    r.gave_up_at, r.first_failed_at, r.attempts, r.claimed_until, r.skipped_at = None, None, 0, None, None
+    r.scheduled_for = min(r.scheduled_for, utcnow())
+    session.flush()
+    d = session.get(Deadline, r.deadline_id)
+    record(session, actor=user, action="reminder.resend", case_id=d.case_id, before=before, after={"reminder_id": r.id})
+    return r
+
+
+def failing(session: Session, *, limit: int = 200) -> list[Reminder]:
+    """Reminders that failed and are waiting for a retry or gave up, newest failure first."""
+    return list(session.scalars(
+        select(Reminder).where(Reminder.sent_at.is_(None), Reminder.skipped_at.is_(None), Reminder.attempts > 0)
+        .order_by(Reminder.gave_up_at.is_(None), Reminder.id.desc()).limit(limit)
+    ))
+
+
+def health() -> dict[str, Any]:
+    """For /ready: reminders retrying and given up, and how old the oldest unsent due one is."""
+    from service.db import get_sessionmaker
+
+    try:
+        with get_sessionmaker()() as session:
+            unsent = Reminder.sent_at.is_(None) & Reminder.skipped_at.is_(None)
+            retrying = session.scalar(select(func.count(Reminder.id)).where(unsent, Reminder.attempts > 0, Reminder.gave_up_at.is_(None)))
+            gave_up = session.scalar(select(func.count(Reminder.id)).where(unsent, Reminder.gave_up_at.is_not(None)))
+    except Exception as exc:  # noqa: BLE001 - informational; the database check reports the failure
+        return {"error": type(exc).__name__}
+    return {"retrying": retrying, "gave_up": gave_up}
 
 
 def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime | None = None, limit: int = 5000) -> list[int]:

@@ -239,3 +239,64 @@ def test_commit_with_outbox_events_kicks_a_process_outbox_run(env, app, monkeypa
     while len(runs()) == before and _time.monotonic() < deadline:
         _time.sleep(0.2)
     assert len(runs()) == before + 1
+
+
+def test_an_hour_without_smtp_loses_no_reminder(env, smtp_server, app) -> None:  # noqa: ANN001
+    """Issue 21: sweeps every 5 minutes for a simulated hour with the mail server down, then it returns: all delivered.
+
+    Ten failed attempts used to be the end; now the reminder backs off (1, 2, 4 … min, at most hourly) and gives up only
+    after days. /ready shows the retrying ones meanwhile.
+    """
+    from fastapi.testclient import TestClient
+
+    from service.deadlines.sweep import retry_delay
+
+    ids = [_dialogue_deadline(env)[0] for _ in range(3)]
+    smtp_server.stop()
+    t0 = utcnow()
+    try:
+        for minute in range(0, 65, 5):
+            sweep(now=t0 + timedelta(minutes=minute))
+        with env() as s:
+            rows = s.scalars(select(Reminder).where(Reminder.deadline_id.in_(ids))).all()
+            assert len(rows) == 3 and all(r.sent_at is None and r.gave_up_at is None and r.attempts >= 3 for r in rows), [(r.attempts, r.gave_up_at, r.scheduled_for, r.last_error) for r in rows]
+        with TestClient(app) as client:
+            info = client.get("/ready").json()["info"]["reminders"]
+            assert info["retrying"] >= 3 and info["gave_up"] == 0
+    finally:
+        smtp_server.start()
+    later = t0 + timedelta(minutes=65) + retry_delay(20)  # past any backoff
+    assert sweep(now=later)["sent"] == 3
+    assert len(smtp_server.messages) == 3
+    assert sweep(now=later + timedelta(hours=1))["sent"] == 0  # and only once
+
+
+def test_a_reminder_gives_up_after_days_and_an_admin_sends_it_again(env, smtp_server, app) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+    from factories import auth, user
+
+    from service.auth.models import Role
+    from service.deadlines.sweep import RETRY_WINDOW
+
+    deadline_id = _dialogue_deadline(env, due_in=timedelta(days=8))[0]  # its −7 d reminder is due in a day
+    smtp_server.stop()
+    t0 = utcnow() + timedelta(days=1, hours=12)  # past the reminder, whatever hour of the day it is sent at
+    try:
+        assert sweep(now=t0)["failed"] == 1
+        sweep(now=t0 + RETRY_WINDOW + timedelta(minutes=1))  # the deadline is still open: only the mail server is gone
+    finally:
+        smtp_server.start()
+    with env() as s:
+        r = s.scalar(select(Reminder).where(Reminder.deadline_id == deadline_id))
+        assert r.gave_up_at is not None and r.sent_at is None
+        rid = r.id
+    assert sweep(now=t0 + RETRY_WINDOW + timedelta(hours=2))["sent"] == 0  # given up stays given up
+    with env() as s, s.begin():
+        admin = auth(user(s, Role.ADMIN))
+    with TestClient(app) as client:
+        assert client.get("/ready").json()["info"]["reminders"]["gave_up"] == 1
+        failed = client.get("/api/v1/reminders/failed", headers=admin).json()
+        assert [f["id"] for f in failed] == [rid] and failed[0]["gave_up_at"]
+        assert client.post(f"/api/v1/reminders/{rid}/resend", headers=admin).status_code == 200
+    assert sweep(now=t0 + RETRY_WINDOW + timedelta(hours=3))["sent"] == 1
+    assert len(smtp_server.messages) == 1

@@ -1,17 +1,21 @@
-"""review comments the organisation does not see
+"""review comments the organisation does not see; reminders that gave up
 
 Revision ID: 0005_rules
 Revises: 0004
 Create Date: 2026-12-04 01:20:00.000000
 
 reviews.comment_internal: the requester's comment to the approver may be marked internal; the
-organisation then sees that a decision was requested, not the comment.
+organisation then sees that a decision was requested, not the comment. reminders.first_failed_at, .gave_up_at: a
+reminder is retried with backoff for days, then given up (visible in /ready and to admins, who can
+send it again).
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import service.db
 
 revision: str = '0005_rules'
 down_revision: str | None = '0004'
@@ -22,8 +26,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("reviews") as batch:
         batch.add_column(sa.Column("comment_internal", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("first_failed_at", service.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("gave_up_at", service.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("gave_up_at")
+        batch.drop_column("first_failed_at")
     with op.batch_alter_table("reviews") as batch:
         batch.drop_column("comment_internal")
