@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.agreements import amounts
 from service.audit.service import digest, record, text_summary
 from service.auth.models import Role, User
 from service.cases.diarie import next_diarienummer
@@ -199,8 +200,10 @@ def terminate(session: Session, user: User, case: Case, reason: str, expected_ve
     check_version(case, expected_version)
     if user.role != Role.APPROVER:
         raise Forbidden("Endast beslutsfattare kan avsluta i förtid / only approvers terminate")
-    if (user.delegated_limit_sek or 0) < case.requested_amount_sek:
-        raise Forbidden("Beloppet överstiger din delegation / amount exceeds your delegated limit")
+    if user.department_id != case.department_id:
+        raise Forbidden("Endast beslutsfattare i förvaltningen / only the department's approvers")
+    # The same amount as every other decision on the case: the agreement's funding, not what was once asked for.
+    amounts.ensure_within_delegation(user, amounts.decided_amount(session, case))
     before = snapshot(case)
     move(session, case, Stage.CLOSED, actor=user, action=Action.TERMINATE, reason=reason)
     case.terminated = True
