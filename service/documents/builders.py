@@ -82,7 +82,7 @@ def agreement(session: Session, case: Case, today: date, settings: Settings | No
         notice_period_months=t.notice_period_months, steering_group=t.governance,
         reports=[ctx.ReportDue(due_date=r.due_on, description=r.description) for r in t.followup_schedule],
         # The local överenskommelse (a municipality's own text on the principles), printed under §10.
-        values_notes=_unless_default(t, "principles"),
+        values_notes=_unless_default(t, "principles"), joined_local_agreement_on=case.organisation.joined_overenskommelse_on,
         changes_notes=_unless_default(t, "changes_clause"),
         termination_notes=_unless_default(t, "termination_clause", "disputes_clause"),
     )

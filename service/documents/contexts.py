@@ -205,7 +205,9 @@ class AgreementContext(_Document):
     governance_notes: Text | None = None
     reports: list[ReportDue] = Field(default_factory=list)  # 9 Uppföljning och rapportering
     follow_up_notes: Text | None = None
-    values_notes: Text | None = None  # 10, added after the six principles
+    values_notes: Text | None = None  # 10, added after the six principles (the local överenskommelse's own text)
+    # 10: when the organisation joined the municipality's local överenskommelse with the idéburna sektorn
+    joined_local_agreement_on: date | None = None
     changes_notes: Text | None = None  # 11, added after the standard clause
     termination_notes: Text | None = None  # 12, added after the standard clauses
     copies: int = Field(default=2, ge=1, le=10)  # "upprättad i två likalydande exemplar"

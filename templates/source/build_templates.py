@@ -318,6 +318,11 @@ def build_agreement() -> DocumentObject:
     tag(doc, "{%p if values_notes %}")
     para(doc, "{{ values_notes }}")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if joined_local_agreement_on %}")
+    para(doc, "{{ organisation.name }} har anslutit sig till den lokala överenskommelsen mellan "
+              "{{ authority.municipality }} och den idéburna sektorn sedan "
+              "{{ joined_local_agreement_on|datum }}.")
+    tag(doc, "{%p endif %}")
 
     heading(doc, "11 Ändringar och tillägg")
     para(doc, "Ändringar av och tillägg till denna överenskommelse ska göras skriftligen och "

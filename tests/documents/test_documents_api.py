@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from datetime import date
 
 from docx import Document as Docx
 from factories import World, auth, case
@@ -105,6 +106,13 @@ def test_generated_agreement_prints_the_case_organisation_two_signatories_and_ow
     assert "Olle Ordförande, Ordförande; Kim Kassör, Kassör" in text
     assert text.count("Namnteckning") == 3  # one line per firmatecknare: one public, two for the organisation
     assert "Exempelstads lokala överenskommelse med civilsamhället (2024)" in text
+    assert "har anslutit sig till den lokala överenskommelsen" not in text  # the organisation has not joined
+    w.org.joined_overenskommelse_on = date(2025, 3, 1)
+    db.flush()
+    r = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{r.json()['id']}/content", headers=auth(w.officer)).content)
+    assert f"{w.org.name} har anslutit sig till den lokala överenskommelsen mellan {w.dep.municipality} och den idéburna " \
+           "sektorn sedan 2025-03-01." in text
     defaults = AgreementTerms.model_fields
     for clause in ("changes_clause", "termination_clause", "disputes_clause"):
         assert defaults[clause].default not in text
