@@ -86,6 +86,17 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
 
+def with_real_extension(filename: str, content_type: str) -> str:
+    """The name with the extension of the detected type (a PNG called "avtal.pdf" is stored as "avtal.png")."""
+    ext = ALLOWED_UPLOADS.get(content_type)
+    if ext is None:
+        return filename
+    path = PurePosixPath(filename.replace("\\", "/").rsplit("/", 1)[-1] or "fil")
+    if path.suffix.lower().lstrip(".") in ({ext, "jpeg"} if ext == "jpg" else {ext}):
+        return filename
+    return f"{path.stem or 'fil'}.{ext}"
+
+
 def next_version(session: Session, case_id: int, kind: DocumentKind) -> int:
     """One more than the highest stored version of this kind (the unique index settles races)."""
     return (session.scalar(select(func.max(Document.version)).where(Document.case_id == case_id, Document.kind == kind)) or 0) + 1
@@ -164,6 +175,7 @@ def upload_document(session: Session, store: ObjectStore, user: User, case: Case
         raise Conflict("Ärendet är avslutat; inga nya dokument tas emot / case is closed, no new documents", current_stage=case.stage)
     if kind not in (DocumentKind.ATTACHMENT, DocumentKind.SIGNED_AGREEMENT):
         raise ValidationFailed(errors=[{"field": "kind", "message": "attachment eller signed_agreement"}])
+    filename = with_real_extension(filename, content_type)
     retain, audit = False, None
     if kind == DocumentKind.SIGNED_AGREEMENT:
         _ensure_signed_agreement(case, content_type)

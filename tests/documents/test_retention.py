@@ -204,3 +204,11 @@ def test_download_has_a_plain_filename_beside_the_utf8_one(client, db, store) ->
     dl = client.get(f"/api/v1/cases/{c.id}/documents/{meta['id']}/content", headers=auth(w.officer))
     assert dl.headers["content-disposition"] == (
         "attachment; filename=\"Arsmote foreningen.pdf\"; filename*=UTF-8''%C3%85rsm%C3%B6te%20f%C3%B6reningen.pdf")
+
+
+def test_file_extension_follows_the_detected_type(client, db, store) -> None:  # noqa: ANN001
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    assert _upload(client, w.member, c.id, "attachment", PNG, "rapport.pdf")["filename"] == "rapport.png"
+    assert _upload(client, w.member, c.id, "attachment", PNG, "utan-filändelse")["filename"] == "utan-filändelse.png"
+    assert _upload(client, w.member, c.id, "attachment", PDF, "Rapport.PDF")["filename"] == "Rapport.PDF"
