@@ -103,11 +103,14 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
         if user.organisation_id:
             items += [("/forslag/nytt", "Nytt förslag"), ("/organisation", "Min organisation")]
         return [*items, ("/notiser", "Notiser")]
+    # Self-registered organisations wait for an officer's, registrar's or administrator's confirmation.
+    verify = [("/organisationer/att-bekrafta", "Nya organisationer")]
     if user.role in (Role.OFFICER, Role.APPROVER):
-        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/notiser", "Notiser")]
+        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"),
+                *(verify if user.role == Role.OFFICER else []), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
-        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt")]
-    return [("/admin", "Start")]
+        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), *verify]
+    return [("/admin", "Start"), *verify]
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:

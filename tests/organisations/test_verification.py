@@ -88,3 +88,25 @@ def test_organisation_edits_take_if_match(client, db) -> None:
     problem(client.patch(url, json={"city": "Söderby"}, headers={**auth(w.registrar), "If-Match": "inte-en-version"}), 422)
     # Without If-Match the edit still goes through (clients from before keep working).
     assert client.patch(url, json={"city": "Söderby"}, headers=auth(w.registrar)).json()["city"] == "Söderby"
+
+
+def test_officers_confirm_organisations_on_the_web(app, client, db) -> None:
+    import re
+
+    from factories import PASSWORD
+    from fastapi.testclient import TestClient
+
+    w = World(db)
+    org, member, _ = _unverified(db, w)
+    with TestClient(app, base_url="https://testserver") as web:
+        page = web.get("/logga-in")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        assert web.post("/logga-in", data={"email": w.officer.email, "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False).status_code == 303
+        listing = web.get("/organisationer/att-bekrafta")
+        assert listing.status_code == 200 and org.name in listing.text and org.orgnr in listing.text and member.email in listing.text
+        assert w.org.orgnr not in listing.text  # already verified
+        assert 'href="/organisationer/att-bekrafta"' in web.get("/arbetsko").text  # in the officer's menu
+        done = web.post(f"/organisationer/{org.id}/bekrafta", data={"csrf_token": csrf})
+        assert done.status_code == 200 and "är bekräftad" in done.text
+    db.refresh(org)
+    assert org.verified_at is not None and org.verified_by_id == w.officer.id

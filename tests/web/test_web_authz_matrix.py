@@ -146,6 +146,10 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/glomt-losenord"): Call(PUBLIC),
     ("POST", "/glomt-losenord"): Call(PUBLIC, form=lambda ids: {"email": ids["email"]}, note="the same page for every address"),
     ("GET", "/aterstall-losenord"): Call(PUBLIC),
+    ("GET", "/organisationer/att-bekrafta"): Call(expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver")),
+    ("POST", "/organisationer/{org_id}/bekrafta"): Call(
+        expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver"), path=lambda ids: {"org_id": ids["org"]},
+        note="the API's verify; members are refused before the organisation is looked up, as on the listing page"),
     ("POST", "/aterstall-losenord"): Call(PUBLIC, form=_form({"token": "x" * 43, "new_password": "Granskogens-Tysta-Stigar-41",
                                                               "repeat": "Granskogens-Tysta-Stigar-41"}), note="the e-mailed token authorises"),
     ("GET", "/notiser"): Call(ANY_USER),
@@ -315,7 +319,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

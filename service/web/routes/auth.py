@@ -1,4 +1,5 @@
-"""Login, logout, password change and reset, the start page dispatcher and static information pages."""
+"""Login, logout, password change and reset, confirming self-registered organisations, the start page dispatcher and
+static information pages."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from service.auth import credentials
 from service.auth.login import authenticate
 from service.auth.models import Role, User
 from service.auth.ratelimit import AttemptLimiter, LoginLimiter, client_address, get_login_limiter, get_reset_limiter
 from service.deps import AppSettings, DbSession
+from service.organisations import service as organisations
+from service.organisations.models import Organisation
+from service.schemas import Id
 from service.errors import AppError, TooManyRequests, Unauthorized
-from service.web.deps import CsrfForm, MaybeUser, WebUser, attempt, text, web_router
+from service.web.deps import CsrfForm, MaybeUser, WebUser, attempt, require_role, text, web_router
 from service.web.forms import FormState
 from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
@@ -188,6 +193,28 @@ def reset(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession)
     response = render(request, "password_done.html", {"title": "Lösenordet är ändrat", "reset": True})
     end_session(response)  # whoever was logged in in this browser logs in again, with the new password
     return response
+
+
+def _unverified_page(request: Request, session: DbSession, *, done: Organisation | None = None) -> Response:
+    pending = list(session.scalars(select(Organisation).where(Organisation.verified_at.is_(None)).order_by(Organisation.created_at, Organisation.id)))
+    members = {o.id: list(session.scalars(select(User).where(User.organisation_id == o.id).order_by(User.id))) for o in pending}
+    return render(request, "organisations_unverified.html", {"title": "Organisationer att bekräfta", "pending": pending,
+                                                             "members": members, "done": done})
+
+
+@router.get("/organisationer/att-bekrafta")
+def unverified_organisations(request: Request, user: WebUser, session: DbSession) -> Response:
+    """Self-registered organisations waiting for the municipality's confirmation (officers, registrars, admins)."""
+    require_role(user, *organisations.VERIFIERS)
+    return _unverified_page(request, session)
+
+
+@router.post("/organisationer/{org_id}/bekrafta")
+def verify_organisation(org_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """Confirm one organisation (the API's function: audited, its members e-mailed)."""
+    require_role(user, *organisations.VERIFIERS)
+    org = organisations.verify(session, user, organisations.get_visible(session, user, org_id), settings.public_base_url)
+    return _unverified_page(request, session, done=org)
 
 
 @router.get("/om-iop")
