@@ -133,7 +133,9 @@ def test_name_inside_the_email_does_not_leave_half_an_address(client, db) -> Non
 def test_erased_participant_and_signatory_leaves_no_trace_in_audit_timeline_or_export(client, db) -> None:
     """A contact who sat in the dialogue meeting, was named in the checklist, the terms, the case text and a report,
     and signed for the organisation: after erasure neither the audit chain, the timeline nor the export names them."""
-    from gates_setup import terms_payload
+    from gates_setup import add_document, terms_payload
+
+    from service.documents.models import DocumentKind
 
     from service.dialogue.checklist import ITEMS
 
@@ -161,6 +163,8 @@ def test_erased_participant_and_signatory_leaves_no_trace_in_audit_timeline_or_e
     terms["organisation_party"]["signatory_name"] = NAME
     terms["governance"] = f"Styrgrupp där {NAME} ({EMAIL}) är sammankallande."
     ok(client.put(f"/api/v1/cases/{c.id}/agreement", json=terms, headers=officer))
+    add_document(db, c, DocumentKind.AGREEMENT)  # signatures are recorded on a generated agreement document
+    db.commit()
     ok(client.post(f"/api/v1/cases/{c.id}/signatures", headers=member,
                    json={"party": "organisation", "name": NAME, "role": "Sekreterare", "signed_on": "2026-11-02"}), 201)
     ok(client.post(f"/api/v1/cases/{c.id}/signatures", headers=officer,
