@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to
     # this many connections (the sessions' pool overflows to twice as many under load).
     db_pool_size: int = 10
+    # A PostgreSQL that does not answer (hung, not down) costs a request at most about this long before a 503 with
+    # Retry-After: connect, wait for a pooled connection, each statement (service.hangs). 0 waits forever.
+    db_timeout_seconds: float = Field(default=3.0, ge=0, le=600)
     # Strict-Transport-Security max-age; 0 sends no header (set it where TLS terminates in front of the API).
     hsts_seconds: int = 0
     # Failed logins allowed per e-mail and client address within the window before 429.
@@ -82,7 +85,8 @@ class Settings(BaseSettings):
     register_max_attempts: int = Field(default=10, ge=1)
     register_window_seconds: int = Field(default=60 * 60, ge=1)
     # --- accounts (issue 20)
-    # Proxies (IP addresses or networks) whose X-Forwarded-For is believed; from anyone else the socket peer is the client.
+    # Proxies (IP addresses or networks, a JSON list: IOP_TRUSTED_PROXIES='["10.0.0.5", "172.18.0.0/16"]') whose
+    # X-Forwarded-For is believed; from anyone else the socket peer is the client. Run uvicorn with --no-proxy-headers.
     trusted_proxies: list[str] = Field(default_factory=list)
     # Failed logins per client address across all accounts within login_window_seconds (password spraying) before 429.
     login_max_failures_per_client: int = Field(default=30, ge=1)

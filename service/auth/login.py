@@ -3,7 +3,9 @@
 Throttling is checked before the password, so a locked key costs no argon2 work and cannot
 confirm a guess (429). An unknown e-mail is verified against a real hash, so it takes as long
 as a wrong password. Wrong e-mail, wrong password and a deactivated account all answer the
-same 401; only a successful login resets the failure count.
+same 401; only a successful login resets the failure count of that e-mail and address (never
+the address's budget across accounts, see service.auth.ratelimit). The client address is the
+caller's service.auth.ratelimit.client_address (X-Forwarded-For only from trusted proxies).
 """
 
 from __future__ import annotations
