@@ -173,6 +173,8 @@ def _tell_owner(session: Session, owner: User, base_url: str) -> None:
     """Someone registered with an e-mail that has an account: its owner hears of it (and how to reset the password)."""
     session.refresh(owner, with_for_update=True)  # two such registrations at once must not both take the chain's next seq
     event = record(session, actor=None, action="user.registration_with_known_email", stream=f"user:{owner.id}", after={"user_id": owner.id})
+    if not owner.is_active:
+        return  # a closed account's mailbox is not told (the answer to the caller is the same)
     emit(session, "email.send", {"template": "account_exists", "key": f"account-exists:{owner.id}:{event.seq}", "context": {
         "to": owner.email, "recipient_name": owner.full_name, "login_url": f"{base_url}/logga-in",
         "reset_url": f"{base_url}/glomt-losenord"}})
