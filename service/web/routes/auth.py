@@ -190,6 +190,7 @@ def reset(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession)
             state.add_app_error(exc, fields=("new_password", "repeat"))  # a bad link is said above the form
     if state.has_errors:
         return render(request, "password_reset.html", {"title": "Välj nytt lösenord", "form": state}, status_code=state.status)
+    request.state.logged_out = True  # no renewal of a session this browser may still hold
     response = render(request, "password_done.html", {"title": "Lösenordet är ändrat", "reset": True})
     end_session(response)  # whoever was logged in in this browser logs in again, with the new password
     return response
