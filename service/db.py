@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import anyio
@@ -16,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from service.config import get_settings
+from service.hangs import Watchdog
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -76,8 +78,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and real transactions."""
+def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and real transactions.
+
+    With a timeout (seconds), a PostgreSQL that does not answer costs at most about that long: connecting, waiting
+    for a pooled connection, and every statement (service.hangs), after which the request gets a 503.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -98,14 +104,20 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    if not timeout:
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # libpq counts whole seconds and no fewer than 2; the pool ping is the watchdog's own (it arms it).
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout,
+                           connect_args={"connect_timeout": max(2, math.ceil(timeout))})
+    Watchdog(timeout).install(engine)
+    return engine
 
 
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine from settings."""
     s = get_settings()
-    return make_engine(s.database_url, pool_size=s.db_pool_size)
+    return make_engine(s.database_url, pool_size=s.db_pool_size, timeout=s.db_timeout_seconds or None)
 
 
 @lru_cache

@@ -72,9 +72,11 @@ class Reader(Protocol):
 class PgReader:
     """asyncpg pool per event loop (a pool cannot cross loops; tests start one loop per client)."""
 
-    def __init__(self, dsn: str, pool_size: int) -> None:
+    def __init__(self, dsn: str, pool_size: int, timeout: float | None = None) -> None:
         self.dsn = dsn
         self.pool_size = pool_size
+        # A hung server (no answer, not refused) costs one timeout, then a 503: no second attempt on a timeout.
+        self.timeout = timeout or 30.0
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = weakref.WeakKeyDictionary()
 
     async def _pool(self) -> asyncpg.Pool:
@@ -83,7 +85,7 @@ class PgReader:
         if pool is None:
             # min_size=0: no connection until the first read, so a database that is down does not stop start-up.
             # reset: the read path sets no session state, so asyncpg's reset query (a round trip per release) is skipped.
-            pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, timeout=5, command_timeout=30,
+            pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, timeout=self.timeout, command_timeout=self.timeout,
                                              max_inactive_connection_lifetime=300, reset=_no_reset,
                                              server_settings={"application_name": APPLICATION_NAME})
             winner = self._pools.setdefault(loop, pool)
@@ -107,8 +109,13 @@ class PgReader:
         for attempt in (1, 2):
             pool = await self._pool()
             try:
-                async with pool.acquire() as conn:
+                async with pool.acquire(timeout=self.timeout) as conn:
                     return await getattr(conn, method)(sql, *args)
+            except TimeoutError as exc:
+                # Waiting longer will not help a server that does not answer; its connections are replaced later.
+                await _expire_quietly(pool)
+                log.warning("database read timed out after %.0f s: %s", self.timeout, type(exc).__name__)
+                break
             except CONNECTION_ERRORS as exc:
                 # Safe to repeat: a read changes nothing. Every idle connection may be as dead (a restart),
                 # so all are replaced, like SQLAlchemy's pool invalidation on a disconnect.
@@ -125,6 +132,12 @@ class PgReader:
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
     return None
+
+
+async def _expire_quietly(pool: asyncpg.Pool) -> None:
+    """Mark the pool's connections for replacement without waiting on a server that does not answer."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(pool.expire_connections(), 0.5)
 
 
 class SessionReader:
@@ -163,7 +176,8 @@ def reader_for(engine: Engine) -> PgReader | SessionReader:
     if reader is None:
         if engine.dialect.name == "postgresql":
             dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            reader = PgReader(dsn, engine.pool.size() if hasattr(engine.pool, "size") else 10)
+            timeout = engine.pool.timeout() if hasattr(engine.pool, "timeout") else None
+            reader = PgReader(dsn, engine.pool.size() if hasattr(engine.pool, "size") else 10, timeout)
         else:
             reader = SessionReader(sessionmaker(bind=engine, expire_on_commit=False))
         _readers[engine] = reader

@@ -29,7 +29,7 @@ from service.reads import SessionReader  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from helpers import drop_sessions, use_sessions  # noqa: E402
 
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.smtp", "tests.fixtures.postgres"]
 
 PG_ADMIN = os.environ.get("IOP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]

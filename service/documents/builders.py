@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements import amounts
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms, PartyTerms
 from service.audit.models import AuditEvent
@@ -101,17 +102,12 @@ def appealable(outcome: str, to_stage: str) -> bool:
     return outcome in ("reject", "terminate")
 
 
-def _agreement_funding(session: Session, case: Case) -> int | None:
-    return session.scalar(select(Agreement.funding_amount_sek).where(Agreement.case_id == case.id))
-
-
-def _decided_amount(session: Session, case: Case, outcome: str, from_stage: str) -> tuple[int | None, str]:
-    """What the decision is about: the agreement's funding once an agreement is decided on, else the requested amount."""
-    if outcome == "terminate" or from_stage in (Stage.AGREEMENT, Stage.FOLLOW_UP):
-        funding = _agreement_funding(session, case)
-        if funding is not None:
-            return funding, "Överenskommen finansiering"
-    return (case.requested_amount_sek or None), "Ansökt belopp"
+def _decided_amount(session: Session, case: Case) -> tuple[int | None, str]:
+    """What the decision is about: the amount the delegation check used (agreements.amounts), and what it is."""
+    agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    amount = amounts.amount_of(case, agreement)
+    label = "Överenskommen finansiering" if agreement is not None and agreement.funding_amount_sek else "Ansökt belopp"
+    return (amount or None), label
 
 
 def _court(case: Case, settings: Settings) -> ctx.Court:
@@ -148,7 +144,7 @@ def decision(session: Session, case: Case, today: date, settings: Settings | Non
         maker, decided_at, outcome = session.get(User, review.decided_by_id), review.decided_at, DECISION_OUTCOME[review.status]
         from_stage, to_stage, motivation = review.from_stage, review.to_stage, review.motivation
     can_appeal = appealable(outcome, to_stage)
-    amount, amount_label = _decided_amount(session, case, outcome, from_stage)
+    amount, amount_label = _decided_amount(session, case)
     court = settings.appeal_courts.get(case.department.municipality)
     return ctx.DecisionContext(
         authority=_authority(case), case=_case_ref(case), document_date=today,
