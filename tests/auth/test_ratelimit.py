@@ -282,3 +282,25 @@ def test_the_default_limiter_has_a_per_address_budget() -> None:
         assert lim.max_failures_per_client == get_settings().login_max_failures_per_client > get_settings().login_max_failures
     finally:
         get_login_limiter.cache_clear()
+
+
+def test_client_address_believes_only_the_trusted_hops() -> None:
+    from starlette.requests import Request
+
+    from service.auth.ratelimit import client_address
+    from service.config import Settings
+
+    def addr(peer: str, xff: str | None, trusted: list[str]) -> str | None:
+        headers = [(b"x-forwarded-for", xff.encode())] if xff is not None else []
+        return client_address(Request({"type": "http", "client": (peer, 1234), "headers": headers}), Settings(trusted_proxies=trusted))
+
+    assert addr("198.51.100.5", "203.0.113.1", []) == "198.51.100.5"  # nothing trusted: the peer
+    assert addr("198.51.100.5", "203.0.113.1", ["192.0.2.10"]) == "198.51.100.5"  # the peer is not a proxy
+    assert addr("192.0.2.10", "203.0.113.1", ["192.0.2.10"]) == "203.0.113.1"
+    assert addr("192.0.2.10", "6.6.6.6, 203.0.113.1", ["192.0.2.10"]) == "203.0.113.1"  # the client's own entries are ignored
+    # Two proxies in a row (a load balancer in a trusted network, then the proxy): the first untrusted hop is the client.
+    assert addr("192.0.2.10", "6.6.6.6, 203.0.113.1, 10.1.2.3", ["192.0.2.10", "10.0.0.0/8"]) == "203.0.113.1"
+    assert addr("192.0.2.10", "2001:db8::1", ["192.0.2.10"]) == "2001:db8::1"
+    assert addr("192.0.2.10", None, ["192.0.2.10"]) == "192.0.2.10"  # a proxy that sent no header: itself
+    assert addr("192.0.2.10", "not-an-address, 203.0.113.1", ["192.0.2.10"]) == "203.0.113.1"
+    assert addr("192.0.2.10", "203.0.113.1, garbage", ["192.0.2.10"]) == "192.0.2.10"  # unreadable hop: stop at what is known
