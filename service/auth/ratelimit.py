@@ -156,6 +156,11 @@ class LoginLimiter:
         with self._window.lock:
             self._failures.pop(self.key(email, client), None)
 
+    def reset(self) -> None:
+        """Forget every count (tests, or an operator after a false alarm)."""
+        with self._window.lock:
+            self._failures.clear()
+
 
 @lru_cache
 def get_login_limiter() -> LoginLimiter:
