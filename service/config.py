@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
     password_reset_max_attempts: int = Field(default=10, ge=1)
     password_reset_window_seconds: int = Field(default=60 * 60, ge=1)
+    # How long the link that confirms a self-registered account's e-mail address works (a reset link confirms it too).
+    email_confirm_days: int = Field(default=7, ge=1, le=60)
     # Operations (issue 19): /ready writes a probe object at most this often (the result is reused in between, so
     # /ready stays cheap and a load balancer polling it does not write on every call); stored Idempotency-Keys
     # expire after this many hours (a retry comes within minutes) and are deleted by the maintenance flow in batches.

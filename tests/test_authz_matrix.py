@@ -131,6 +131,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/auth/password-reset/confirm"): Call(
         dict.fromkeys(ROLES, 422), request=_json({"token": "x" * 43, "new_password": "Granskogens-Tysta-Stigar-41"}),
         note="public: the e-mailed token is the authorisation; an unknown one is a 422 for everyone"),
+    ("POST", "/api/v1/auth/confirm-email"): Call(
+        dict.fromkeys(ROLES, 422), request=_json({"token": "x" * 43}), note="public: the e-mailed token is the authorisation"),
     ("GET", "/api/v1/auth/me"): Call(ANY_USER),
     ("GET", "/api/v1/users"): Call(ANY_USER),
     ("GET", "/api/v1/reminders/failed"): Call(ADMIN_ONLY),

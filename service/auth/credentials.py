@@ -1,13 +1,16 @@
-"""Changing and resetting a password (API and web share these).
+"""Changing and resetting a password, confirming a self-registered account's e-mail (API and web share these).
 
 - Every new password passes service.auth.passwords.check_password against the account's own data.
 - A new password raises the account's token generation: every API token and web session issued before stops working,
   and every reset link still open is used up. The caller hands out a fresh token.
 - A change needs the current password; wrong guesses count against the login throttle of that account and address.
 - A reset request answers the same whether or not the address has an account; only an active account gets an
-  e-mail. The link's token is drawn when the e-mail is sent (service.auth.effects), single use, expiring after
-  `password_reset_minutes`; the database keeps only its SHA-256.
-- The audit chain records that a password was changed, reset or a reset asked for, never a password or token.
+  e-mail. E-mailed tokens (reset, confirmation) are drawn when the e-mail is sent (service.auth.effects), single use,
+  expiring; the database keeps only their SHA-256.
+- A self-registered account logs in once its owner followed the confirmation link, or reset the password through the
+  address (either proves the mailbox): until then the address is only what someone typed.
+- The audit chain records that a password was changed, reset or a reset asked for, or an address confirmed, never a
+  password or token.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
-from service.auth.models import PasswordReset, User
+from service.auth.models import AccountToken, TokenPurpose, User
 from service.auth.passwords import check_password
 from service.auth.ratelimit import LoginLimiter
 from service.auth.security import hash_password, verify_password
@@ -29,14 +32,34 @@ from service.errors import ValidationFailed
 from service.organisations.models import Organisation
 from service.outbox.service import emit
 
-RESET_TOPIC = "auth.password_reset"
+TOKEN_TOPIC = "auth.account_token"
 WRONG_CURRENT = "Nuvarande lösenord stämmer inte / the current password is wrong"
 BAD_LINK = "Länken är ogiltig, redan använd eller har gått ut; begär en ny / the link is invalid, used or expired; request a new one"
 
 
 def token_digest(token: str) -> str:
-    """What is stored of a reset token (a random 256-bit token needs no slow hash)."""
+    """What is stored of an e-mailed token (a random 256-bit token needs no slow hash)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue(session: Session, user: User, purpose: TokenPurpose, lifetime: timedelta) -> AccountToken:
+    """An account token whose e-mail the outbox sends (and whose secret it draws) after commit."""
+    token = AccountToken(user_id=user.id, purpose=purpose, expires_at=utcnow() + lifetime)
+    session.add(token)
+    session.flush()
+    emit(session, TOKEN_TOPIC, {"token_id": token.id})
+    return token
+
+
+def _redeem(session: Session, token: str, purpose: TokenPurpose) -> tuple[AccountToken, User]:
+    """The open token of this purpose and its active account, used up now; 422 naming `token` otherwise."""
+    row = session.scalar(select(AccountToken).where(AccountToken.token_hash == token_digest(token), AccountToken.purpose == purpose)
+                         .with_for_update())
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or user is None or not user.is_active:
+        raise ValidationFailed(BAD_LINK, errors=[{"field": "token", "message": BAD_LINK}])
+    row.used_at = utcnow()
+    return row, user
 
 
 def set_password(session: Session, user: User, password: str, *, field: str) -> None:
@@ -45,8 +68,8 @@ def set_password(session: Session, user: User, password: str, *, field: str) -> 
     check_password(password, field=field, email=user.email, full_name=user.full_name, organisation_name=org.name if org else None)
     user.password_hash = hash_password(password)
     user.token_generation += 1
-    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-                    .values(used_at=utcnow()))
+    session.execute(update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
+                                               AccountToken.used_at.is_(None)).values(used_at=utcnow()))
     session.flush()
 
 
@@ -68,23 +91,35 @@ def request_reset(session: Session, email: str, settings: Settings) -> None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
         return
-    reset = PasswordReset(user_id=user.id, expires_at=utcnow() + timedelta(minutes=settings.password_reset_minutes))
-    session.add(reset)
-    session.flush()
-    emit(session, RESET_TOPIC, {"reset_id": reset.id})
+    token = _issue(session, user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=settings.password_reset_minutes))
     # Anyone may ask for an address's reset: the chain says it was asked, not by whom.
     record(session, actor=None, action="user.password_reset_requested", stream=f"user:{user.id}",
-           after={"reset_id": reset.id, "expires_at": reset.expires_at})
+           after={"token_id": token.id, "expires_at": token.expires_at})
 
 
 def confirm_reset(session: Session, token: str, new: str) -> User:
     """Set a new password with an e-mailed reset token (422 naming `token` when it is unknown, used or expired)."""
-    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token)).with_for_update())
-    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
-        raise ValidationFailed(BAD_LINK, errors=[{"field": "token", "message": BAD_LINK}])
-    user = session.get(User, reset.user_id)
-    if not user.is_active:
-        raise ValidationFailed(BAD_LINK, errors=[{"field": "token", "message": BAD_LINK}])
-    set_password(session, user, new, field="new_password")  # uses this reset up together with every other open one
-    record(session, actor=user, action="user.password_reset", stream=f"user:{user.id}", after={"user_id": user.id, "reset_id": reset.id})
+    row, user = _redeem(session, token, TokenPurpose.PASSWORD_RESET)
+    set_password(session, user, new, field="new_password")  # uses up every other open reset link as well
+    record(session, actor=user, action="user.password_reset", stream=f"user:{user.id}", after={"user_id": user.id, "token_id": row.id})
+    _confirmed(session, user)  # the link came through the mailbox
     return user
+
+
+def request_confirmation(session: Session, user: User, settings: Settings) -> AccountToken:
+    """E-mail a self-registered account the link that confirms its address (sent with the welcome e-mail)."""
+    return _issue(session, user, TokenPurpose.CONFIRM_EMAIL, timedelta(days=settings.email_confirm_days))
+
+
+def confirm_email(session: Session, token: str) -> User:
+    """Confirm the account's e-mail address with the e-mailed token; it may log in from then on."""
+    _, user = _redeem(session, token, TokenPurpose.CONFIRM_EMAIL)
+    _confirmed(session, user)
+    return user
+
+
+def _confirmed(session: Session, user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        session.flush()
+        record(session, actor=user, action="user.email_confirmed", stream=f"user:{user.id}", after={"user_id": user.id})

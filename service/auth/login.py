@@ -2,8 +2,9 @@
 
 Throttling is checked before the password, so a locked key costs no argon2 work and cannot
 confirm a guess (429). An unknown e-mail is verified against a real hash, so it takes as long
-as a wrong password. Wrong e-mail, wrong password and a deactivated account all answer the
-same 401; only a successful login resets the failure count of that e-mail and address (never
+as a wrong password. Wrong e-mail, wrong password, a deactivated account and a self-registered
+account whose e-mail is not confirmed yet all answer the same 401 (otherwise registering an address
+and logging in would tell whether it had an account before); only a successful login resets the failure count of that e-mail and address (never
 the address's budget across accounts, see service.auth.ratelimit). The client address is the
 caller's service.auth.ratelimit.client_address (X-Forwarded-For only from trusted proxies).
 """
@@ -28,7 +29,7 @@ def authenticate(session: Session, limiter: LoginLimiter, email: str, password: 
     limiter.check(email, client)
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if not ok or user is None or not user.is_active:
+    if not ok or user is None or not user.is_active or user.email_confirmed_at is None:
         limiter.failed(email, client)
         raise Unauthorized(WRONG_LOGIN)
     limiter.succeeded(email, client)

@@ -43,6 +43,9 @@ class User(Base):
     # Raised when the password changes or the account is reactivated: every token carries the number it was
     # issued under, so older API tokens and web sessions stop working at once.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A self-registered account logs in once its owner has followed the e-mailed link (or reset the password):
+    # until then anyone could have typed the address. Accounts made by administrators count as confirmed.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     @property
     def is_civil_servant(self) -> bool:
@@ -50,13 +53,21 @@ class User(Base):
         return self.role in (Role.OFFICER, Role.APPROVER)
 
 
-class PasswordReset(Base):
-    """A requested password reset: single use, expiring; only the SHA-256 of the e-mailed token is kept."""
+class TokenPurpose(StrEnum):
+    """What an e-mailed account token is for."""
 
-    __tablename__ = "password_resets"
+    PASSWORD_RESET = "password_reset"
+    CONFIRM_EMAIL = "confirm_email"
+
+
+class AccountToken(Base):
+    """An e-mailed link's token (password reset, e-mail confirmation): single use, expiring; only its SHA-256 is kept."""
+
+    __tablename__ = "account_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(String(20))
     # Set when the e-mail is sent (the outbox handler draws the token), so the token itself is stored nowhere.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

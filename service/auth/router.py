@@ -12,7 +12,7 @@ from service.auth import credentials, users
 from service.auth.login import authenticate
 from service.auth.models import Role, User
 from service.auth.ratelimit import AttemptLimiter, LoginLimiter, client_address, get_login_limiter, get_register_limiter, get_reset_limiter
-from service.auth.schemas import Accepted, PasswordChange, PasswordResetConfirm, PasswordResetRequest, Token, UserCreate, UserOut, UserPatch
+from service.auth.schemas import Accepted, EmailConfirm, PasswordChange, PasswordResetConfirm, PasswordResetRequest, Token, UserCreate, UserOut, UserPatch
 from service.auth.security import create_token
 from service.config import Settings
 from service.deps import AppSettings, CurrentUser, DbSession, require_roles
@@ -42,8 +42,9 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
 def register(data: RegistrationIn, request: Request, session: DbSession, settings: AppSettings,
              limiter: Annotated[AttemptLimiter, Depends(get_register_limiter)]) -> Accepted:
     """Self-registration (no login): an organisation member's account and their organisation, unverified until an
-    officer confirms it. The answer is the same for a new and a known e-mail (whose owner is e-mailed instead); log in
-    with the new account afterwards. 429 with Retry-After after too many registrations from one address."""
+    officer confirms it. The answer is the same for a new and a known e-mail (whose owner is e-mailed instead); the new
+    account logs in once the e-mailed link is followed (POST /auth/confirm-email). 429 with Retry-After after too many
+    registrations from one address."""
     # Before any work (argon2, queries); payloads refused by validation never get here and cost little.
     limiter.hit(client_address(request, settings))
     organisations.self_register(session, data, settings)
@@ -71,6 +72,13 @@ def request_password_reset(data: PasswordResetRequest, request: Request, session
 def confirm_password_reset(data: PasswordResetConfirm, session: DbSession) -> Response:
     """Set a new password with the e-mailed token (once, before it expires); every older token and web session stops working."""
     credentials.confirm_reset(session, data.token, data.new_password)
+    return Response(status_code=204)
+
+
+@router.post("/auth/confirm-email", status_code=204)
+def confirm_email(data: EmailConfirm, session: DbSession) -> Response:
+    """Confirm a self-registered account's e-mail address with the welcome e-mail's token; the account may log in from then on."""
+    credentials.confirm_email(session, data.token)
     return Response(status_code=204)
 
 

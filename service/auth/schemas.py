@@ -95,3 +95,10 @@ class Accepted(BaseModel):
     """The request was taken; what happens next is said by e-mail (the answer is the same whatever the address)."""
 
     detail: str
+
+
+class EmailConfirm(BaseModel):
+    """Confirm a self-registered account's e-mail address with the token from the welcome e-mail's link."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -16,6 +16,7 @@ from service.agreements.models import Agreement, Signature
 from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.auth.models import Role, User
+from service.auth import credentials
 from service.auth.passwords import check_password
 from service.auth.security import hash_password
 from service.cases.models import Case
@@ -132,8 +133,10 @@ def ensure_may_edit(user: User, org: Organisation) -> None:
 
 
 def self_register(session: Session, data: RegistrationIn, settings: Settings) -> None:
-    """Create an organisation member and their (unverified) organisation together, or, when the e-mail already has an
-    account, e-mail its owner instead: the caller answers both alike, so registration tells nobody which e-mails exist.
+    """Create an organisation member (unconfirmed: it logs in once the welcome e-mail's link is followed) and their
+    (unverified) organisation together, or, when the e-mail already has an account, e-mail its owner instead: the
+    caller answers both alike, and a login with the password just typed fails alike, so registration tells nobody
+    which e-mails exist.
 
     Both ways cost one argon2 hash and queue one e-mail. The organisationsnummer is public, so a taken one is a 409
     either way (checked before the e-mail). Two registrations of one new e-mail at once: the loser of the unique index
@@ -147,7 +150,7 @@ def self_register(session: Session, data: RegistrationIn, settings: Settings) ->
     if existing is None:
         try:
             with session.begin_nested():
-                _create_member(session, data, email, password_hash, settings.public_base_url)
+                _create_member(session, data, email, password_hash, settings)
             return
         except IntegrityError as exc:
             if "email" not in str(exc.orig):
@@ -156,16 +159,17 @@ def self_register(session: Session, data: RegistrationIn, settings: Settings) ->
     _tell_owner(session, existing, settings.public_base_url)
 
 
-def _create_member(session: Session, data: RegistrationIn, email: str, password_hash: str, base_url: str) -> User:
+def _create_member(session: Session, data: RegistrationIn, email: str, password_hash: str, settings: Settings) -> User:
     user = User(email=email, full_name=data.full_name, title=data.title, role=Role.ORG_MEMBER, password_hash=password_hash)
     session.add(user)
     session.flush()
+    # Unconfirmed until the welcome e-mail's link is followed: the address is only what someone typed. (Set after the
+    # insert: the ORM leaves a None out of it, and the column's default confirms every account the staff create.)
+    user.email_confirmed_at = None
     # The account's e-mail is not copied into the append-only chain; the users row holds it.
     record(session, actor=user, action="user.self_registered", stream=f"user:{user.id}", after={"user_id": user.id, "role": user.role})
-    org = register(session, user, data.organisation)
-    emit(session, "email.send", {"template": "account_created", "key": f"account-created:{user.id}", "context": {
-        "to": user.email, "recipient_name": user.full_name, "organisation_name": org.name, "orgnr": org.orgnr,
-        "login_url": f"{base_url}/logga-in"}})
+    register(session, user, data.organisation)
+    credentials.request_confirmation(session, user, settings)
     return user
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from service.audit.models import AuditEvent
 from service.auth.credentials import token_digest
-from service.auth.models import PasswordReset, User
+from service.auth.models import AccountToken, TokenPurpose, User
 from service.auth.security import create_token
 from service.config import get_settings
 from service.db import utcnow
@@ -85,7 +85,7 @@ def test_reset_by_email_is_single_use_and_stores_only_a_hash(real) -> None:  # n
     assert "Återställ" in str(msg["Subject"]) and get_settings().public_base_url in body(msg)
     token = link_token(msg)
     with real.factory() as s:
-        resets = list(s.scalars(select(PasswordReset).where(PasswordReset.user_id == w.member.id)))
+        resets = list(s.scalars(select(AccountToken).where(AccountToken.user_id == w.member.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET)))
         payloads = str([e.payload for e in s.scalars(select(OutboxEvent))])
     # Only the token's hash is kept; the outbox row names the reset, not the token.
     assert [r.token_hash for r in resets] == [token_digest(token)] and token not in payloads
@@ -109,7 +109,7 @@ def test_an_expired_or_superseded_link_is_refused(real) -> None:  # noqa: F811
         assert real.client.post("/api/v1/auth/password-reset", json={"email": w.member.email}).status_code == 202
     first, second = (link_token(m) for m in real.to(w.member.email))
     with real.factory() as s, s.begin():
-        s.execute(update(PasswordReset).where(PasswordReset.token_hash == token_digest(first)).values(expires_at=utcnow() - timedelta(seconds=1)))
+        s.execute(update(AccountToken).where(AccountToken.token_hash == token_digest(first)).values(expires_at=utcnow() - timedelta(seconds=1)))
     problem(real.client.post("/api/v1/auth/password-reset/confirm", json={"token": first, "new_password": NEW}), 422)
     # A changed password uses up every open link.
     assert real.client.post("/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": NEW}, headers=auth(w.member)).status_code == 200

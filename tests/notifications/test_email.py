@@ -578,8 +578,11 @@ def test_account_templates_render_in_swedish() -> None:
                                              "reset_url": "https://iop.example/glomt-losenord"})
     assert "redan ett konto" in exists.body and "https://iop.example/glomt-losenord" in exists.body
     created = render_email("account_created", {"to": "asa@example.se", "recipient_name": "Åsa", "organisation_name": "Föreningen Ängsbacken",
-                                               "orgnr": "802000-0001", "login_url": "https://iop.example/logga-in"})
-    assert created.subject == "Välkommen till IOP Partnerskap, Föreningen Ängsbacken" and "bekräftar en handläggare" in created.body
+                                               "orgnr": "802000-0001", "login_url": "https://iop.example/logga-in",
+                                               "confirm_url": "https://iop.example/bekrafta-konto?token=abc", "expires_at": at(2026, 11, 30, 8, 0)})
+    assert created.subject == "Bekräfta din e-postadress – välkommen till IOP Partnerskap"
+    assert "https://iop.example/bekrafta-konto?token=abc" in created.body and "måndag 30 november 2026 kl. 08.00" in created.body
+    assert "Föreningen Ängsbacken (802000-0001)" in created.body and "bekräftar en handläggare" in created.body
     verified = render_email("organisation_verified", {"to": "asa@example.se", "recipient_name": "Åsa", "organisation_name": "Föreningen Ängsbacken",
                                                       "orgnr": "802000-0001", "login_url": "https://iop.example/logga-in"})
     assert "kan ni skicka in förslag" in verified.body

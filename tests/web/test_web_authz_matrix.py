@@ -146,6 +146,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/glomt-losenord"): Call(PUBLIC),
     ("POST", "/glomt-losenord"): Call(PUBLIC, form=lambda ids: {"email": ids["email"]}, note="the same page for every address"),
     ("GET", "/aterstall-losenord"): Call(PUBLIC),
+    ("GET", "/bekrafta-konto"): Call(PUBLIC),
+    ("POST", "/bekrafta-konto"): Call(PUBLIC, form=_form({"token": "x" * 43}), note="the e-mailed token authorises"),
     ("GET", "/organisationer/att-bekrafta"): Call(expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver")),
     ("POST", "/organisationer/{org_id}/bekrafta"): Call(
         expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver"), path=lambda ids: {"org_id": ids["org"]},

@@ -196,6 +196,26 @@ def reset(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession)
     return response
 
 
+@router.get("/bekrafta-konto")
+def confirm_page(request: Request, user: MaybeUser, token: str = "") -> Response:
+    """The welcome e-mail's link: a button that confirms the address (a GET changes nothing, so link scanners cannot)."""
+    return render(request, "account_confirm.html", {"title": "Bekräfta din e-postadress",
+                                                    "form": FormState(values={"token": token}, prefix="pw")})
+
+
+@router.post("/bekrafta-konto")
+def confirm(request: Request, user: MaybeUser, form: CsrfForm, session: DbSession) -> Response:
+    """Confirm the address (the API's function); the account may log in from then on."""
+    state = FormState.from_form(form, prefix="pw")
+    try:
+        with attempt(session):
+            credentials.confirm_email(session, text(form, "token"))
+    except AppError as exc:
+        state.add_app_error(exc)
+        return render(request, "account_confirm.html", {"title": "Bekräfta din e-postadress", "form": state}, status_code=state.status)
+    return render(request, "password_done.html", {"title": "E-postadressen är bekräftad", "confirmed": True})
+
+
 def _unverified_page(request: Request, session: DbSession, *, done: Organisation | None = None) -> Response:
     pending = list(session.scalars(select(Organisation).where(Organisation.verified_at.is_(None)).order_by(Organisation.created_at, Organisation.id)))
     members = {o.id: list(session.scalars(select(User).where(User.organisation_id == o.id).order_by(User.id))) for o in pending}
