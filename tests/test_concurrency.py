@@ -119,3 +119,25 @@ def test_parallel_messages_on_one_case_all_land(app, real) -> None:
 
     with real() as s:
         assert len(s.scalars(select(Message).where(Message.case_id == cid)).all()) == 10
+
+
+def test_parallel_uploads_on_one_case_all_land(app, real, tmp_path) -> None:
+    """Issue 21: eight attachments at once on one case get versions 1–8, not a 409 for all but one."""
+    from service.documents import service as documents
+    from storage.filesystem import FilesystemStore
+
+    store = FilesystemStore(tmp_path / "objects")
+    app.dependency_overrides[documents.get_store] = lambda: store
+    try:
+        with real() as s:
+            w = World(s)
+            c = case(s, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+            s.commit()
+            cid, member = c.id, auth(w.member)
+        pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        results = race(app, [(lambda cl, i=i: cl.post(f"/api/v1/cases/{cid}/attachments", headers=member,
+                                                      files={"file": (f"bilaga{i}.pdf", pdf, "application/pdf")})) for i in range(8)])
+        assert [r.status_code for r in results] == [201] * 8, [r.text[:300] for r in results]
+        assert sorted(r.json()["version"] for r in results) == list(range(1, 9))
+    finally:
+        app.dependency_overrides.pop(documents.get_store, None)

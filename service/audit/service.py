@@ -75,6 +75,17 @@ def stream_for(case_id: int | None, stream: str | None) -> str:
     return f"case:{case_id}"
 
 
+def lock_stream(session: Session, name: str) -> None:
+    """Queue behind other writers of this stream until the holder commits (taken again later in the same transaction: free).
+
+    Two messages or uploads on a case must both land, each with the next number, not one fail on a unique key as a
+    spurious 409. Writers that number something per case (document versions) take it before they count. SQLite
+    already serialises writers (BEGIN IMMEDIATE). The first key names this use among the database's advisory locks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:stream))"), {"ns": AUDIT_LOCK_NAMESPACE, "stream": name})
+
+
 def record(
     session: Session,
     *,
@@ -87,11 +98,7 @@ def record(
 ) -> AuditEvent:
     """Append one event to its stream's chain (flushes; the request commits)."""
     name = stream_for(case_id, stream)
-    if session.get_bind().dialect.name == "postgresql":
-        # Writers of one stream queue here until the holder commits: two messages on a case must both land (each
-        # with the next seq), not one fail on (stream, seq) as a spurious 409. SQLite already serialises writers
-        # (BEGIN IMMEDIATE). The first key names this use among the database's advisory locks.
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:stream))"), {"ns": AUDIT_LOCK_NAMESPACE, "stream": name})
+    lock_stream(session, name)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == name).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

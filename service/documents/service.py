@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.cases.access import documents_shown, ensure_case_officer
 from service.audit.models import AuditEvent
-from service.audit.service import record
+from service.audit.service import lock_stream, record, stream_for
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.stages import TERMINAL, Stage
@@ -121,6 +121,7 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     under retention (see ``retention_until``); the date is in the audit event and on the stored version. ``audit`` adds
     fields to the ``document.stored`` event.
     """
+    lock_stream(session, stream_for(case.id, None))  # parallel uploads on a case get consecutive versions, no 409
     version = next_version(session, case.id, kind)
     key = f"cases/{case.id}/{kind.value}/v{version}/{safe_filename(filename)}"
     retain_until = retention_until(store, settings) if retain else None
