@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from service.agreements import service
 from service.agreements.models import Agreement, Signature
 from service.agreements.schemas import AgreementOut, AgreementTerms, SignatureIn, SignatureOut
 from service.cases.access import get_visible_case
+from service.cases.router import IfMatch, etag, parse_if_match
 from service.deps import CurrentUser, DbSession
 from service.errors import NotFound
 from service.schemas import Id
@@ -18,18 +19,22 @@ router = APIRouter(tags=["agreements"])
 
 
 @router.put("/cases/{case_id}/agreement", response_model=AgreementOut)
-def put_terms(case_id: Id, terms: AgreementTerms, session: DbSession, user: CurrentUser) -> Agreement:
-    """The officer writes the complete, validated agreement terms."""
-    return service.save_terms(session, user, get_visible_case(session, user, case_id), terms)
+def put_terms(case_id: Id, terms: AgreementTerms, session: DbSession, user: CurrentUser, response: Response,
+              if_match: IfMatch = None) -> Agreement:
+    """The officer writes the complete, validated agreement terms (If-Match: the ETag read, "0" for none yet; 409 when stale)."""
+    agreement = service.save_terms(session, user, get_visible_case(session, user, case_id), terms, parse_if_match(if_match, required=False))
+    response.headers["ETag"] = etag(agreement.version)
+    return agreement
 
 
 @router.get("/cases/{case_id}/agreement", response_model=AgreementOut)
-def get_terms(case_id: Id, session: DbSession, user: CurrentUser) -> Agreement:
-    """The agreement terms of a case."""
+def get_terms(case_id: Id, session: DbSession, user: CurrentUser, response: Response) -> Agreement:
+    """The agreement terms of a case, with their version as ETag."""
     case = get_visible_case(session, user, case_id)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if agreement is None:
         raise NotFound("Inga avtalsvillkor ännu / no agreement terms yet")
+    response.headers["ETag"] = etag(agreement.version)
     return agreement
 
 

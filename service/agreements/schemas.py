@@ -166,6 +166,7 @@ class AgreementOut(ORMModel):
     funding_amount_sek: int
     period_start: date | None
     period_end: date | None
+    version: int
 
 
 class SignatureMethod(StrEnum):

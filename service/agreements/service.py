@@ -19,7 +19,7 @@ from service.cases.models import Case
 from service.cases.service import has_pending_review
 from service.cases.stages import Stage
 from service.config import get_settings
-from service.errors import Conflict, Forbidden, ValidationFailed
+from service.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 
 
 def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -54,7 +54,14 @@ def _ensure_case_organisation(case: Case, terms: AgreementTerms) -> None:
         raise ValidationFailed(errors=errors)
 
 
-def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) -> Agreement:
+def ensure_fresh(current_version: int | None, expected: int | None, what: str = "Avtalsvillkoren / the agreement terms") -> None:
+    """409 when the editor started from another version than is stored (0: from no saved version at all)."""
+    if expected is not None and expected != (current_version or 0):
+        raise StaleVersion(f"{what} har sparats av någon annan sedan du öppnade dem (version {current_version or 0}, du hade {expected}) "
+                           f"/ saved by someone else meanwhile", current_version=current_version or 0)
+
+
+def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms, expected_version: int | None = None) -> Agreement:
     """The case officer writes the complete, validated agreement terms (until a party has signed)."""
     ensure_case_officer(user, case)
     ensure_stage(case, Stage.DIALOGUE, Stage.AGREEMENT)
@@ -64,6 +71,7 @@ def save_terms(session: Session, user: User, case: Case, terms: AgreementTerms) 
         raise Conflict("Avtalet är undertecknat; ändringar kräver ett tilläggsavtal / agreement already signed")
     _ensure_case_organisation(case, terms)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    ensure_fresh(agreement.version if agreement else None, expected_version)
     before = dict(agreement.terms) if agreement else None
     if agreement is None:
         agreement = Agreement(case_id=case.id)

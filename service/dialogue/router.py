@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from service.cases.access import get_visible_case
+from service.cases.router import IfMatch, etag, parse_if_match
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.dialogue import deminimis, service
 from service.dialogue.checklist import ITEMS, missing_items
@@ -44,20 +45,27 @@ def _assessment_out(a: SuitabilityAssessment | None) -> AssessmentOut:
         state_aid_other_basis=a.state_aid_other_basis if a else None,
         complete=not missing,
         missing=missing,
+        version=a.version if a else 0,
     )
 
 
 @router.get("/cases/{case_id}/suitability", response_model=AssessmentOut)
-def get_assessment(case_id: Id, session: DbSession, user: CurrentUser) -> AssessmentOut:
-    """The checklist with its answers."""
+def get_assessment(case_id: Id, session: DbSession, user: CurrentUser, response: Response) -> AssessmentOut:
+    """The checklist with its answers, its version as ETag ("0" before the first save)."""
     case = get_visible_case(session, user, case_id)
-    return _assessment_out(session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id)))
+    out = _assessment_out(session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id)))
+    response.headers["ETag"] = etag(out.version)
+    return out
 
 
 @router.put("/cases/{case_id}/suitability", response_model=AssessmentOut)
-def put_assessment(case_id: Id, data: AssessmentIn, session: DbSession, user: CurrentUser) -> AssessmentOut:
-    """The officer answers the checklist (partial answers may be saved)."""
-    return _assessment_out(service.save_assessment(session, user, get_visible_case(session, user, case_id), data))
+def put_assessment(case_id: Id, data: AssessmentIn, session: DbSession, user: CurrentUser, response: Response,
+                   if_match: IfMatch = None) -> AssessmentOut:
+    """The officer answers the checklist (partial answers may be saved; If-Match from the ETag, 409 when stale)."""
+    saved = service.save_assessment(session, user, get_visible_case(session, user, case_id), data, parse_if_match(if_match, required=False))
+    out = _assessment_out(saved)
+    response.headers["ETag"] = etag(out.version)
+    return out
 
 
 @router.get("/cases/{case_id}/de-minimis", response_model=DeMinimisOut)

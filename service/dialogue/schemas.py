@@ -77,6 +77,7 @@ class AssessmentOut(BaseModel):
     state_aid_other_basis: str | None
     complete: bool
     missing: list[dict[str, str]]
+    version: int = Field(description="0 innan den sparats första gången / 0 before the first save")
 
 
 class DeMinimisOut(BaseModel):

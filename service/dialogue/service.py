@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.service import ensure_fresh
 from service.audit.service import record, text_summary
 from service.auth.models import User
 from service.cases.access import ensure_case_officer, ensure_stage
@@ -43,7 +44,7 @@ def _assessment_audit(items: dict[str, Any] | None, other_basis: str | None) -> 
             **text_summary(**comments, state_aid_other_basis=other_basis)}
 
 
-def save_assessment(session: Session, user: User, case: Case, data: AssessmentIn) -> SuitabilityAssessment:
+def save_assessment(session: Session, user: User, case: Case, data: AssessmentIn, expected_version: int | None = None) -> SuitabilityAssessment:
     """The case officer answers the checklist (partial answers may be saved; unknown items are refused)."""
     ensure_case_officer(user, case)
     ensure_stage(case, Stage.IDENTIFY_NEED, Stage.DIALOGUE)
@@ -51,6 +52,7 @@ def save_assessment(session: Session, user: User, case: Case, data: AssessmentIn
     if unknown:
         raise ValidationFailed(errors=[{"field": f"items.{k}", "message": "okänd punkt / unknown checklist item"} for k in unknown])
     a = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
+    ensure_fresh(a.version if a else None, expected_version, "Lämplighetsbedömningen / the suitability checklist")
     before = _assessment_audit(dict(a.items), a.state_aid_other_basis) if a else None
     if a is None:
         a = SuitabilityAssessment(case_id=case.id)

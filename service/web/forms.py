@@ -12,6 +12,18 @@ from starlette.datastructures import FormData, UploadFile
 from service.errors import AppError, StaleVersion
 from service.web.labels import swedish_part
 
+# A conflict view's fields: the version the user has now seen, and the explicit choice to replace it.
+SEEN_VERSION, OVERWRITE = "seen_version", "overwrite"
+
+
+def expected_version(form: FormData | Mapping[str, Any]) -> int:
+    """The version a save may replace: the one the form was opened with, or after a conflict, if the user chose to
+    overwrite, the one the conflict view showed."""
+    key = SEEN_VERSION if str(form.get(OVERWRITE) or "") == "ja" and str(form.get(SEEN_VERSION) or "").isdigit() else "version"
+    raw = str(form.get(key) or "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
 # Pydantic error types mapped to Swedish messages (ctx values are filled in).
 PYDANTIC_SV: dict[str, str] = {
     "missing": "Fältet måste fyllas i.",
@@ -65,6 +77,8 @@ class FormState:
     labels: Mapping[str, str] = field(default_factory=dict)
     # HTTP status for the re-shown page: 422 for invalid input, the service's status (409, 403 …) otherwise.
     status: int = 422
+    # After a stale save: the stored values that differ from the user's (field -> theirs); see conflict().
+    theirs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: FormData | Mapping[str, Any], prefix: str = "f", labels: Mapping[str, str] | None = None) -> FormState:
@@ -80,6 +94,23 @@ class FormState:
             else:
                 values[key] = value
         return cls(values=values, prefix=prefix, labels=labels or {})
+
+    def conflict(self, stored: Mapping[str, Any], current_version: int) -> None:
+        """A save that started from an older version: keep the user's values, show the stored ones that differ.
+
+        The form keeps the version it was opened with, so saving again as it is conflicts again: only ticking
+        "overwrite" (OVERWRITE, which carries the version the user has now seen) replaces the other person's change.
+        """
+        def norm(v: Any) -> str:
+            return "\n".join(v) if isinstance(v, list) else ("" if v is None else str(v)).strip()
+
+        self.theirs = {k: v for k, v in stored.items() if k not in ("version", SEEN_VERSION) and norm(v) != norm(self.values.get(k))}
+        self.values[SEEN_VERSION] = str(current_version)
+        self.values.pop(OVERWRITE, None)
+        self.status = 409
+        self.general.append("Någon annan har sparat en ändring sedan du öppnade sidan, så din version sparades inte. Dina uppgifter "
+                            "finns kvar i formuläret; den andras ändringar visas ovanför. Ändra det som behövs, eller kryssa i "
+                            "att du vill ersätta den andras version, och spara igen.")
 
     def value(self, name: str, default: Any = "") -> Any:
         """The submitted value of a field, or the default."""

@@ -197,9 +197,64 @@ def test_stale_edit_keeps_the_text_and_explains(web: Browserless, db: Session) -
     c = case(db, w.org, w.dep, stage=Stage.DRAFT)
     member = Browserless(web.client).login(w.member)
     form = {"title": "Ny titel", "need": "Nytt behov", "version": str(c.version - 1 if c.version > 1 else c.version + 5)}
+    stored_title = c.title
     r = member.post(f"/arenden/{c.id}/redigera", form, expect=409)
-    assert "Någon annan har ändrat uppgifterna" in r.text and "Nytt behov" in r.text
-    fresh = re.search(r'name="version" value="(\d+)"', r.text).group(1)
-    member.post(f"/arenden/{c.id}/redigera", {**form, "version": fresh})
+    assert "Någon annan har sparat en ändring" in r.text and "Nytt behov" in r.text  # yours kept
+    assert "Den andras version" in r.text and stored_title in r.text  # theirs shown
+    assert re.search(r'name="version" value="(\d+)"', r.text).group(1) == form["version"]  # still where you started
+    seen = re.search(r'name="seen_version" value="(\d+)"', r.text).group(1)
+    member.post(f"/arenden/{c.id}/redigera", {**form, "seen_version": seen}, expect=409)  # "spara igen" overwrites nothing
+    db.expire_all()
+    assert db.get(Case, c.id).title == stored_title
+    member.post(f"/arenden/{c.id}/redigera", {**form, "seen_version": seen, "overwrite": "ja"})
     db.expire_all()
     assert db.get(Case, c.id).title == "Ny titel"
+
+
+def test_two_tabs_on_the_agreement_terms_lose_nothing(web, db) -> None:
+    """Issue 22: the second save from an older version gets the conflict view: its values kept, the other's shown,
+    and a plain resubmit does not overwrite; only the explicit choice does."""
+    from service.agreements.models import Agreement
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    base = f"/arenden/{c.id}/avtal"
+    tab_a = Browserless(web.client).login(w.officer)
+    opened = re.search(r'name="version" value="(\d+)"', tab_a.get(base).text).group(1)
+    assert opened == "0"  # nothing saved yet
+    form = {**_terms_form(w.org.name, w.org.orgnr), "version": opened}
+    tab_a.post(base, {**form, "governance": "Styrgrupp varje månad (flik A)"})
+    # Tab B opened the same empty form before A saved, and now saves its own text.
+    r = tab_a.post(base, {**form, "governance": "Styrgrupp varje kvartal (flik B)"}, expect=409)
+    assert "Den andras version" in r.text and "Styrgrupp varje månad (flik A)" in r.text  # theirs shown
+    assert "Styrgrupp varje kvartal (flik B)" in r.text  # yours kept in the form
+    db.expire_all()
+    assert db.query(Agreement).filter_by(case_id=c.id).one().terms["governance"] == "Styrgrupp varje månad (flik A)"
+    seen = re.search(r'name="seen_version" value="(\d+)"', r.text).group(1)
+    kept = re.search(r'name="version" value="(\d+)"', r.text).group(1)
+    assert kept == "0"  # the form still says where B started
+    tab_a.post(base, {**form, "governance": "Styrgrupp varje kvartal (flik B)", "seen_version": seen}, expect=409)  # plain resubmit
+    db.expire_all()
+    assert db.query(Agreement).filter_by(case_id=c.id).one().terms["governance"] == "Styrgrupp varje månad (flik A)"
+    tab_a.post(base, {**form, "governance": "Styrgrupp varje kvartal (flik B)", "seen_version": seen, "overwrite": "ja"})
+    db.expire_all()
+    assert db.query(Agreement).filter_by(case_id=c.id).one().terms["governance"] == "Styrgrupp varje kvartal (flik B)"
+
+
+def test_the_checklist_keeps_both_tabs_and_every_comment(web, db) -> None:
+    """Issue 22: a stale checklist save shows the conflict; a comment on an unanswered question is refused, not dropped."""
+    from service.dialogue.models import SuitabilityAssessment
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    base = f"/arenden/{c.id}/dialog/lamplighet"
+    officer = Browserless(web.client).login(w.officer)
+    first, second = ITEMS[0].key, ITEMS[1].key
+    r = officer.post(base, {"version": "0", f"comment-{first}": "Oklart om målgruppen"}, expect=422)
+    assert "Svara på frågan för att kommentaren ska sparas" in r.text and "Oklart om målgruppen" in r.text
+    assert db.query(SuitabilityAssessment).filter_by(case_id=c.id).count() == 0
+    officer.post(base, {"version": "0", f"answer-{first}": "yes", f"comment-{first}": "Tydligt behov"})
+    r = officer.post(base, {"version": "0", f"answer-{second}": "no"}, expect=409)  # opened before the first save
+    assert "Den andras version" in r.text and "Tydligt behov" in r.text
+    db.expire_all()
+    assert set(db.query(SuitabilityAssessment).filter_by(case_id=c.id).one().items) == {first}

@@ -19,11 +19,11 @@ from service.cases.access import get_visible_case
 from service.cases.models import Case
 from service.config import Settings
 from service.deps import AppSettings, DbSession
-from service.errors import AppError
+from service.errors import AppError, StaleVersion
 from service.schemas import Id
 from service.web import casepage
 from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router, whole
-from service.web.forms import FormState
+from service.web.forms import FormState, expected_version
 from service.web.rendering import redirect, render
 from service.web.routes.cases import refused
 from service.web.routes.staff import case_for_staff
@@ -151,6 +151,7 @@ def _agreement_page(request: Request, session: Session, user: User, case: Case, 
     if state is None:
         row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
         state = FormState(values=_terms_values(row.terms if row else _default_terms(case)), prefix="avtal")
+        state.values["version"] = str(row.version if row else 0)
     counts = {g: _row_count(state.values, g) for g in ROWS}
     return render(request, "officer/agreement.html", {"title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state,
                                                       "counts": counts}, status_code=status_code)
@@ -172,9 +173,12 @@ def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     try:
         terms = AgreementTerms.model_validate(data)
         with attempt(session):
-            agreements.save_terms(session, user, case, terms)
+            agreements.save_terms(session, user, case, terms, expected_version(form))
     except ValidationError as exc:
         state.add_validation(exc, fields=fields, aliases=aliases, default_field=None)
+    except StaleVersion as exc:
+        stored = session.scalar(select(Agreement).where(Agreement.case_id == case.id).execution_options(populate_existing=True))
+        state.conflict(_terms_values(stored.terms) if stored else {}, int(exc.extra.get("current_version") or 0))
     except AppError as exc:
         state.add_app_error(exc, fields=fields)
     if state.has_errors:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import User
@@ -17,17 +18,27 @@ from service.deps import AppSettings, DbSession
 from service.dialogue import service as dialogue
 from service.dialogue.checklist import ITEMS
 from service.dialogue.schemas import AssessmentIn, MeetingIn
-from service.errors import AppError
+from service.errors import AppError, StaleVersion, ValidationFailed
 from service.schemas import Id
 from service.web import casepage
 from service.web.deps import CsrfForm, WebUser, attempt, optional, text, web_router
-from service.web.forms import FormState
+from service.web.forms import FormState, expected_version
 from service.web.rendering import redirect, render
 from service.web.routes.staff import case_for_staff
 
 router = web_router()
 
 
+
+
+def _checklist_values(assessment: Any) -> dict[str, Any]:  # noqa: ANN401 - a SuitabilityAssessment or None
+    values: dict[str, Any] = {"state_aid_other_basis": (assessment.state_aid_other_basis or "") if assessment else "",
+                              "version": str(assessment.version if assessment else 0)}
+    for item in ITEMS:
+        entry = (assessment.items if assessment else {}).get(item.key) or {}
+        values[f"answer-{item.key}"] = entry.get("answer", "")
+        values[f"comment-{item.key}"] = entry.get("comment", "")
+    return values
 
 
 def _dialogue_page(request: Request, session: Session, user: User, case: Case, settings: Settings,
@@ -39,12 +50,7 @@ def _dialogue_page(request: Request, session: Session, user: User, case: Case, s
     view = casepage.load(session, user, case, settings, forms)
     assessment = view.assessment
     if "checklist" not in view.forms:
-        values: dict[str, Any] = {"state_aid_other_basis": (assessment.state_aid_other_basis or "") if assessment else ""}
-        for item in ITEMS:
-            entry = (assessment.items if assessment else {}).get(item.key) or {}
-            values[f"answer-{item.key}"] = entry.get("answer", "")
-            values[f"comment-{item.key}"] = entry.get("comment", "")
-        view.forms["checklist"] = FormState(values=values, prefix="checklist")
+        view.forms["checklist"] = FormState(values=_checklist_values(assessment), prefix="checklist")
     dm = deminimis.compute(session, case, sek_per_eur=settings.sek_per_eur, ceiling_eur=settings.de_minimis_eur, today=date.today())
     return render(request, "officer/dialogue.html", {"title": f"Dialog: {case.title}", "v": view, "c": case, "items": ITEMS, "dm": dm},
                   status_code=status_code)
@@ -99,11 +105,22 @@ def save_checklist(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     state = FormState.from_form(form, prefix="checklist")
     fields = [f"answer-{i.key}" for i in ITEMS] + [f"comment-{i.key}" for i in ITEMS] + ["state_aid_other_basis"]
     try:
+        # A comment without an answer would be dropped (only answered items are stored): say so instead.
+        orphans = [{"field": f"comment-{i.key}", "message": "Svara på frågan för att kommentaren ska sparas / answer the question to keep the comment"}
+                   for i in ITEMS if text(form, f"comment-{i.key}") and not text(form, f"answer-{i.key}")]
+        if orphans:
+            raise ValidationFailed(errors=orphans)
         items = {i.key: {"answer": text(form, f"answer-{i.key}"), "comment": text(form, f"comment-{i.key}")}
                  for i in ITEMS if text(form, f"answer-{i.key}")}
         data = AssessmentIn.model_validate({"items": items, "state_aid_other_basis": optional(form, "state_aid_other_basis")})
         with attempt(session):
-            dialogue.save_assessment(session, user, case, data)
+            dialogue.save_assessment(session, user, case, data, expected_version(form))
+    except StaleVersion as exc:
+        from service.dialogue.models import SuitabilityAssessment
+
+        stored = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id)
+                                .execution_options(populate_existing=True))
+        state.conflict(_checklist_values(stored), int(exc.extra.get("current_version") or 0))
     except ValidationError as exc:
         aliases = {f"items-{i.key}-answer": f"answer-{i.key}" for i in ITEMS} | {f"items-{i.key}-comment": f"comment-{i.key}" for i in ITEMS}
         state.add_validation(exc, fields=fields, aliases=aliases, default_field="state_aid_other_basis")

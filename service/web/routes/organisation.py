@@ -18,14 +18,14 @@ from service.cases.schemas import CaseCreate, CasePatch
 from service.cases.stages import TERMINAL, Stage
 from service.departments.models import Department
 from service.deps import DbSession
-from service.errors import AppError, Conflict
+from service.errors import AppError, Conflict, StaleVersion
 from service.followup.models import FollowUpReport
 from service.organisations import service as organisations
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationIn, OrganisationPatch
 from service.schemas import Id
-from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, require_role, text, web_router, whole
-from service.web.forms import FormState
+from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, require_role, text, web_router
+from service.web.forms import FormState, expected_version
 from service.web.rendering import redirect, render
 
 router = web_router()
@@ -213,11 +213,15 @@ def edit_proposal(case_id: Id, request: Request, user: WebUser, session: DbSessi
     """The proposal form filled with the case's content."""
     case = get_visible_case(session, user, case_id)
     cases.ensure_editable(session, user, case)
+    return render(request, "org/proposal_form.html", _proposal_context(session, FormState(values=_proposal_values(case), prefix="case"), case=case))
+
+
+def _proposal_values(case: Case) -> dict[str, Any]:
     values = {f: ("" if getattr(case, f) is None else str(getattr(case, f))) for f in CASE_FIELDS}
     for f in ("own_contribution_sek", "requested_amount_sek"):
         values[f] = f"{getattr(case, f):,}".replace(",", " ")
     values["version"] = str(case.version)
-    return render(request, "org/proposal_form.html", _proposal_context(session, FormState(values=values, prefix="case"), case=case))
+    return values
 
 
 @router.post("/arenden/{case_id}/redigera")
@@ -227,16 +231,17 @@ def save_proposal(case_id: Id, request: Request, user: WebUser, form: CsrfForm, 
     state = FormState.from_form(form, prefix="case", labels=CASE_LABELS)
     try:
         data = CasePatch.model_validate(_case_payload(form, include_department=False))
-        version = whole(form, "version") or 0
         with attempt(session):
-            cases.update_content(session, user, case, data, version)
+            cases.update_content(session, user, case, data, expected_version(form))
     except ValidationError as exc:
         state.add_validation(exc, fields=CASE_FIELDS, aliases=CASE_ALIASES, default_field="period_end")
+    except StaleVersion:
+        session.refresh(case)
+        # The user's text stays, the other person's is shown beside it; saving again as it is does not overwrite it.
+        state.conflict(_proposal_values(case), case.version)
     except AppError as exc:
         state.add_app_error(exc, fields=CASE_FIELDS, aliases=CASE_ALIASES)
     if state.has_errors:
-        # Keep the user's text but offer the current version, so a second save after reading the message succeeds.
-        state.values["version"] = str(case.version)
         state.values["department_id"] = str(case.department_id)
         return render(request, "org/proposal_form.html", _proposal_context(session, state, case=case), status_code=state.status)
     return redirect(f"/arenden/{case.id}", flash="forslag-sparat")
