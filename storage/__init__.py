@@ -1,6 +1,7 @@
 """Object storage for case documents: an ObjectStore protocol with filesystem and S3 backends."""
 
 from storage.base import (
+    ContentMismatch,
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
@@ -8,6 +9,7 @@ from storage.base import (
     StorageError,
     StorageUnavailable,
     StoredObject,
+    open_verified,
     validate_key,
 )
 from storage.factory import store_from_url
@@ -15,6 +17,7 @@ from storage.filesystem import FilesystemStore
 from storage.s3 import S3Store
 
 __all__ = [
+    "ContentMismatch",
     "FilesystemStore",
     "ObjectInfo",
     "ObjectLocked",
@@ -24,6 +27,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "StoredObject",
+    "open_verified",
     "store_from_url",
     "validate_key",
 ]

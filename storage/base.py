@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -237,3 +238,36 @@ def iter_source(data: bytes | BinaryIO, length: int | None) -> Iterator[bytes]:
         if remaining is not None:
             remaining -= len(chunk)
         yield bytes(chunk)
+
+
+class ContentMismatch(StorageError):
+    """The key is there, but no version of it has the sha256 the caller recorded."""
+
+
+def open_verified(store: ObjectStore, key: str, version_id: str | None, sha256: str) -> tuple[Iterator[bytes], str | None]:
+    """Open the pinned version of ``key``, or after a restore the version whose sha256 is ``sha256``.
+
+    Rows pin version ids, but a bucket restored by copying (``mc mirror``, ``mc cp --versions``) gives every object
+    new ones. When the store does not know ``version_id``, the key's versions are tried newest first and the first
+    whose sha256 (metadata, or computed by reading it when a copy lost the metadata) equals ``sha256`` is opened:
+    never other bytes. Returns (chunks, the version id actually opened). Raises ObjectNotFound when the key has no
+    version at all, ContentMismatch when it has versions but none with that sha256, StorageUnavailable as usual.
+    """
+    try:
+        return store.open(key, version_id), version_id
+    except ObjectNotFound:
+        if version_id is None:
+            raise
+    versions = [info for info in store.list_versions(key) if info.key == key]
+    for listed in versions:
+        digest = listed.sha256 or store.stat(key, listed.version_id).sha256
+        if digest is None:
+            hasher = hashlib.sha256()
+            for chunk in store.open(key, listed.version_id):
+                hasher.update(chunk)
+            digest = hasher.hexdigest()
+        if digest == sha256:
+            return store.open(key, listed.version_id), listed.version_id
+    if not versions:
+        raise ObjectNotFound(f"no version of {key} (pinned {version_id})")
+    raise ContentMismatch(f"{key}: version {version_id} is unknown and none of {len(versions)} versions has sha256 {sha256}")

@@ -36,7 +36,7 @@ from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConv
 from service.reviews.models import Review
 from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
 from service.schemas import MAX_ID
-from storage.base import ObjectLocked, ObjectStore, StorageError, StorageUnavailable
+from storage.base import ContentMismatch, ObjectLocked, ObjectNotFound, ObjectStore, StorageError, StorageUnavailable, open_verified
 from storage.factory import store_from_url
 
 log = logging.getLogger(__name__)
@@ -337,13 +337,36 @@ def read_upload(stream: BinaryIO, limit: int) -> tuple[bytes, str]:
     return data, kind.mime
 
 
+class StoredObjectMissing(AppError):
+    """The row's object is not in the store, or the store holds other bytes under its key (e.g. after a restore)."""
+
+    status_code = 409
+    code = "stored-object-missing"
+    title = "Dokumentets fil finns inte i lagringen / The document's file is not in storage"
+
+
 def open_content(store: ObjectStore, doc: Document) -> Iterator[bytes]:
-    """Stream a stored version; storage down is a 503."""
+    """Stream a stored version (after a restore into a new bucket: the key's version with the row's sha256).
+
+    Storage down is a 503; a missing object or one with other bytes is a 409 that says so, never the wrong file.
+    """
     try:
-        it = store.open(doc.storage_key, doc.storage_version_id)
+        it, opened = open_verified(store, doc.storage_key, doc.storage_version_id, doc.sha256)
         first = next(it, b"")  # fail here, before the response starts, if storage is down
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
+    except ObjectNotFound as exc:
+        log.error("document %s: no object at %s (%s)", doc.id, doc.storage_key, exc)
+        raise StoredObjectMissing(f"Dokument {doc.id} saknas i dokumentlagringen; återställ lagringen / "
+                                  f"document {doc.id} is missing from storage; restore the bucket", document_id=doc.id) from exc
+    except ContentMismatch as exc:
+        log.error("document %s: %s", doc.id, exc)
+        raise StoredObjectMissing(f"Lagringen har en annan fil än den registrerade för dokument {doc.id} / storage holds "
+                                  f"different bytes than recorded for document {doc.id} (sha256 {doc.sha256})",
+                                  document_id=doc.id) from exc
+    if opened != doc.storage_version_id:
+        log.info("document %s: version %s unknown to the store, read %s with the same sha256 (restored bucket?)",
+                 doc.id, doc.storage_version_id, opened)
 
     def gen() -> Iterator[bytes]:
         yield first
