@@ -46,11 +46,11 @@ SHA256_METADATA_KEY = "sha256"
 _META_PREFIX = "x-amz-meta-"
 _RETAIN_UNTIL_HEADER = "x-amz-object-lock-retain-until-date"
 
-# Parts are buffered in memory by minio; 16 MiB keeps typical documents (<= 25 MB upload
-# limit) at one or two parts while bounding memory per upload.
-PART_SIZE = 16 * 1024 * 1024
+# minio holds one part in memory per upload: 8 MiB bounds an upload's memory (eight parallel 25 MB uploads: 64 MiB)
+# while keeping the largest document (25 MB upload limit) at four parts.
+PART_SIZE = 8 * 1024 * 1024
 # Non-seekable uploads are spooled to compute sha256 before the request; small ones stay in RAM.
-SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+SPOOL_MAX_MEMORY = 1024 * 1024
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchObject"})
 _BUSY_CODES = frozenset(
@@ -59,14 +59,42 @@ _BUSY_CODES = frozenset(
 _LOCK_REFUSAL_CODES = frozenset({"AccessDenied", "ObjectLocked", "InvalidRequest"})
 
 
-def make_http_client(connect_timeout: float = 2.0, read_timeout: float = 3.0) -> urllib3.PoolManager:
-    """Return a PoolManager that gives up on a dead endpoint within about five seconds.
+# A healthy but busy server (eight parallel 24 MB uploads on two cores) takes seconds to take in and answer a large
+# request; a dead one answers nothing. Requests with a body get read_timeout plus this much per MiB of body (parts are
+# at most PART_SIZE, so a put never waits more than about 3 + 8 x 1.5 s before it is called an outage).
+READ_SECONDS_PER_MIB = 1.5
+_MIB = 1024 * 1024
+
+
+class _SizedTimeouts(urllib3.PoolManager):
+    """A PoolManager whose read timeout grows with the size of the request body."""
+
+    def __init__(self, *, connect_timeout: float, read_timeout: float, per_mib: float, **kw: object) -> None:
+        super().__init__(timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout), **kw)
+        self._connect_timeout, self._read_timeout, self._per_mib = connect_timeout, read_timeout, per_mib
+
+    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: object) -> urllib3.BaseHTTPResponse:
+        """Send the request with a read timeout for its body's size (minio sends parts as bytes)."""
+        body = kw.get("body")
+        size = len(body) if isinstance(body, (bytes, bytearray, memoryview)) else 0
+        if size and "timeout" not in kw:
+            kw["timeout"] = urllib3.Timeout(connect=self._connect_timeout, read=self._read_timeout + self._per_mib * size / _MIB)
+        return super().urlopen(method, url, redirect=redirect, **kw)
+
+
+def make_http_client(connect_timeout: float = 2.0, read_timeout: float = 3.0,
+                     read_seconds_per_mib: float = READ_SECONDS_PER_MIB) -> urllib3.PoolManager:
+    """Return a PoolManager that gives up on a dead endpoint within seconds, allowing large bodies time in proportion.
 
     minio's default (5-minute timeouts, 5 retries with backoff) would hold an API request
-    for minutes when storage is down; the spec wants a quick 503 instead.
+    for minutes when storage is down; the spec wants a quick 503 instead. A fixed 3 s for a
+    24 MB put made a healthy server under parallel uploads look down, so bodies add
+    ``read_seconds_per_mib`` per MiB.
     """
-    return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+    return _SizedTimeouts(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        per_mib=read_seconds_per_mib,
         maxsize=10,
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
@@ -83,6 +111,14 @@ def make_http_client(connect_timeout: float = 2.0, read_timeout: float = 3.0) ->
             raise_on_status=False,
         ),
     )
+
+
+def _seekable(stream: object) -> bool:
+    """True for a stream that can be read twice (hashed, then sent) by seeking back."""
+    try:
+        return bool(stream.seekable()) and isinstance(stream.tell(), int)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _translate(exc: BaseException, what: str) -> BaseException:
@@ -119,6 +155,20 @@ def _s3_errors(what: str) -> Iterator[None]:
         if mapped is exc:
             raise
         raise mapped from exc
+
+
+@contextmanager
+def _foreign_version(version_id: str | None, what: str) -> Iterator[None]:
+    """A version id this server cannot even parse (AWS: 400 InvalidArgument) is a version it does not have.
+
+    That is what a row restored beside a copied bucket pins: the fallback to the key needs ObjectNotFound.
+    """
+    try:
+        yield
+    except S3Error as exc:
+        if version_id is not None and exc.code == "InvalidArgument":
+            raise ObjectNotFound(f"{what}: {exc.code}: {exc.message}") from exc
+        raise
 
 
 def _user_metadata(headers: object) -> tuple[dict[str, str], str | None, datetime | None]:
@@ -222,17 +272,27 @@ class S3Store:
             self._ready = True
 
     @staticmethod
-    def _prepare(data: bytes | BinaryIO, length: int | None) -> tuple[BinaryIO, int, str]:
-        """Return (seekable source, size, sha256 hex) for an upload.
+    def _prepare(data: bytes | BinaryIO, length: int | None) -> tuple[BinaryIO, int, str, bool]:
+        """Return (source positioned at the start, size, sha256 hex, whether put owns the source) for an upload.
 
         The digest has to be known before the request starts because it travels as a
-        header (x-amz-meta-sha256), so streams are hashed while being spooled.
+        header (x-amz-meta-sha256). A seekable stream (an upload spooled to disk) is hashed
+        where it is and rewound, with no copy; other streams are hashed while being spooled.
         """
         if isinstance(data, (bytes, bytearray, memoryview)):
             raw = bytes(data)
             if length is not None and length != len(raw):
                 raise ValueError(f"length={length} does not match {len(raw)} bytes of data")
-            return io.BytesIO(raw), len(raw), hashlib.sha256(raw).hexdigest()
+            return io.BytesIO(raw), len(raw), hashlib.sha256(raw).hexdigest(), True
+        if _seekable(data):
+            start = data.tell()
+            digest = hashlib.sha256()
+            size = 0
+            for chunk in iter_source(data, length):
+                digest.update(chunk)
+                size += len(chunk)
+            data.seek(start)
+            return data, size, digest.hexdigest(), False
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)
         try:
             digest = hashlib.sha256()
@@ -245,7 +305,7 @@ class S3Store:
         except BaseException:
             spool.close()
             raise
-        return spool, size, digest.hexdigest()  # type: ignore[return-value]
+        return spool, size, digest.hexdigest(), True  # type: ignore[return-value]
 
     def _is_retained(self, key: str, version_id: str) -> bool:
         """True when the version has retention in the future (explains an AccessDenied)."""
@@ -305,7 +365,7 @@ class S3Store:
                 retention = Retention(self._retention_mode, retain)
             else:
                 log.warning("%r has no object lock; retain_until ignored for %s", self, key)
-        source, size, sha256 = self._prepare(data, length)
+        source, size, sha256, owned = self._prepare(data, length)
         try:
             self._ensure_bucket()
             with _s3_errors(f"put {key}"):
@@ -322,7 +382,8 @@ class S3Store:
                     num_parallel_uploads=1,
                 )
         finally:
-            source.close()
+            if owned:
+                source.close()
         return StoredObject(
             key=key,
             # "null" is S3's own id for objects written while versioning is off.
@@ -341,7 +402,7 @@ class S3Store:
         validate_key(key)
         self._ensure_bucket()
         what = f"get {key}" + (f" @ {version_id}" if version_id else "")
-        with _s3_errors(what):
+        with _s3_errors(what), _foreign_version(version_id, what):
             response = self._client.get_object(self.bucket, key, version_id=version_id)
         return self._chunks(response, what)
 
@@ -349,7 +410,7 @@ class S3Store:
         """HEAD a version; for an explicit version a second HEAD tells whether it is latest."""
         validate_key(key)
         self._ensure_bucket()
-        with _s3_errors(f"stat {key}"):
+        with _s3_errors(f"stat {key}"), _foreign_version(version_id, f"stat {key}"):
             obj = self._client.stat_object(self.bucket, key, version_id=version_id)
         is_latest = True
         if version_id is not None:
