@@ -1,63 +1,105 @@
-"""deadline_sweep: plan and send due reminders exactly once, mark missed deadlines, escalate."""
+"""deadline_sweep: plan due reminders, send them in batches over one SMTP connection each, mark missed deadlines, escalate.
+
+Contract (README, "Deadlines and flows"): each batch (one Prefect task run) holds a lease on its reminders
+(`sweep.claim_due_reminders`), so sweeps running at the same time share the work. Every message the SMTP server
+accepts is written to the sent-log in its own commit before the next one is sent; the batch then marks its reminders
+sent, and a sweep first marks the ones a crashed batch left in the sent-log. What is not covered: a crash between the
+server's acceptance and that commit, or a connection that breaks after the message went out but before the reply —
+that reminder is sent again once its lease has run out, with the same Message-ID. When the server cannot be reached
+the batch's unsent reminders back off (`sweep.mark_failed_many`) and the sweep stops sending until its next run.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time
+from datetime import datetime
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from flows.runtime import outbox_context, session_factory
 from service.config import get_settings
 from service.deadlines import sweep
-from service.notifications.email import EmailDeliveryError, EmailRejected, render_email
+from service.notifications.email import EmailDeliveryError, EmailRejected, SmtpUnavailable, render_email
+
+BATCH = 200
+# A batch stops sending well inside its lease: after the lease another worker may claim what is left.
+LEASE_BUDGET_S = sweep.CLAIM_LEASE.total_seconds() / 2
 
 
-def _reminder_cache_key(_context, parameters) -> str:  # noqa: ANN001
-    # The row's random token: a retried run finds the persisted result and does not send again.
-    return f"iop-reminder-{parameters['token']}"
-
-
-@task(cache_key_fn=_reminder_cache_key, persist_result=True, cache_expiration=timedelta(days=60), retries=0)
-def send_reminder(reminder_id: int, token: str) -> str | None:
-    """Send one reminder e-mail; returns its Message-ID, or None when it must not be sent."""
+@task(name="send_reminder_batch", cache_policy=NO_CACHE, persist_result=False, retries=0)
+def send_reminder_batch(reminder_ids: list[int], now: datetime | None = None, crash_after: int | None = None) -> dict[str, int]:
+    """Send a claimed batch over one SMTP connection, recording each accepted message before the next."""
     factory = session_factory()
+    started = time.monotonic()
     with factory() as s, s.begin():
-        found = sweep.reminder_email(s, reminder_id, get_settings())
-    if found is None:
-        return None
-    context, key = found
-    return outbox_context().mailer.send(render_email("reminder", context), key)
+        emails = sweep.reminder_emails(s, reminder_ids, get_settings())
+    counts = {"sent": 0, "skipped": len(reminder_ids) - len(emails), "failed": 0, "released": 0, "smtp_down": 0, "connections": 0}
+    ids = [rid for rid, _, _ in emails]
+    with outbox_context().mailer.connection() as mail:
+        for i, (rid, context, key) in enumerate(emails):
+            if time.monotonic() - started > LEASE_BUDGET_S:
+                with factory() as s, s.begin():
+                    sweep.release(s, ids[i:])
+                counts["released"] = len(ids) - i
+                break
+            try:
+                message_id = mail.send(render_email("reminder", context), key)
+            except SmtpUnavailable as exc:
+                # The server is gone: this and the rest of the batch back off together instead of timing out one by one.
+                with factory() as s, s.begin():
+                    sweep.mark_failed_many(s, ids[i:], f"{type(exc).__name__}: {exc}", now)
+                counts["failed"] += len(ids) - i
+                counts["smtp_down"] = 1
+                break
+            except (EmailDeliveryError, EmailRejected) as exc:
+                with factory() as s, s.begin():
+                    # A refused recipient will be refused again; a deferral is retried with backoff.
+                    sweep.mark_failed(s, rid, f"{type(exc).__name__}: {exc}", now, permanent=isinstance(exc, EmailRejected))
+                counts["failed"] += 1
+                continue
+            with factory() as s, s.begin():
+                sweep.record_delivery(s, rid, message_id)
+            counts["sent"] += 1
+            if crash_after is not None and counts["sent"] >= crash_after:
+                # Fault injection for tests: the process dies after a send was recorded, before the batch marks it sent.
+                raise RuntimeError("injected crash after send")
+        counts["connections"] = getattr(getattr(mail, "conn", None), "sessions", 0)
+    with factory() as s, s.begin():
+        sweep.fold_deliveries(s, reminder_ids)
+    return counts
 
 
 @flow(name="deadline_sweep", log_prints=False)
-async def deadline_sweep(now: datetime | None = None, batch: int = 500, crash_after_send: bool = False) -> dict[str, int]:
-    """One sweep: plan reminders, send the due ones, mark and escalate missed deadlines."""
+async def deadline_sweep(now: datetime | None = None, batch: int = BATCH, limit: int = 5000, crash_after_send: bool = False,
+                         crash_after_sends: int | None = None) -> dict[str, int]:
+    """One sweep: plan reminders, send the due ones batch by batch, mark and escalate missed deadlines."""
     log = get_run_logger()
     settings = get_settings()
     factory = session_factory()
     with factory() as s, s.begin():
         planned = sweep.plan_reminders(s, settings, now)
     with factory() as s, s.begin():
-        claimed = sweep.claim_due_reminders(s, now, batch)
-    sent = skipped = failed = 0
-    for reminder_id, token in claimed:
-        try:
-            message_id = send_reminder(reminder_id, token)
-        except (EmailDeliveryError, EmailRejected) as exc:
-            with factory() as s, s.begin():
-                # A refused recipient will be refused again; a server that does not answer is retried with backoff.
-                sweep.mark_failed(s, reminder_id, f"{type(exc).__name__}: {exc}", now, permanent=isinstance(exc, EmailRejected))
-            failed += 1
-            continue
-        if crash_after_send:
-            # Fault injection for tests: the process dies after sending and before recording it.
-            raise RuntimeError("injected crash after send")
+        # Reminders a crashed batch got accepted: sent, not to be sent again.
+        recovered = sweep.fold_deliveries(s)
+    crash_at = crash_after_sends or (1 if crash_after_send else None)
+    totals = {"sent": 0, "skipped": 0, "failed": 0, "released": 0, "connections": 0}
+    batches = claimed_total = 0
+    while claimed_total < limit:
         with factory() as s, s.begin():
-            sweep.mark_sent(s, reminder_id, message_id)
-        sent += message_id is not None
-        skipped += message_id is None
+            claimed = sweep.claim_due_reminders(s, now, min(batch, limit - claimed_total))
+        if not claimed:
+            break
+        claimed_total += len(claimed)
+        batches += 1
+        counts = send_reminder_batch([rid for rid, _ in claimed], now, None if crash_at is None else crash_at - totals["sent"])
+        for k in totals:
+            totals[k] += counts[k]
+        if counts["smtp_down"] or counts["released"]:
+            break  # the next sweep goes on; the server is back by then or the backoff holds the rest
     with factory() as s, s.begin():
         escalated = sweep.mark_missed_and_escalate(s, settings, now)
-    result = {"planned": planned, "sent": sent, "skipped": skipped, "failed": failed, "escalated": len(escalated)}
+    result = {"planned": planned, **totals, "sent": totals["sent"] + recovered, "recovered": recovered, "batches": batches,
+              "escalated": len(escalated)}
     log.info("deadline sweep: %s", result)
     return result

@@ -103,6 +103,16 @@ class Reminder(Base):
     __table_args__ = (Index("ix_reminders_unsent", "sent_at", "skipped_at", "scheduled_for"),)
 
 
+class ReminderDelivery(Base):
+    """The sent-log: one row committed the moment the SMTP server accepted a reminder, folded into it after the batch."""
+
+    __tablename__ = "reminder_deliveries"
+
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300))
+    accepted_at: Mapped[datetime]
+
+
 class Suspension(Base):
     """A period when the case's clock stood still (e.g. waiting for the organisation)."""
 

@@ -1,7 +1,10 @@
 """The reminder sweep: plan reminder rows, lease them to a sender, record the outcome, mark missed deadlines and escalate.
 
 Contract: at most one reminder per deadline, offset and recipient (dedupe_key); after a missed sweep only the latest
-passed offset is sent; a reminder is leased for CLAIM_LEASE; a failed send is retried with exponential backoff
+passed offset is sent; a reminder is leased for CLAIM_LEASE to one worker (FOR UPDATE SKIP LOCKED, and the lease
+re-checked in the claiming UPDATE), so concurrent sweeps share the work; a reminder the SMTP server accepted is in the
+sent-log (record_delivery, committed at once) until fold_deliveries marks it sent, and a reminder in the sent-log is
+never claimed again; two sweeps plan and escalate disjoint deadlines (row locks); a failed send is retried with exponential backoff
 (RETRY_BASE doubling up to RETRY_CAP) and given up only after RETRY_WINDOW from its first failure, or at once when
 the recipient is refused; given-up reminders show in /ready and can be sent again (`resend`); nothing is sent for a
 closed or suspended case or a deadline no longer open; each missed deadline escalates once.
@@ -13,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,7 +28,7 @@ from service.cases.stages import TERMINAL
 from service.config import Settings
 from service.db import utcnow
 from service.errors import Conflict, NotFound
-from service.deadlines.models import Deadline, DeadlineStatus, Reminder
+from service.deadlines.models import Deadline, DeadlineStatus, Reminder, ReminderDelivery
 from service.deadlines.recipients import RecipientLookup, recipients
 from service.deadlines.rules import calendar, refresh_schedule, reminder_times
 from service.outbox.service import emit
@@ -43,10 +46,14 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_CAP, RETRY_BASE * 2 ** min(max(attempts - 1, 0), 20))
 
 
+def _insert(session: Session):  # noqa: ANN202
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = _insert(session)
     # executemany form: one cached statement sent in batches (a single VALUES list of N rows is compiled anew every sweep).
     session.execute(insert(Reminder.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
@@ -58,7 +65,8 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
     due = session.execute(
         select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
         .where(Deadline.status == DeadlineStatus.OPEN, Deadline.next_reminder_at <= now)
-        .order_by(Deadline.next_reminder_at).limit(limit)
+        # A concurrent sweep plans the other deadlines instead of waiting for these (SQLite serialises writers anyway).
+        .order_by(Deadline.next_reminder_at).limit(limit).with_for_update(of=Deadline, skip_locked=True)
     ).all()
     rows = []
     # Reviews and users for all due deadlines in a few queries; no autoflush, so the schedule updates go out as one batch.
@@ -82,37 +90,84 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
 def claim_due_reminders(session: Session, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
     """Lease a batch of unsent reminders to this worker (SKIP LOCKED lets several workers share the work)."""
     now = now or utcnow()
+    # claimed_until is the lease, and after a failure the backoff's "not before"
+    free = (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now)
+    accepted = select(ReminderDelivery.reminder_id).where(ReminderDelivery.reminder_id == Reminder.id).exists()
     candidates = (
         select(Reminder.id).where(Reminder.sent_at.is_(None), Reminder.skipped_at.is_(None), Reminder.scheduled_for <= now,
-                                  Reminder.gave_up_at.is_(None),
-                                  # claimed_until is the lease, and after a failure the backoff's "not before"
-                                  (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now))
-        .order_by(Reminder.scheduled_for, Reminder.id).limit(limit).with_for_update(skip_locked=True)
+                                  Reminder.gave_up_at.is_(None), free, ~accepted)
+        .order_by(Reminder.scheduled_for, Reminder.id).limit(limit).with_for_update(of=Reminder, skip_locked=True)
     )
     ids = list(session.scalars(candidates))
     if not ids:
         return []
-    session.execute(update(Reminder).where(Reminder.id.in_(ids)).values(claimed_until=now + CLAIM_LEASE).execution_options(synchronize_session=False))
-    return [(r.id, r.token) for r in session.execute(select(Reminder.id, Reminder.token).where(Reminder.id.in_(ids)).order_by(Reminder.id))]
+    # The lease is checked again as the rows are taken: SQLite has no row locks, and of two workers that read the same
+    # rows only the first UPDATE may win them.
+    won = session.execute(update(Reminder).where(Reminder.id.in_(ids), free).values(claimed_until=now + CLAIM_LEASE)
+                          .returning(Reminder.id, Reminder.token).execution_options(synchronize_session=False)).all()
+    return sorted((rid, token) for rid, token in won)
+
+
+def reminder_emails(session: Session, reminder_ids: list[int], settings: Settings) -> list[tuple[int, dict[str, Any], str]]:
+    """(id, e-mail context, dedupe key) of the reminders to send, in id order; the ones that must not be sent (case
+    closed or suspended, deadline met or cancelled) are marked skipped."""
+    if not reminder_ids:
+        return []
+    rows = session.execute(
+        select(Reminder, Deadline, Case, User).join(Deadline, Deadline.id == Reminder.deadline_id)
+        .join(Case, Case.id == Deadline.case_id).outerjoin(User, User.id == Reminder.recipient_user_id)
+        .where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
+    ).all()
+    out = []
+    now = utcnow()
+    for r, d, case, user in rows:
+        if r.sent_at is not None or r.skipped_at is not None:
+            continue
+        if d.status != DeadlineStatus.OPEN or case.stage in TERMINAL or case.suspended:
+            r.skipped_at = now
+            r.last_error = f"skipped: deadline {d.status}, case {case.stage}"
+            continue
+        context = {"to": r.recipient, "recipient_name": user.full_name if user else r.recipient,
+                   "deadline_kind": d.kind.value if hasattr(d.kind, "value") else d.kind,
+                   "diarienummer": case.diarienummer or f"ärende {case.id}", "case_title": case.title, "due_at": d.due_at,
+                   "case_url": f"{settings.public_base_url}/arenden/{case.id}"}
+        out.append((r.id, context, r.dedupe_key))
+    session.flush()
+    return out
 
 
 def reminder_email(session: Session, reminder_id: int, settings: Settings) -> tuple[dict[str, Any], str] | None:
     """The e-mail for a reminder, or None when it must not be sent (case closed, deadline met or paused)."""
-    r = session.get(Reminder, reminder_id)
-    if r is None or r.sent_at is not None:
-        return None
-    d = session.get(Deadline, r.deadline_id)
-    case = session.get(Case, d.case_id)
-    if d.status != DeadlineStatus.OPEN or case.stage in TERMINAL or case.suspended:
-        r.skipped_at = utcnow()
-        r.last_error = f"skipped: deadline {d.status}, case {case.stage}"
-        session.flush()
-        return None
-    user = session.get(User, r.recipient_user_id) if r.recipient_user_id else None
-    context = {"to": r.recipient, "recipient_name": user.full_name if user else r.recipient, "deadline_kind": d.kind.value if hasattr(d.kind, "value") else d.kind,
-               "diarienummer": case.diarienummer or f"ärende {case.id}", "case_title": case.title, "due_at": d.due_at,
-               "case_url": f"{settings.public_base_url}/arenden/{case.id}"}
-    return context, r.dedupe_key
+    found = reminder_emails(session, [reminder_id], settings)
+    return (found[0][1], found[0][2]) if found else None
+
+
+def record_delivery(session: Session, reminder_id: int, message_id: str, now: datetime | None = None) -> bool:
+    """Write the SMTP server's acceptance to the sent-log (the caller commits before the next send); False if it was there."""
+    stmt = _insert(session)(ReminderDelivery.__table__).values(reminder_id=reminder_id, message_id=message_id,
+                                                               accepted_at=now or utcnow())
+    return session.execute(stmt.on_conflict_do_nothing(index_elements=["reminder_id"])).rowcount == 1
+
+
+def fold_deliveries(session: Session, reminder_ids: list[int] | None = None) -> int:
+    """Mark the reminders in the sent-log sent (these, or all a crashed batch left) and empty it for them."""
+    q = select(ReminderDelivery.reminder_id, ReminderDelivery.message_id, ReminderDelivery.accepted_at)
+    if reminder_ids is not None:
+        q = q.where(ReminderDelivery.reminder_id.in_(reminder_ids))
+    # Only the rows read here are deleted: a row another worker commits meanwhile stays for its own fold.
+    rows = session.execute(q.with_for_update(skip_locked=True)).all()
+    if not rows:
+        return 0
+    session.execute(update(Reminder), [{"id": rid, "sent_at": at, "message_id": mid, "claimed_until": None} for rid, mid, at in rows])
+    session.execute(delete(ReminderDelivery).where(ReminderDelivery.reminder_id.in_([rid for rid, _, _ in rows])))
+    return len(rows)
+
+
+def release(session: Session, reminder_ids: list[int]) -> None:
+    """Give unsent reminders back before their lease ends (a batch that ran out of time)."""
+    if reminder_ids:
+        session.execute(update(Reminder).where(Reminder.id.in_(reminder_ids), Reminder.sent_at.is_(None)).values(claimed_until=None)
+                        .execution_options(synchronize_session=False))
 
 
 def mark_sent(session: Session, reminder_id: int, message_id: str | None, now: datetime | None = None) -> None:
@@ -123,16 +178,20 @@ def mark_sent(session: Session, reminder_id: int, message_id: str | None, now: d
 
 def mark_failed(session: Session, reminder_id: int, error: str, now: datetime | None = None, *, permanent: bool = False) -> None:
     """Count the failed attempt and hold the reminder back for the backoff; give up when refused or out of time."""
+    mark_failed_many(session, [reminder_id], error, now, permanent=permanent)
+
+
+def mark_failed_many(session: Session, reminder_ids: list[int], error: str, now: datetime | None = None, *,
+                     permanent: bool = False) -> None:
+    """mark_failed for each of a batch's reminders (the mail server went away before they were sent)."""
     now = now or utcnow()
-    r = session.get(Reminder, reminder_id)
-    if r is None or r.sent_at is not None:
-        return
-    r.attempts += 1
-    r.last_error = error[:2000]
-    r.claimed_until = now + retry_delay(r.attempts)
-    r.first_failed_at = r.first_failed_at or now
-    if permanent or now - r.first_failed_at >= RETRY_WINDOW:
-        r.gave_up_at = now
+    for r in session.scalars(select(Reminder).where(Reminder.id.in_(reminder_ids), Reminder.sent_at.is_(None))):
+        r.attempts += 1
+        r.last_error = error[:2000]
+        r.claimed_until = now + retry_delay(r.attempts)
+        r.first_failed_at = r.first_failed_at or now
+        if permanent or now - r.first_failed_at >= RETRY_WINDOW:
+            r.gave_up_at = now
     session.flush()
 
 
@@ -181,6 +240,7 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
     missed = session.execute(
         select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
         .where(Deadline.status == DeadlineStatus.OPEN, Deadline.due_at < now).order_by(Deadline.due_at).limit(limit)
+        .with_for_update(of=Deadline, skip_locked=True)
     ).all()
     newly_missed = []
     for d, case in missed:
@@ -200,8 +260,10 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
     for d, case in newly_missed:
         record(session, actor=None, action="deadline.missed", case_id=case.id, after={"deadline_id": d.id, "kind": d.kind})
     session.flush()
+    # Locked: of two concurrent sweeps only one escalates a deadline (the other skips it, or sees escalated_at).
     due_escalations = list(session.scalars(select(Deadline).where(Deadline.status == DeadlineStatus.MISSED, Deadline.escalated_at.is_(None),
-                                                                  Deadline.escalate_at <= now).limit(limit)))
+                                                                  Deadline.escalate_at <= now).limit(limit)
+                                           .with_for_update(skip_locked=True)))
     for d in due_escalations:
         d.escalated_at = now
     escalated = []

@@ -367,8 +367,12 @@ def _local_hostname() -> str:
     return socket.getfqdn() or "localhost"
 
 
+class SmtpUnavailable(EmailDeliveryError):
+    """The SMTP server cannot be reached, or the connection broke and a fresh one failed too: stop, retry later."""
+
+
 class SmtpSender:
-    """Sends EmailMessageSpec over SMTP; one connection per send (low volume, simple failure)."""
+    """Sends EmailMessageSpec over SMTP: send() on a connection of its own, connection() for many messages."""
 
     def __init__(
         self,
@@ -416,31 +420,51 @@ class SmtpSender:
         self, spec: EmailMessageSpec, *, from_addr: str, message_id: str | None = None
     ) -> str:
         """Deliver spec and return its Message-ID; raises EmailDeliveryError / EmailRejected."""
-        msg = self.build_message(spec, from_addr=from_addr, message_id=message_id)
-        envelope_from = _check_address(from_addr)
-        envelope_to = [_check_address(a) for a in spec.to]
+        with self.connection() as conn:
+            return conn.send(spec, from_addr=from_addr, message_id=message_id)
+
+    def connection(self, *, max_messages: int = 100) -> SmtpConnection:
+        """One connection for many messages (see SmtpConnection); use as a context manager."""
+        return SmtpConnection(self, max_messages=max_messages)
+
+    def _open(self) -> smtplib.SMTP:
+        """A connected (and logged-in) SMTP session; raises SmtpUnavailable."""
         try:
-            with self._connect() as smtp:
-                if self.settings.username is not None:
-                    smtp.login(self.settings.username, self.settings.password or "")
-                refused = smtp.send_message(msg, from_addr=envelope_from, to_addrs=envelope_to)
+            smtp = self._connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SmtpUnavailable(f"SMTP delivery failed: {exc!r}") from exc
+        if self.settings.username is not None:
+            try:
+                smtp.login(self.settings.username, self.settings.password or "")
+            except smtplib.SMTPAuthenticationError as exc:
+                smtp.close()
+                # Bad credentials are a configuration problem, not the message's: retry after fixing.
+                raise SmtpUnavailable(f"SMTP authentication failed: {exc.smtp_code}") from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                smtp.close()
+                raise SmtpUnavailable(f"SMTP delivery failed: {exc!r}") from exc
+        return smtp
+
+    def _transmit(self, smtp: smtplib.SMTP, msg: EmailMessage, envelope_from: str, envelope_to: list[str]) -> None:
+        """One message on an open session; a broken connection surfaces as _Broken (the caller may reconnect)."""
+        try:
+            refused = smtp.send_message(msg, from_addr=envelope_from, to_addrs=envelope_to)
         except smtplib.SMTPRecipientsRefused as exc:
             raise _refusal_error(exc.recipients, all_refused=True) from exc
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             reply = f"{exc.smtp_code} {_reply_text(exc.smtp_error)}"
+            if exc.smtp_code == 421:
+                # "Service not available, closing channel": the server ends the session (too many messages, shutdown).
+                raise _Broken(f"SMTP server closed the connection: {reply}") from exc
             if exc.smtp_code >= 500:
                 raise EmailRejected(f"SMTP server refused the message: {reply}") from exc
             raise EmailDeliveryError(f"SMTP server deferred the message: {reply}") from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            # Bad credentials are a configuration problem, not the message's: retry after fixing.
-            raise EmailDeliveryError(f"SMTP authentication failed: {exc.smtp_code}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            # OSError covers refused connections, timeouts, DNS and TLS (ssl.SSLError) failures.
-            raise EmailDeliveryError(f"SMTP delivery failed: {exc!r}") from exc
+            # OSError covers dropped connections, timeouts and TLS (ssl.SSLError) failures.
+            raise _Broken(f"SMTP delivery failed: {exc!r}") from exc
         if refused:
             # Some recipients got it; a retry reuses the Message-ID so they can dedupe.
             raise _refusal_error(refused, all_refused=False)
-        return str(msg["Message-ID"])
 
     def _connect(self) -> smtplib.SMTP:
         """Open a connection with the configured transport security (EHLO done)."""
@@ -463,6 +487,86 @@ class SmtpSender:
             smtp.close()
             raise
         return smtp
+
+
+class _Broken(Exception):
+    """The SMTP session is unusable (dropped, timed out, closed by the server)."""
+
+
+class SmtpConnection:
+    """Many messages over one SMTP session, opened on the first send and reopened when it breaks.
+
+    Contract: send() returns the Message-ID the server accepted (250 after DATA), or raises for this message only
+    (EmailRejected, EmailDeliveryError for a deferral: the session stays usable), or raises SmtpUnavailable: the
+    server cannot be reached, or a session that had worked broke and a fresh one failed too. After SmtpUnavailable
+    every later send() raises it at once, so a batch stops instead of waiting out a timeout per message. A session
+    that breaks is reopened and the message sent again; if the break came after the server had accepted the data
+    but before its reply arrived, that is a second copy with the same Message-ID (SMTP cannot tell). After
+    max_messages the session is ended with QUIT and a new one opened (servers limit messages per session).
+    """
+
+    def __init__(self, sender: SmtpSender, *, max_messages: int = 100) -> None:
+        """Nothing is opened until the first send."""
+        self.sender = sender
+        self.max_messages = max_messages
+        self.sessions = 0  # sessions opened so far (tests and the bench look at it)
+        self._smtp: smtplib.SMTP | None = None
+        self._sent_on_session = 0
+        self._down: SmtpUnavailable | None = None
+
+    def __enter__(self) -> SmtpConnection:
+        """Use as a context manager; the session is closed on exit."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Close the session."""
+        self.close()
+
+    def send(self, spec: EmailMessageSpec, *, from_addr: str, message_id: str | None = None) -> str:
+        """Deliver spec and return its Message-ID; raises EmailRejected, EmailDeliveryError or SmtpUnavailable."""
+        if self._down is not None:
+            raise SmtpUnavailable(str(self._down))
+        msg = self.sender.build_message(spec, from_addr=from_addr, message_id=message_id)
+        envelope_from = _check_address(from_addr)
+        envelope_to = [_check_address(a) for a in spec.to]
+        if self._smtp is not None and self._sent_on_session >= self.max_messages:
+            self.close()
+        # A session that already carried messages may have been dropped while idle: one fresh session is tried.
+        for attempt in range(2):
+            fresh = self._smtp is None
+            if fresh:
+                try:
+                    self._smtp = self.sender._open()
+                except SmtpUnavailable as exc:
+                    self._down = exc
+                    raise
+                self.sessions += 1
+                self._sent_on_session = 0
+            try:
+                self.sender._transmit(self._smtp, msg, envelope_from, envelope_to)
+            except _Broken as exc:
+                self._discard()
+                if fresh or attempt:
+                    self._down = SmtpUnavailable(str(exc))
+                    raise self._down from exc
+                continue
+            self._sent_on_session += 1
+            return str(msg["Message-ID"])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """End the session politely (QUIT), or just drop it if the server is gone."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def _discard(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -489,8 +593,10 @@ __all__ = [
     "EmailMessageSpec",
     "EmailRejected",
     "EmailRenderer",
+    "SmtpConnection",
     "SmtpSender",
     "SmtpSettings",
+    "SmtpUnavailable",
     "SwedishFormatter",
     "make_message_id",
     "parse_smtp_url",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
-from service.notifications.email import EmailMessageSpec, SmtpSender, make_message_id
+from service.notifications.email import EmailMessageSpec, SmtpConnection, SmtpSender, make_message_id
 
 
 class SmtpMailer:
@@ -18,6 +19,28 @@ class SmtpMailer:
     def send(self, spec: EmailMessageSpec, key: str) -> str:
         """Deliver; raises EmailDeliveryError (retry) or EmailRejected (permanent)."""
         return self.sender.send(spec, from_addr=self.from_addr, message_id=make_message_id(key, self.domain))
+
+    def connection(self) -> SmtpMailerConnection:
+        """The same send(spec, key) over one SMTP session for a batch (reopened when it drops)."""
+        return SmtpMailerConnection(self, self.sender.connection())
+
+
+class SmtpMailerConnection:
+    """A mailer bound to one SmtpConnection; closed on leaving the with block."""
+
+    def __init__(self, mailer: SmtpMailer, conn: SmtpConnection) -> None:
+        self.mailer = mailer
+        self.conn = conn
+
+    def __enter__(self) -> SmtpMailerConnection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.conn.close()
+
+    def send(self, spec: EmailMessageSpec, key: str) -> str:
+        """Deliver; raises EmailDeliveryError (retry), SmtpUnavailable (stop the batch) or EmailRejected (permanent)."""
+        return self.conn.send(spec, from_addr=self.mailer.from_addr, message_id=make_message_id(key, self.mailer.domain))
 
 
 class FileMailer:
@@ -40,6 +63,10 @@ class FileMailer:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)[:150]
         (self.folder / f"{safe}.eml").write_bytes(bytes(msg))
         return msg["Message-ID"]
+
+    def connection(self) -> nullcontext[FileMailer]:
+        """Files need no session: the mailer itself."""
+        return nullcontext(self)
 
 
 def mailer_from_settings(settings) -> SmtpMailer | FileMailer:  # noqa: ANN001

@@ -1,10 +1,20 @@
-"""Write outbox events with the change; process them later with retries and idempotent handlers."""
+"""Write outbox events with the change; process them later with retries and idempotent handlers.
+
+Contract: `process` leases a batch of due events (FOR UPDATE SKIP LOCKED + lease), opens one mail connection for the
+batch (the mailer's `connection()`, if it has one) and runs each handler in a transaction of its own: an event is
+processed when its transaction commits, a failure is retried with backoff (RetryLater or any exception) or recorded
+for good (GiveUp, MAX_ATTEMPTS). A batch stops taking events halfway through its lease and gives the rest back. A
+crash after a handler's side effect and before its commit repeats the side effect on the retry (e-mails carry a
+Message-ID derived from the event's key, so the copy is recognisable).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,15 +86,34 @@ class BatchResult:
     processed: int = 0
     retried: int = 0
     failed: int = 0
+    claimed: int = 0
+    released: int = 0
 
 
 def process(factory: sessionmaker[Session], ctx: Context, *, now: datetime | None = None, limit: int = 100) -> BatchResult:
-    """Claim due events and run each handler in its own transaction."""
+    """Claim due events and run each handler in its own transaction, over one mail connection."""
     now = now or utcnow()
     with factory() as s, s.begin():
         ids = claim(s, now, limit)
-    result = BatchResult()
-    for event_id in ids:
+    result = BatchResult(claimed=len(ids))
+    if not ids:
+        return result
+    opener = getattr(ctx.mailer, "connection", None)
+    with opener() if opener is not None else nullcontext(ctx.mailer) as mailer:
+        _run(factory, replace(ctx, mailer=mailer), ids, result)
+    return result
+
+
+def _run(factory: sessionmaker[Session], ctx: Context, ids: list[int], result: BatchResult) -> None:
+    started = time.monotonic()
+    for n, event_id in enumerate(ids):
+        if time.monotonic() - started > LEASE.total_seconds() / 2:
+            # Past half the lease another worker may soon take these: give them back now rather than race it.
+            with factory() as s, s.begin():
+                s.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids[n:]), OutboxEvent.processed_at.is_(None))
+                          .values(locked_until=None).execution_options(synchronize_session=False))
+            result.released = len(ids) - n
+            return
         try:
             with factory() as s, s.begin():
                 event = s.get(OutboxEvent, event_id)
@@ -105,7 +134,6 @@ def process(factory: sessionmaker[Session], ctx: Context, *, now: datetime | Non
             permanent = _record_failure(factory, event_id, f"{type(exc).__name__}: {exc}", permanent=False)
             result.failed += permanent
             result.retried += not permanent
-    return result
 
 
 def _record_failure(factory: sessionmaker[Session], event_id: int, error: str, *, permanent: bool) -> bool:
