@@ -21,7 +21,7 @@ from service.doctemplates.kinds import BY_TEMPLATE_NAME, TemplateKind
 from service.documents import rendering
 from service.documents import service as documents
 from service.errors import ServiceUnavailable
-from storage.base import ObjectNotFound, ObjectStore, StorageError
+from storage.base import ObjectNotFound, ObjectStore, StorageError, open_verified
 
 _candidate: ContextVar[tuple[str, bytes, str] | None] = ContextVar("doctemplate_candidate", default=None)
 _bytes: dict[tuple[str, str], bytes] = {}
@@ -49,7 +49,8 @@ def stored_bytes(store: ObjectStore, key: str, version_id: str, sha256: str) -> 
     cached = _bytes.get((key, version_id))
     if cached is None:
         try:
-            cached = store.get(key, version_id)
+            # After a restore into a new bucket the pinned version id is unknown: the key's version with this sha256.
+            cached = b"".join(open_verified(store, key, version_id, sha256)[0])
         except StorageError as exc:
             raise ServiceUnavailable(documents.UNAVAILABLE, retry_after=30) from exc
         if hashlib.sha256(cached).hexdigest() != sha256:
