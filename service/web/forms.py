@@ -19,9 +19,12 @@ SEEN_VERSION, OVERWRITE = "seen_version", "overwrite"
 def expected_version(form: FormData | Mapping[str, Any]) -> int:
     """The version a save may replace: the one the form was opened with, or after a conflict, if the user chose to
     overwrite, the one the conflict view showed."""
-    key = SEEN_VERSION if str(form.get(OVERWRITE) or "") == "ja" and str(form.get(SEEN_VERSION) or "").isdigit() else "version"
+    def plain(raw: str) -> bool:  # ASCII digits only: "¹".isdigit() is True and int("¹") fails
+        return raw.isascii() and raw.isdigit() and len(raw) < 10
+
+    key = SEEN_VERSION if str(form.get(OVERWRITE) or "") == "ja" and plain(str(form.get(SEEN_VERSION) or "")) else "version"
     raw = str(form.get(key) or "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return int(raw) if plain(raw) else 0
 
 
 # Pydantic error types mapped to Swedish messages (ctx values are filled in).
