@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import tempfile
 import threading
 import time
 import unicodedata
@@ -21,6 +22,7 @@ import filetype
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.agreements.models import Signature
 from service.cases.access import documents_shown, ensure_case_officer
 from service.audit.models import AuditEvent
 from service.audit.service import lock_stream, record, stream_for
@@ -51,6 +53,9 @@ ALLOWED_UPLOADS = {
     "image/png": "png",
     "image/jpeg": "jpg",
 }
+# Uploads are read in 1 MiB chunks; spool files keep up to 1 MiB in memory, the rest on disk.
+UPLOAD_CHUNK = 1024 * 1024
+SPOOL_MEMORY = 1024 * 1024
 UNAVAILABLE = "Dokumentlagringen svarar inte; försök igen om en stund / document storage unavailable, retry later"
 
 
@@ -111,7 +116,7 @@ def retention_until(store: ObjectStore, settings: Settings | None = None, now: d
     return ((now or datetime.now(UTC)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
 
 
-def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes,
+def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes | Upload,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
                    internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None,
                    review_id: int | None = None, retain: bool = False, audit: dict | None = None) -> Document:
@@ -129,7 +134,11 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     if derived_from is not None:
         metadata |= {"source-document-id": str(derived_from.id), "source-sha256": derived_from.sha256}
     try:
-        obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain_until)
+        if isinstance(content, Upload):  # streamed from its spool file: the body is never in memory as a whole
+            content.file.seek(0)
+            obj = store.put(key, content.file, length=content.size, content_type=content_type, metadata=metadata, retain_until=retain_until)
+        else:
+            obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain_until)
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
@@ -169,7 +178,7 @@ def _ensure_signed_agreement(case: Case, content_type: str) -> None:
                                detected=content_type)
 
 
-def upload_document(session: Session, store: ObjectStore, user: User, case: Case, *, kind: DocumentKind, filename: str, content: bytes,
+def upload_document(session: Session, store: ObjectStore, user: User, case: Case, *, kind: DocumentKind, filename: str, content: bytes | Upload,
                     content_type: str, internal: bool = False, settings: Settings | None = None) -> Document:
     """An uploaded attachment or signed agreement (API and web): what may be stored, and what is retained."""
     if case.stage in TERMINAL:
@@ -200,7 +209,7 @@ def confirm_signed_agreement(session: Session, store: ObjectStore, user: User, c
     if (uploader is not None and uploader.role != Role.ORG_MEMBER) or any((a or {}).get("source_document_id") == source.id for a in confirmed):
         raise Conflict("Det undertecknade avtalet är redan bekräftat av förvaltningen / already confirmed by the department",
                        document_id=source.id)
-    content = read_content(store, source)
+    content = spool_content(store, source)
     doc = store_document(session, store, case=case, kind=DocumentKind.SIGNED_AGREEMENT, filename=source.filename, content=content,
                          content_type=source.content_type, user=user, internal=source.internal, settings=settings, derived_from=source,
                          retain=True, audit={"retention": "signed_agreement"})
@@ -218,6 +227,11 @@ def generate(session: Session, store: ObjectStore, user: User | None, case: Case
     """
     settings = settings or get_settings()
     today = today or datetime.now(ZoneInfo(settings.timezone)).date()
+    if kind == DocumentKind.AGREEMENT and session.scalar(select(Signature.id).where(Signature.case_id == case.id).limit(1)):
+        # The signed version is the agreement: drawing it up again would leave two documents and no sign of which one
+        # was signed. The terms are frozen too (agreements.service.save_terms); a change needs a tilläggsavtal.
+        raise Conflict("Avtalet är undertecknat och kan inte skapas på nytt; den undertecknade versionen gäller "
+                       "/ the agreement is signed: the signed version stands")
     review_id = None
     if kind == DocumentKind.DECISION:
         if review is None and not (case.terminated and builders.termination_event(session, case)):
@@ -319,22 +333,78 @@ def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Cas
                           review_id=source.review_id)
 
 
-def read_upload(stream: BinaryIO, limit: int) -> tuple[bytes, str]:
-    """Read at most `limit` bytes (413 beyond) and identify the type by magic bytes (415 if not allowed)."""
-    chunks, size = [], 0
-    while chunk := stream.read(1024 * 1024):
+@dataclass
+class Upload:
+    """Bytes of an upload in a (spooled) temporary file, with their size, sha256 and type by magic bytes."""
+
+    file: BinaryIO
+    size: int
+    sha256: str
+    content_type: str
+
+    def read(self) -> bytes:
+        """The whole content (for the small files that are parsed, e.g. templates)."""
+        self.file.seek(0)
+        return self.file.read()
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return stream.seekable()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def spool_upload(stream: BinaryIO, limit: int) -> Upload:
+    """Check an upload where it lies: at most `limit` bytes (413 beyond, reading stops there), an allowed type by magic
+    bytes (415 otherwise), hashed on the way. A seekable stream (the server's spooled form file) is used as it is;
+    anything else is copied to a SpooledTemporaryFile. Memory stays at one chunk whatever the size.
+    """
+    source = stream if _seekable(stream) else None
+    spool = None if source is not None else tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    if source is not None:
+        source.seek(0)
+    digest, size, head = hashlib.sha256(), 0, b""
+    while chunk := stream.read(UPLOAD_CHUNK):
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"Filen är större än {limit // (1024 * 1024)} MB / file exceeds {limit} bytes", limit_bytes=limit)
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    kind = filetype.guess(data[:8192]) if data else None
+        digest.update(chunk)
+        if len(head) < 8192:
+            head += chunk[: 8192 - len(head)]
+        if spool is not None:
+            spool.write(chunk)
+    kind = filetype.guess(head) if head else None
     if kind is None or kind.mime not in ALLOWED_UPLOADS:
         raise UnsupportedMediaType(
             "Tillåtna filtyper: PDF, Word (docx), OpenDocument (odt), Excel (xlsx), PNG och JPEG / allowed: pdf, docx, odt, xlsx, png, jpg",
             detected=kind.mime if kind else None,
         )
-    return data, kind.mime
+    file = source if source is not None else spool
+    file.seek(0)
+    return Upload(file=file, size=size, sha256=digest.hexdigest(), content_type=kind.mime)
+
+
+def read_upload(stream: BinaryIO, limit: int) -> tuple[bytes, str]:
+    """spool_upload's checks, returning the bytes themselves (for small files that are parsed whole: templates)."""
+    upload = spool_upload(stream, limit)
+    return upload.read(), upload.content_type
+
+
+def spool_content(store: ObjectStore, doc: Document) -> Upload:
+    """A stored version copied to a spool file and checked against the row's sha256 (to store it again, e.g. confirmed)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    digest, size = hashlib.sha256(), 0
+    for chunk in open_content(store, doc):
+        spool.write(chunk)
+        digest.update(chunk)
+        size += len(chunk)
+    if digest.hexdigest() != doc.sha256:
+        spool.close()
+        log.error("sha256 mismatch for document %s (%s@%s)", doc.id, doc.storage_key, doc.storage_version_id)
+        raise StoredContentCorrupt(f"Dokument {doc.id} stämmer inte med sin kontrollsumma / document {doc.id} fails its checksum")
+    spool.seek(0)
+    return Upload(file=spool, size=size, sha256=doc.sha256, content_type=doc.content_type)  # type: ignore[arg-type]
 
 
 class StoredObjectMissing(AppError):

@@ -261,9 +261,12 @@ def test_pdf_copy_of_an_agreement_with_recorded_signatures_prints_no_signing_dat
     from service.agreements.models import Party, Signature
 
     w, c = _agreement_case(db)
+    source = _generate(client, w, c)
     db.add(Signature(case_id=c.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande", signed_on=date(2026, 11, 2)))
     db.flush()
-    source = _generate(client, w, c)
+    # Signed, the agreement is frozen: it cannot be drawn up again (which would leave no sign of the signed version).
+    again = client.post(f"/api/v1/cases/{c.id}/documents/agreement/generate", headers=auth(w.officer))
+    assert again.status_code == 409 and "undertecknat" in again.json()["detail"]
     docx_bytes = client.get(f"/api/v1/cases/{c.id}/documents/{source['id']}/content", headers=auth(w.officer)).content
     import io
 
