@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import get_settings
 from service.db import get_engine
+from service.bodylimit import BodyLimit
 from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
 from service.openapi import install_docs, install_openapi
 from service.probes import INFO_PROBES, READY_PROBES
@@ -165,6 +166,8 @@ def create_app() -> FastAPI:
     if settings.hsts_seconds > 0:
         security_headers["Strict-Transport-Security"] = f"max-age={settings.hsts_seconds}; includeSubDomains"
 
+    # Inside the security headers (its 413/408 carry them too), outside everything that reads a body.
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, headers=security_headers)
 
     # Cases first: routes are matched in order, and GET /cases/{id} and GET /cases are the busiest (bench/README.md).
