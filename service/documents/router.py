@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 from datetime import datetime
 from typing import Annotated
 
@@ -89,11 +88,13 @@ def upload(
         internal = False  # organisations cannot hide documents from themselves
     else:
         ensure_case_officer(user, case)
-    data, mime = service.read_upload(file.file, settings.upload_limit_bytes)
-    filename = file.filename or f"bilaga.{service.ALLOWED_UPLOADS[mime]}"
-    fingerprint = {"sha256": hashlib.sha256(data).hexdigest(), "filename": filename, "kind": kind.value, "internal": internal}
+    # Checked and hashed where the server spooled it (memory: one chunk), then streamed to storage.
+    upload = service.spool_upload(file.file, settings.upload_limit_bytes)
+    filename = file.filename or f"bilaga.{service.ALLOWED_UPLOADS[upload.content_type]}"
+    fingerprint = {"sha256": upload.sha256, "filename": filename, "kind": kind.value, "internal": internal}
     return idem.run(session, user.id, fingerprint, DocumentOut, lambda: service.upload_document(
-        session, store, user, case, kind=kind, filename=filename, content=data, content_type=mime, internal=internal, settings=settings))
+        session, store, user, case, kind=kind, filename=filename, content=upload, content_type=upload.content_type, internal=internal,
+        settings=settings))
 
 
 @router.post("/cases/{case_id}/documents/{doc_id}/confirm", response_model=DocumentOut, status_code=201)

@@ -102,10 +102,10 @@ def upload(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session
         internal = user.role != Role.ORG_MEMBER and text(form, "internal") == "ja"
         if user.role != Role.ORG_MEMBER:
             ensure_case_officer(user, case)
-        data, mime = documents.read_upload(file.file, settings.upload_limit_bytes)
+        upload = documents.spool_upload(file.file, settings.upload_limit_bytes)  # streamed from the spool file, not in memory
         with attempt(session):
-            documents.upload_document(session, store, user, case, kind=kind, filename=file.filename, content=data,
-                                      content_type=mime, internal=internal, settings=settings)
+            documents.upload_document(session, store, user, case, kind=kind, filename=file.filename, content=upload,
+                                      content_type=upload.content_type, internal=internal, settings=settings)
     except AppError as exc:
         return refused(request, session, user, case, settings, "upload", form, exc, ("file",))
     return redirect(f"/arenden/{case.id}#dokument", flash="bilaga-uppladdad")
