@@ -1,6 +1,7 @@
 """Who is reminded of a deadline, or told that it was missed.
 
-Contract: escalation goes to the deadline's escalation_target ("approvers", "manager", "officer+approver", else the
+Contract: the organisation's active members and the officer are reminded of what the organisation must do (follow-up
+reports, signing the agreement); escalation goes to the deadline's escalation_target ("approvers", "manager", "officer+approver", else the
 officer), falling back to the department's approvers when nobody else is found; a review without an approver is
 reminded to the department's approvers except its requester. RecipientLookup fetches reviews, users and staff lists once per sweep, not once per deadline.
 """
@@ -103,6 +104,7 @@ def recipients(session: Session, d: Deadline, case: Case, *, escalation: bool = 
         if review and review.approver_id:
             return [lk.user(review.approver_id)]
         return [u for u in lk.staff(case, Role.APPROVER) if not review or u.id != review.requested_by_id]
-    if d.kind == DeadlineKind.FOLLOWUP_REPORT:
+    if d.kind in (DeadlineKind.FOLLOWUP_REPORT, DeadlineKind.AGREEMENT_SIGNATURE):
+        # The organisation has to act (report, sign): its members are reminded, and the officer who follows it up.
         return lk.members(case) + officer
     return officer or lk.staff(case, Role.OFFICER)
