@@ -207,6 +207,13 @@ def test_null_and_unknown_references_name_the_field(client, db) -> None:
     for field in ("title", "need", "requested_amount_sek"):
         assert error_fields(problem(client.patch(f"/api/v1/cases/{draft.id}", json={field: None}, headers=member), 422)) == {field}
     problem(client.post("/api/v1/cases", json={"title": "Förslag", "department_id": 999_999}, headers=auth(w.member)), 422)
+    member, admin = auth(w.member), auth(w.admin)
+    assert error_fields(problem(client.patch(f"/api/v1/organisations/{w.org.id}", json={"name": None}, headers=member), 422)) == {"name"}
+    assert error_fields(problem(client.patch(f"/api/v1/users/{w.officer2.id}", json={"full_name": None}, headers=admin), 422)) == {"full_name"}
+    new = {"email": "ny.person@example.se", "full_name": "Ny Person", "password": "Blåbärsskog-i-augusti-91"}
+    for extra, field in (({"role": "org_member", "organisation_id": 999_999}, "organisation_id"),
+                         ({"role": "officer", "department_id": 999_999}, "department_id")):
+        assert error_fields(problem(client.post("/api/v1/users", json={**new, **extra}, headers=admin), 422)) == {field}
 
 
 def test_the_agreement_names_the_case_organisation(client, db) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from service.auth.models import Role
-from service.schemas import Id, NoControlChars, ORMModel, Sek, ShortText
+from service.schemas import Id, NoControlChars, ORMModel, refuse_null, Sek, ShortText
 
 
 # Same bounds wherever a password is set; the upper one keeps one argon2 hash from costing seconds.
@@ -50,6 +50,9 @@ class UserPatch(BaseModel):
     delegation_reference: Annotated[str, Field(max_length=200), NoControlChars] | None = None
     manager_id: Id | None = None
     is_active: bool | None = None
+
+    # Title, department, delegation and manager may be cleared with null; these cannot.
+    _not_null = refuse_null("full_name", "role", "is_active")
 
 
 class UserCreate(BaseModel):

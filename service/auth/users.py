@@ -28,6 +28,12 @@ def create_user(session: Session, admin: User, data: UserCreate) -> User:
     if data.role in (Role.OFFICER, Role.APPROVER) and not data.department_id:
         raise ValidationFailed(errors=[{"field": "department_id", "message": "krävs för handläggare/beslutsfattare / required"}])
     org = session.get(Organisation, data.organisation_id) if data.organisation_id else None
+    if data.organisation_id and org is None:
+        raise ValidationFailed(errors=[{"field": "organisation_id", "message": "Organisationen finns inte / no such organisation"}])
+    if data.department_id and session.get(Department, data.department_id) is None:
+        raise ValidationFailed(errors=[{"field": "department_id", "message": "Förvaltningen finns inte / no such department"}])
+    if data.manager_id and session.get(User, data.manager_id) is None:
+        raise ValidationFailed(errors=[{"field": "manager_id", "message": "Ogiltig chef / invalid manager"}])
     # Admins too: an administrator's weak temporary password is the easiest way into every account.
     check_password(data.password, email=data.email, full_name=data.full_name, organisation_name=org.name if org else None)
     if session.scalar(select(User.id).where(User.email == data.email.lower())):

@@ -13,7 +13,7 @@ from stdnum.se import orgnr as se_orgnr
 from service.auth.schemas import NewPassword
 from service.documents.models import DocumentKind
 from service.organisations.models import LegalForm
-from service.schemas import LongText, ORMModel, ShortText
+from service.schemas import LongText, ORMModel, refuse_null, ShortText
 
 
 def validate_orgnr(value: str) -> str:
@@ -113,6 +113,9 @@ class OrganisationPatch(CleanModel):
     phone: Annotated[str, Field(max_length=40)] | None = None
     kammarkollegiet_registered_on: date | None = None
     joined_overenskommelse_on: date | None = None
+
+    # Email, phone and the dates may be cleared with null; these columns always hold a value.
+    _not_null = refuse_null("name", "orgnr", "legal_form", "purpose", "street_address", "postal_code", "city")
 
 
 class OrganisationOut(ORMModel):
