@@ -86,7 +86,26 @@ def agreement(session: Session, case: Case, today: date, settings: Settings | No
         values_notes=_unless_default(t, "principles"), joined_local_agreement_on=case.organisation.joined_overenskommelse_on,
         changes_notes=_unless_default(t, "changes_clause"),
         termination_notes=_unless_default(t, "termination_clause", "disputes_clause"),
+        state_aid_basis=_state_aid_basis(session, case, today, settings),
     )
+
+
+def _state_aid_basis(session: Session, case: Case, today: date, settings: Settings | None) -> str:
+    """The statsstöd clause: the other legal basis the officer recorded, or de minimis with the sum it was checked on."""
+    from service.config import get_settings
+    from service.dialogue import deminimis
+    from service.dialogue.models import SuitabilityAssessment
+
+    other = session.scalar(select(SuitabilityAssessment.state_aid_other_basis).where(SuitabilityAssessment.case_id == case.id))
+    if other and other.strip():
+        return other.strip()
+    s = settings or get_settings()
+    result = deminimis.compute(session, case, sek_per_eur=s.sek_per_eur, ceiling_eur=s.de_minimis_eur, today=today)
+    total = f"{result.total_eur:,.0f}".replace(",", " ")
+    ceiling = f"{result.ceiling_eur:,}".replace(",", " ")
+    return (f"Stödet lämnas som stöd av mindre betydelse (de minimis) enligt kommissionens förordning (EU) 2023/2831. "
+            f"Organisationens sammanlagda stöd av mindre betydelse under de senaste tre åren, detta stöd inräknat, uppgår till "
+            f"{total} euro (tak {ceiling} euro), beräknat {result.window_start.isoformat()} – {result.window_end.isoformat()}.")
 
 
 # Laglighetsprövning (13 kap. kommunallagen) is open against a final decision. Approving the steps into dialogue and
