@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from service.auth.effects import HANDLERS as AUTH
+from service.cases.effects import HANDLERS as CASES
 from service.deadlines.effects import HANDLERS as DEADLINES
+from service.followup.effects import HANDLERS as FOLLOWUP
 from service.notifications.receipts import HANDLERS as RECEIPTS
 from service.notifications.service import HANDLERS as NOTIFICATIONS
 from service.outbox.service import Handler
@@ -20,4 +22,4 @@ def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
     return out
 
 
-HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES)
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP)

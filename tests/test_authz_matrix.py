@@ -277,6 +277,8 @@ MATRIX: dict[tuple[str, str], Call] = {
         expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
         _with("dialogue", deadline_id="deadline"), _json({"working_days": 2, "reason": "Väntar på underlag"})),
     ("GET", "/api/v1/notifications"): Call(ANY_USER),
+    ("GET", "/api/v1/notifications/settings"): Call(ANY_USER),
+    ("PUT", "/api/v1/notifications/settings"): Call(ANY_USER, request=_json({"email": False}), note="one's own setting"),
     ("POST", "/api/v1/notifications/{notification_id}/read"): Call(
         expect(ok="org_member", e404="org_member_other officer officer_other_dep approver registrar admin"),
         lambda ids: {"notification_id": ids["notification"]}, note="only the addressee sees a notification"),

@@ -146,6 +146,7 @@ def submit(session: Session, user: User, case: Case, settings: Settings, expecte
         case.open_for_changes = False
         session.flush()
         record(session, actor=user, action="case.changes_submitted", case_id=case.id, after=snapshot(case))
+        emit(session, "case.changes_submitted", {"case_id": case.id, "user_id": user.id}, case_id=case.id)  # officer and requester told
         return case
     ensure_transition(case.stage, Stage.IDENTIFY_NEED, Action.SUBMIT)
     missing = [{"field": f, "message": f"{label} saknas / {f} is missing"}

@@ -22,6 +22,7 @@ from service.deadlines.models import DeadlineStatus
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.followup.models import Assessment, FollowUpReport
 from service.followup.schemas import AssessmentIn, ReportContent, ReportScheduleIn
+from service.outbox.service import emit
 from service.schemas import MAX_ID
 
 
@@ -82,6 +83,7 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     record(session, actor=user, action="followup.submitted", case_id=case.id,
            after={"report_id": report.id, "participants_reached": data.participants_reached, "money_used_sek": data.money_used_sek,
                   **text_summary(activities_done=data.activities_done, deviations=data.deviations)})
+    emit(session, "followup.submitted", {"report_id": report.id, "user_id": user.id}, case_id=case.id)  # the officer assesses it
     return report
 
 

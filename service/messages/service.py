@@ -18,6 +18,7 @@ from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.messages.models import Message
 from service.messages.schemas import AuthorOut, MessageOut
 from service.notifications.models import Notification
+from service.notifications.service import wants_email
 from service.outbox.service import emit
 from service.schemas import MAX_ID
 
@@ -96,7 +97,7 @@ def _notify(session: Session, author: User, case: Case, message: Message) -> Non
         return  # internal notes stay in the system: colleagues see them in-app
     # A small association does not watch the service all day: an e-mail says there is something to read.
     base = get_settings().public_base_url
-    for u in users:
+    for u in (u for u in users if wants_email(session, u)):
         emit(session, "email.send", {"template": "message_posted", "key": f"message:{message.id}:{u.email}", "context": {
             "to": u.email, "recipient_name": u.full_name, "author_name": author.full_name, "case_title": case.title,
             "diarienummer": case.diarienummer or f"ärende {case.id}", "case_url": f"{base}/arenden/{case.id}#meddelanden"}},

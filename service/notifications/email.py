@@ -65,6 +65,9 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "account_created",
     "account_exists",
     "organisation_verified",
+    "review_decided",
+    "changes_submitted",
+    "followup_submitted",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

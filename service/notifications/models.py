@@ -1,10 +1,10 @@
-"""The in-app notification model."""
+"""The in-app notification model and each user's choice of channels."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -26,3 +26,13 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+
+class NotificationSetting(Base):
+    """A user's channels: in-app always, e-mail too unless turned off (no row: both)."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,8 @@
-"""In-app notifications (write, list, mark read, count) and the e-mail events and handler behind them."""
+"""In-app notifications (write, list, mark read, count), each user's channel setting, and the e-mail events behind them.
+
+Every notification is in-app; the e-mail goes too unless the user chose in-app only (no setting: both).
+Addresses passed as extra_emails belong to no account here and are always written to.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.db import utcnow
 from service.errors import NotFound
 from service.notifications.email import EmailDeliveryError, EmailMessageSpec, EmailRejected, render_email
-from service.notifications.models import Notification
+from service.notifications.models import Notification, NotificationSetting
 from service.outbox.service import Context, GiveUp, Handler, RetryLater, emit
 
 if TYPE_CHECKING:
@@ -37,16 +41,37 @@ def _revive(context: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def wants_email(session: Session, user: User) -> bool:
+    """Whether the user gets notifications by e-mail as well as in-app."""
+    setting = session.get(NotificationSetting, user.id)
+    return setting is None or setting.email
+
+
+def set_email(session: Session, user: User, email: bool) -> NotificationSetting:
+    """Choose in-app only (False) or in-app and e-mail (True) for the user's own notifications."""
+    setting = session.get(NotificationSetting, user.id)
+    if setting is None:
+        setting = NotificationSetting(user_id=user.id)
+        session.add(setting)
+    setting.email = email
+    setting.updated_at = utcnow()
+    session.flush()
+    return setting
+
+
 def notify(session: Session, users: list[User], *, key: str, template: str, context: dict[str, Any], title: str,
-           case_id: int | None, extra_emails: list[str] | None = None) -> None:
-    """In-app notification per user (deduplicated) and one e-mail event per address."""
+           case_id: int | None, extra_emails: list[str] | None = None, body: str | None = None) -> None:
+    """In-app notification per user (deduplicated) and one e-mail event per address whose owner wants e-mail."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     seen: set[str] = set()
-    for u in users:
-        session.execute(insert(Notification).values(user_id=u.id, case_id=case_id, kind=template, title=title,
-                                                    body=context.get("motivation") or "", dedupe_key=f"{key}:{u.id}")
+    unique = list({u.id: u for u in users}.values())
+    for u in unique:
+        session.execute(insert(Notification).values(user_id=u.id, case_id=case_id, kind=template, title=title[:300],
+                                                    body=context.get("motivation") or "" if body is None else body,
+                                                    dedupe_key=f"{key}:{u.id}")
                         .on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    for name, email in [(u.full_name, u.email) for u in users] + [(e, e) for e in extra_emails or []]:
+    mailed = [(u.full_name, u.email) for u in unique if wants_email(session, u)]
+    for name, email in mailed + [(e, e) for e in extra_emails or []]:
         if email in seen:
             continue
         seen.add(email)

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 from service.agreements import amounts
 from service.auth.models import Role, User
 from service.cases.models import Case
+from service.cases.stages import Stage
 from service.documents.models import Document, DocumentKind
+from service.labels import DECISIONS_IN_TEXT, REVIEW_DECIDED, STAGES
 from service.notifications.service import _case_context, notify
 from service.outbox.models import OutboxEvent
 from service.outbox.service import Context, Handler
-from service.reviews.models import Review, ReviewStatus
+from service.reviews.models import Decision, Review, ReviewStatus
 
 DECISION = {ReviewStatus.APPROVED: "approve", ReviewStatus.REJECTED: "reject", ReviewStatus.CHANGES_REQUESTED: "changes_requested"}
 
@@ -60,10 +62,20 @@ def review_decided(session: Session, event: OutboxEvent, ctx: Context) -> None:
     if not has_doc:
         documents.generate(session, ctx.store_factory(), None, case, DocumentKind.DECISION, review=review, settings=ctx.settings)
     decider = session.get(User, review.decided_by_id)
+    decision = DECISION[review.status]
+    context = {**_case_context(case, ctx), "decision": decision, "decided_at": review.decided_at,
+               "decided_by": decider.full_name, "motivation": review.motivation or "", "to_stage": review.to_stage}
+    what = DECISIONS_IN_TEXT[Decision(decision)]
     notify(session, _members(session, case), key=f"review-decided:{review.id}", template="decision_made", case_id=case.id,
-           title=f"Beslut i {case.diarienummer}",
-           context={**_case_context(case, ctx), "decision": DECISION[review.status], "decided_at": review.decided_at,
-                    "decided_by": decider.full_name, "motivation": review.motivation or "", "to_stage": review.to_stage})
+           title=f"Beslut i {case.diarienummer}: {what}", context=context)
+    # The requester and the case's officer act next (go on, or help the organisation complete): they are told too.
+    staff = [u for u in (session.get(User, review.requested_by_id), session.get(User, case.officer_id) if case.officer_id else None)
+             if u is not None and u.is_active and u.id != decider.id]
+    route = f"{STAGES[Stage(review.from_stage)].lower()} → {STAGES[Stage(review.to_stage)].lower()}"
+    notify(session, staff, key=f"review-decided-staff:{review.id}", template="review_decided", case_id=case.id,
+           title=f"{REVIEW_DECIDED[ReviewStatus(review.status)]} ({route}): {case.diarienummer} {case.title}",
+           body=f"Beslutat av {decider.full_name}. Motivering: {review.motivation}" if review.motivation else f"Beslutat av {decider.full_name}.",
+           context={**context, "from_stage": review.from_stage})
 
 
 def case_terminated(session: Session, event: OutboxEvent, ctx: Context) -> None:

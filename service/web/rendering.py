@@ -87,6 +87,7 @@ FLASH: dict[str, str] = {
     "frist-forlangd": "Fristen är förlängd.",
     "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
+    "notiser-installningar": "Dina inställningar för notiser är sparade.",
     "konto-skapat": "Kontot är skapat. Lämna det tillfälliga lösenordet till personen på ett säkert sätt.",
     "frister-sparade": "Tidsfristerna är sparade. De gäller frister som skapas från och med nu; befintliga frister behåller sina datum.",
     "konto-sparrat": "Kontot är spärrat och kan inte längre användas.",

@@ -156,6 +156,8 @@ MATRIX: dict[tuple[str, str], Call] = {
                                                               "repeat": "Granskogens-Tysta-Stigar-41"}), note="the e-mailed token authorises"),
     ("GET", "/notiser"): Call(ANY_USER),
     ("POST", "/notiser/lasta"): Call(ANY_USER),
+    ("GET", "/konto/notiser"): Call(ANY_USER),
+    ("POST", "/konto/notiser"): Call(ANY_USER, form=_form({"channels": "app"}), note="one's own setting"),
     # ------------------------------------------------------------------ the organisation's pages
     ("GET", "/start"): Call(MEMBERS),
     ("GET", "/organisation/registrera"): Call(MEMBERS, note="members with an organisation are sent on to /organisation"),
