@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -116,6 +117,11 @@ def retention_until(store: ObjectStore, settings: Settings | None = None, now: d
     return ((now or datetime.now(UTC)) + timedelta(days=settings.signed_agreement_retention_days)).replace(microsecond=0)
 
 
+def object_token(now: datetime | None = None) -> str:
+    """A unique path segment for a new object that sorts by time (UTC to the second, then random)."""
+    return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes | Upload,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
                    internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None,
@@ -126,9 +132,10 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     under retention (see ``retention_until``); the date is in the audit event and on the stored version. ``audit`` adds
     fields to the ``document.stored`` event.
     """
-    lock_stream(session, stream_for(case.id, None))  # parallel uploads on a case get consecutive versions, no 409
-    version = next_version(session, case.id, kind)
-    key = f"cases/{case.id}/{kind.value}/v{version}/{safe_filename(filename)}"
+    # The object goes in before the case's stream lock is taken: a large put takes seconds, and uploads queued behind
+    # the lock would pass the database deadline (service/hangs.py) and fail. So its key cannot name the version number
+    # (decided under the lock); a time-ordered token keeps keys unique and sorted.
+    key = f"cases/{case.id}/{kind.value}/{object_token()}/{safe_filename(filename)}"
     retain_until = retention_until(store, settings) if retain else None
     metadata = {"case-id": str(case.id), "kind": kind.value}
     if derived_from is not None:
@@ -141,6 +148,8 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
             obj = store.put(key, content, length=len(content), content_type=content_type, metadata=metadata, retain_until=retain_until)
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
+    lock_stream(session, stream_for(case.id, None))  # parallel uploads on a case get consecutive versions, no 409
+    version = next_version(session, case.id, kind)
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
                    content_type=content_type, size=obj.size, sha256=obj.sha256, storage_key=key, storage_version_id=obj.version_id,
                    template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None,

@@ -90,7 +90,10 @@ class SlowLink:
                     ready.wait()
                 data = buffered.popleft()
             if not data:
-                server.shutdown(socket.SHUT_WR)
+                try:
+                    server.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass  # the server side is gone already
                 return
             for start in range(0, len(data), 64 * 1024):
                 piece = data[start:start + 64 * 1024]
