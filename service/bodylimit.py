@@ -15,9 +15,11 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import html
 from typing import Any
+from urllib.parse import urlsplit
 
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import get_settings
@@ -121,9 +123,36 @@ class BodyLimit:
     @staticmethod
     async def _answer(scope: Scope, send: Send, error: AppError) -> None:
         path = scope.get("root_path", "") + scope.get("path", "")
-        response = JSONResponse(error.to_problem(instance=path), status_code=error.status_code, media_type=PROBLEM_JSON,
-                                headers={**error.headers, "Connection": "close"})  # the rest of the body is not read
+        headers = {**error.headers, "Connection": "close"}  # the rest of the body is not read
+        response: Response
+        if not path.startswith("/api/") and "text/html" in _header(scope, b"accept"):
+            # A browser's form post (the pages' uploads): a page a person can read, not JSON.
+            response = HTMLResponse(_PAGE.format(title=html.escape(_HEADINGS[error.status_code]),
+                                                 detail=html.escape(error.detail.split(" / ")[0]), back=html.escape(_back(scope))),
+                                    status_code=error.status_code, headers=headers)
+        else:
+            response = JSONResponse(error.to_problem(instance=path), status_code=error.status_code, media_type=PROBLEM_JSON,
+                                    headers=headers)
         await response(scope, _no_receive, send)
+
+
+_HEADINGS = {413: "Filen är för stor", 408: "Överföringen avbröts"}
+_PAGE = ('<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{title}</title></head>'
+         '<body><h1>{title}</h1><p>{detail}</p><p><a href="{back}">Tillbaka</a></p></body></html>')
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _back(scope: Scope) -> str:
+    """The page the form was on, when it is one of ours (a path), else the start page."""
+    referer = urlsplit(_header(scope, b"referer"))
+    host = _header(scope, b"host")
+    return referer.path if referer.path.startswith("/") and referer.netloc in ("", host) else "/"
 
 
 async def _no_receive() -> Message:

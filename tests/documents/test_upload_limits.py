@@ -81,6 +81,16 @@ def test_a_declared_100_mb_upload_is_refused_before_its_body(port: int, path: st
     assert " / " in problem["detail"]  # Swedish / English
 
 
+def test_a_browser_gets_a_page_for_its_too_large_upload(port: int) -> None:
+    with socket.create_connection((HOST, port)) as conn:
+        conn.sendall(_head("/arenden/7/bilagor", f"Content-Length: {100 * MIB}\r\nAccept: text/html,*/*\r\n"
+                                                 f"Referer: http://{HOST}/arenden/7\r\n"))
+        status, headers, body = _read_response(conn, timeout=5)
+    assert status == 413 and headers["content-type"].startswith("text/html")
+    page = body.decode()
+    assert "Filen är för stor" in page and "MB" in page and 'href="/arenden/7"' in page and "/ request body" not in page
+
+
 def test_a_chunked_upload_is_cut_at_the_limit(port: int) -> None:
     limit = get_settings().upload_limit_bytes + ENVELOPE_BYTES
     sent = {"bytes": 0}
