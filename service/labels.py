@@ -15,7 +15,8 @@ from service.organisations.models import LegalForm
 from service.reviews.models import Decision, ReviewStatus
 
 __all__ = ["STAGES", "ROLES", "LEGAL_FORMS", "DOCUMENT_KINDS", "REVIEW_STATUS", "REVIEW_DECIDED", "DECISIONS",
-           "DECISIONS_IN_TEXT", "DEADLINE_KINDS", "DEADLINE_KINDS_IN_TEXT", "DEADLINE_STATUS", "PARTIES", "label"]
+           "DECISIONS_IN_TEXT", "DEADLINE_KINDS", "DEADLINE_KINDS_IN_TEXT", "DEADLINE_STATUS", "PARTIES", "CASE_FIELDS",
+           "AUDIT_ACTIONS", "label"]
 
 ROLES: dict[Role, str] = {
     Role.ORG_MEMBER: "Organisationsmedlem",
@@ -103,6 +104,36 @@ DEADLINE_STATUS: dict[DeadlineStatus, str] = {
 }
 
 PARTIES: dict[Party, str] = {Party.PUBLIC: "kommunen/regionen", Party.ORGANISATION: "organisationen"}
+
+# A case's content fields as the proposal form names them (the history says which were changed).
+CASE_FIELDS: dict[str, str] = {
+    "title": "förslagets namn", "need": "identifierat behov", "target_group": "målgrupp", "planned_activities": "planerade aktiviteter",
+    "own_contribution_sek": "organisationens insats i pengar", "own_contribution_in_kind": "organisationens insats i annan form",
+    "volunteer_hours": "ideella timmar", "requested_amount_sek": "begärt bidrag", "period_start": "startdatum", "period_end": "slutdatum",
+}
+
+# The case history's title of each audited action that has no richer record of its own (see timeline.service).
+AUDIT_ACTIONS: dict[str, str] = {
+    "case.created": "Utkast skapat",
+    "case.updated": "Ärendets uppgifter ändrades",
+    "case.changes_submitted": "Komplettering inskickad",
+    "case.completion_requested": "Komplettering begärd av handläggaren",
+    "case.officer_assigned": "Handläggare tilldelad",
+    "case.suspended": "Ärendet pausades",
+    "case.resumed": "Ärendet återupptogs",
+    "deadline.extended": "Tidsfrist förlängd",
+    "deadline.missed": "Tidsfrist missad",
+    "reminder.resend": "Påminnelse skickad igen",
+    "agreement.terms_saved": "Överenskommelsens villkor sparades",
+    "agreement.signature_corrected": "Underskrift rättad",
+    "agreement.signature_removed": "Underskrift borttagen",
+    "document.signed_agreement_confirmed": "Undertecknad överenskommelse bekräftad",
+    "dialogue.suitability_assessed": "Lämplighetsbedömning sparad",
+    "dialogue.meeting_redacted": "Personuppgifter i dialogmöte raderade",
+    "message.redacted": "Personuppgifter i meddelande raderade",
+    "review.reassigned": "Granskning tilldelad annan beslutsfattare",
+    "review.cancelled": "Begäran om beslut återtogs",
+}
 
 
 def label(table: dict, code: str | None, default: str = "–") -> str:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ class ItemType(StrEnum):
     FOLLOWUP_SUBMITTED = "followup_submitted"
     FOLLOWUP_ASSESSED = "followup_assessed"
     DEADLINE = "deadline"
+    CASE_EVENT = "case_event"
 
 
 class TimelineItem(BaseModel):
@@ -33,4 +34,5 @@ class TimelineItem(BaseModel):
     detail: str = ""
     internal: bool = Field(default=False, description="Syns inte för organisationen / hidden from the organisation")
     actor_id: int | None = None
+    action: str | None = Field(default=None, description="Den granskade händelsens kod i granskningsloggen / the audited action")
     refs: dict[str, int] = Field(default_factory=dict)

@@ -1,4 +1,12 @@
-"""Merge a case's stage changes, reviews, meetings, documents, messages, signatures, reports and deadlines."""
+"""A case's history: every audited event of the case, in time order, as the user may see it.
+
+Contract: each audit event of the case appears once. Actions with a richer record of their own (stage changes, reviews,
+meetings, documents, messages, reports: REPRESENTED) are told from that record; every other action is told from the
+audit event itself, titled from labels.AUDIT_ACTIONS (an unknown action still appears, by its code), with details
+built only from what the chain holds (ids, dates, field names, counts), never free text or names it keeps as digests.
+The organisation does not see the administration's internal events (ORG_HIDDEN), internal documents or notes, or
+deadlines. Deadlines, which are rows rather than events, are added for the administration.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,8 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.cases.access import documents_shown, messages_shown, review_comment_shown
-from service.agreements.models import Party, Signature
+from service.audit.models import AuditEvent
+from service.cases.access import documents_shown, messages_shown, review_comment_shown, sees_internal
 from service.auth.models import Role, User
 from service.cases.models import Case, StageChange
 from service.cases.stages import Stage
@@ -16,7 +24,7 @@ from service.deadlines.models import Deadline, DeadlineStatus
 from service.dialogue.models import DialogueMeeting
 from service.documents.models import Document
 from service.followup.models import Assessment, FollowUpReport
-from service.labels import DEADLINE_KINDS, DEADLINE_STATUS, DOCUMENT_KINDS, PARTIES, REVIEW_DECIDED, STAGES, label
+from service.labels import AUDIT_ACTIONS, CASE_FIELDS, DEADLINE_KINDS, DEADLINE_STATUS, DOCUMENT_KINDS, PARTIES, REVIEW_DECIDED, STAGES, label
 from service.messages.models import Message
 from service.reviews.models import Review, ReviewStatus
 from service.timeline.schemas import ItemType, TimelineItem
@@ -26,10 +34,22 @@ EXCERPT = 280
 
 # Same instant: the cause before its effects (a decision before the stage change it made, …).
 ORDER = {t: i for i, t in enumerate((
-    ItemType.REVIEW_REQUESTED, ItemType.REVIEW_DECIDED, ItemType.STAGE_CHANGED, ItemType.MEETING_RECORDED,
+    ItemType.REVIEW_REQUESTED, ItemType.REVIEW_DECIDED, ItemType.STAGE_CHANGED, ItemType.CASE_EVENT, ItemType.MEETING_RECORDED,
     ItemType.SIGNATURE_RECORDED, ItemType.DOCUMENT_STORED, ItemType.FOLLOWUP_SCHEDULED, ItemType.FOLLOWUP_SUBMITTED,
     ItemType.FOLLOWUP_ASSESSED, ItemType.MESSAGE_POSTED, ItemType.DEADLINE,
 ))}
+
+# Told from their own records (richer than the chain, which keeps free text as digests).
+REPRESENTED = frozenset({
+    "case.submitted", "case.withdrawn", "case.terminated", "review.requested", "review.approved", "review.rejected",
+    "review.changes_requested", "dialogue.meeting_recorded", "document.stored", "message.posted", "followup.scheduled",
+    "followup.submitted", "followup.approved", "followup.needs_completion",
+})
+# The administration's own work on the case: not shown to the organisation.
+ORG_HIDDEN = frozenset({
+    "deadline.extended", "deadline.missed", "reminder.resend", "dialogue.suitability_assessed", "review.reassigned",
+    "message.redacted", "dialogue.meeting_redacted",
+})
 
 
 def _excerpt(text: str) -> str:
@@ -92,12 +112,55 @@ def _messages(session: Session, user: User, case: Case) -> Iterator[TimelineItem
                            detail=_excerpt(m.body), internal=m.internal, actor_id=m.author_id, refs={"message_id": m.id})
 
 
-def _signatures(session: Session, case: Case) -> Iterator[TimelineItem]:
-    for s in session.scalars(select(Signature).where(Signature.case_id == case.id)):
+def _day(value: object) -> str:
+    return str(value)[:10] if value else "–"
+
+
+def _kr(value: object) -> str:
+    return f"{int(value):,}".replace(",", "\u00a0") + "\u00a0kr" if isinstance(value, int | float) else "–"
+
+
+def _audit_text(e: AuditEvent) -> tuple[str, str]:
+    """Title and detail of one audited action, from the event alone."""
+    after, before = e.after or {}, e.before or {}
+    title = AUDIT_ACTIONS.get(e.action, f"Händelse: {e.action}")
+    detail = ""
+    if e.action == "agreement.signed":
         # The signatory's name is left out on purpose; the signature record carries it.
-        yield TimelineItem(at=s.recorded_at, type=ItemType.SIGNATURE_RECORDED, title=f"Underskrift registrerad för {PARTIES[Party(s.party)]}",
-                           detail=f"Undertecknat {s.signed_on.isoformat()}", actor_id=s.recorded_by_id,
-                           refs={"signature_id": s.id, **({"document_id": s.document_id} if s.document_id else {})})
+        title = f"Underskrift registrerad för {label(PARTIES, after.get('party'))}"
+        detail = f"Undertecknat {_day(after.get('signed_on'))}"
+    elif e.action == "agreement.signature_corrected":
+        title = f"Underskrift rättad för {label(PARTIES, after.get('party') or before.get('party'))}"
+        detail = f"Undertecknat {_day(after.get('signed_on'))} (tidigare {_day(before.get('signed_on'))})"
+    elif e.action == "agreement.signature_removed":
+        title = f"Underskrift borttagen för {label(PARTIES, before.get('party'))}"
+        detail = f"Den borttagna underskriften var daterad {_day(before.get('signed_on'))}"
+    elif e.action == "case.updated":
+        fields = [CASE_FIELDS.get(f, f) for f in after.get("fields", [])]
+        detail = f"Ändrat: {', '.join(fields)}" if fields else ""
+    elif e.action == "case.suspended":
+        detail = f"{after.get('deadlines_paused', 0)} tidsfrister står still tills ärendet återupptas"
+    elif e.action == "case.resumed":
+        detail = f"Fristerna flyttades fram {after.get('working_days', 0)} arbetsdagar"
+    elif e.action == "deadline.extended":
+        detail = f"Ny förfallodag {_day(after.get('to'))} (var {_day(after.get('from'))})"
+    elif e.action == "agreement.terms_saved" and isinstance(after.get("funding_changed"), dict):
+        change = after["funding_changed"]
+        detail = f"Bidraget ändrades från {_kr(change.get('from'))} till {_kr(change.get('to'))}"
+    return title, detail
+
+
+def _audited(session: Session, user: User, case: Case) -> Iterator[TimelineItem]:
+    stmt = select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(REPRESENTED))
+    if not sees_internal(user):
+        stmt = stmt.where(AuditEvent.action.not_in(ORG_HIDDEN))
+    for e in session.scalars(stmt):
+        title, detail = _audit_text(e)
+        after = e.after or {}
+        refs = {"audit_event_id": e.id, **{k: v for k, v in after.items() if k.endswith("_id") and isinstance(v, int) and not isinstance(v, bool)}}
+        kind = ItemType.SIGNATURE_RECORDED if e.action == "agreement.signed" else ItemType.CASE_EVENT
+        yield TimelineItem(at=e.at, type=kind, title=title, detail=detail, internal=e.action in ORG_HIDDEN, actor_id=e.actor_id,
+                           action=e.action, refs=refs)
 
 
 def _reports(session: Session, case: Case) -> Iterator[TimelineItem]:
@@ -124,7 +187,7 @@ def _deadlines(session: Session, case: Case) -> Iterator[TimelineItem]:
         if d.due_at != d.original_due_at:
             detail += f" (ursprungligen {d.original_due_at.date().isoformat()})"
         if d.extension_reason:
-            detail += f"; förlängd: {d.extension_reason}"
+            detail += "; förlängd"  # the reason is free text, kept on the deadline and as a digest in the chain
         refs = {"deadline_id": d.id, **({"review_id": d.review_id} if d.review_id else {}),
                 **({"followup_report_id": d.followup_report_id} if d.followup_report_id else {})}
         yield TimelineItem(at=at, type=ItemType.DEADLINE, title=f"Tidsfrist: {d.label or label(DEADLINE_KINDS, d.kind)}",
@@ -136,7 +199,7 @@ def build(session: Session, user: User, case: Case) -> list[TimelineItem]:
     org_view = user.role == Role.ORG_MEMBER
     items = [
         *_stage_changes(session, case), *_reviews(session, user, case), *_meetings(session, case),
-        *_documents(session, user, case), *_messages(session, user, case), *_signatures(session, case),
+        *_documents(session, user, case), *_messages(session, user, case), *_audited(session, user, case),
         *_reports(session, case),
     ]
     if not org_view:
