@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -113,6 +113,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.orig)
+        return problem_response(request, ServiceUnavailable("Databasen svarar inte / Database unavailable", retry_after=5))
+
+    @app.exception_handler(PendingRollbackError)
+    async def _db_lost(request: Request, exc: PendingRollbackError) -> JSONResponse:
+        # The session's connection failed earlier in this request (a hung server's statement cut by service.hangs):
+        # nothing was written, and the request may be retried.
+        log.warning("database connection lost during the request: %s", exc)
         return problem_response(request, ServiceUnavailable("Databasen svarar inte / Database unavailable", retry_after=5))
 
     @app.exception_handler(PoolTimeout)
