@@ -3,7 +3,7 @@
 from service.agreements.models import Agreement, Signature
 from service.audit.models import AuditEvent
 from service.auth.models import User
-from service.cases.models import Case, DiarieCounter, StageChange
+from service.cases.models import Case, CompletionRequest, DiarieCounter, StageChange
 from service.deadlines.models import Deadline, Reminder, Suspension
 from service.departments.models import Department
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
@@ -20,6 +20,6 @@ from service.reviews.models import Review
 __all__ = [
     "Agreement", "AuditEvent", "Case", "ContactPerson", "Department", "DiarieCounter",
     "DialogueMeeting", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
-    "StageChange", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
+    "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
     "Message", "Notification", "OutboxEvent", "DocumentTemplate",
 ]

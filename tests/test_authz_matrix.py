@@ -195,6 +195,8 @@ MATRIX: dict[tuple[str, str], Call] = {
         note="a case reopened for changes: the organisation completes it, the officer refines it"),
     ("POST", "/api/v1/cases/{case_id}/submit"): Call(DRAFT_MEMBER_ONLY, CASE["draft"]),
     ("POST", "/api/v1/cases/{case_id}/withdraw"): Call(MEMBER_ONLY, CASE["identify_need"], _json({"reason": "Vi drar tillbaka"})),
+    ("POST", "/api/v1/cases/{case_id}/request-completion"): Call(
+        OFFICER_ONLY, CASE["identify_need"], _json({"message": "Komplettera budgeten"}), note="the department's officer asks directly"),
     ("POST", "/api/v1/cases/{case_id}/assign"): Call(
         expect(ok="officer approver", e403="org_member registrar", e404="org_member_other officer_other_dep admin"),
         CASE["identify_need"], lambda ids: {"json": {"officer_id": ids["officer2"]}}),

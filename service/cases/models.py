@@ -94,3 +94,16 @@ class DiarieCounter(Base):
     prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CompletionRequest(Base):
+    """An officer's own request that the organisation complete the case (an approver's goes through a review decision)."""
+
+    __tablename__ = "completion_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Shown to the organisation; the audit chain keeps only its digest.
+    message: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.cases import repository, service
 from service.cases.access import get_visible_case
 from service.cases.models import Case, StageChange
-from service.cases.schemas import AssignIn, CaseCreate, CaseOut, CasePatch, CaseSummary, StageChangeOut, TerminateIn, WithdrawIn
+from service.cases.schemas import AssignIn, CaseCreate, CompletionRequestIn, CaseOut, CasePatch, CaseSummary, StageChangeOut, TerminateIn, WithdrawIn
 from service.cases.stages import Stage
 from service.deps import AppSettings, Bearer, CurrentUser, DbSession, Principal, Reads
 from service.errors import PreconditionRequired, ValidationFailed
@@ -114,6 +114,14 @@ def withdraw_case(case_id: Id, data: WithdrawIn, session: DbSession, user: Curre
     """The organisation withdraws the case."""
     case = get_visible_case(session, user, case_id)
     return with_etag(response, service.withdraw(session, user, case, data.reason, parse_if_match(if_match, required=False)))
+
+
+@router.post("/cases/{case_id}/request-completion", response_model=CaseOut)
+def request_completion(case_id: Id, data: CompletionRequestIn, session: DbSession, user: CurrentUser, response: Response,
+                       if_match: IfMatch = None) -> Case:
+    """The case's officer asks the organisation to complete the case (reopened for its changes; the organisation is told)."""
+    case = get_visible_case(session, user, case_id)
+    return with_etag(response, service.request_completion(session, user, case, data.message, parse_if_match(if_match, required=False)))
 
 
 @router.post("/cases/{case_id}/assign", response_model=CaseOut)

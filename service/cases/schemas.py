@@ -132,6 +132,12 @@ class CaseSummary(ORMModel):
     updated_at: datetime
 
 
+class CompletionRequestIn(BaseModel):
+    """What the officer asks the organisation to complete."""
+
+    message: Annotated[str, Field(max_length=5000), NoControlChars]
+
+
 class WithdrawIn(BaseModel):
     """Why the organisation withdraws."""
 

@@ -1,4 +1,4 @@
-"""Case use cases: create, edit, submit, withdraw, assign, terminate."""
+"""Case use cases: create, edit, submit, withdraw, assign, terminate, ask for completion."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from service.agreements import amounts
 from service.audit.service import digest, record, text_summary
 from service.auth.models import Role, User
 from service.cases.diarie import next_diarienummer
-from service.cases.models import Case, StageChange
+from service.cases.models import Case, CompletionRequest, StageChange
 from service.cases.schemas import CaseCreate, CasePatch
 from service.cases.stages import TERMINAL, Action, Stage, ensure_transition
 from service.config import Settings, get_settings
@@ -213,4 +213,28 @@ def terminate(session: Session, user: User, case: Case, reason: str, expected_ve
     record(session, actor=user, action="case.terminated", case_id=case.id, before=before,
            after={**snapshot(case), "reason_sha256": digest(reason)})
     emit(session, "case.terminated", {"case_id": case.id}, case_id=case.id)  # its decision document and the organisation's notice
+    return case
+
+
+def request_completion(session: Session, user: User, case: Case, message: str, expected_version: int | None = None) -> Case:
+    """The case's department's officer asks the organisation to complete the case (reopens it for the organisation's changes)."""
+    check_version(case, expected_version)
+    if user.role != Role.OFFICER or user.department_id != case.department_id:
+        raise Forbidden("Endast handläggare i ärendets förvaltning kan begära komplettering / only the department's officers ask for completion")
+    if case.stage not in OFFICER_EDIT_STAGES:
+        raise Conflict("Komplettering kan inte begäras i detta skede / completion cannot be requested in this stage", current_stage=case.stage)
+    if has_pending_review(session, case.id):
+        raise Conflict("Ärendet granskas; beslutsfattaren kan begära komplettering / the case is under review; the approver may ask for completion")
+    if case.open_for_changes:
+        raise Conflict("Komplettering är redan begärd och inte inskickad än / completion already requested and not yet submitted")
+    if not message.strip():
+        raise ValidationFailed(errors=[{"field": "message", "message": "Skriv vad organisationen ska komplettera / say what to complete"}])
+    before = snapshot(case)
+    ask = CompletionRequest(case_id=case.id, requested_by_id=user.id, message=message.strip())
+    session.add(ask)
+    case.open_for_changes = True  # the version moves too: an edit started before the request fails its optimistic lock
+    session.flush()
+    record(session, actor=user, action="case.completion_requested", case_id=case.id, before=before,
+           after={**snapshot(case), "completion_request_id": ask.id, "message_sha256": digest(message)})
+    emit(session, "case.completion_requested", {"completion_request_id": ask.id}, case_id=case.id)  # the organisation is told
     return case

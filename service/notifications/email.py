@@ -68,6 +68,7 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "review_decided",
     "changes_submitted",
     "followup_submitted",
+    "completion_requested",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement, Signature
 from service.auth.models import Role, User
 from service.agreements import amounts, evidence
-from service.cases import gates
+from service.cases import completion, gates
+from service.cases.completion import CompletionAsk
 from service.cases.access import deadlines_shown, documents_shown
 from service.cases.models import Case, StageChange
 from service.dashboard.overdue import is_overdue
@@ -72,6 +73,7 @@ class Permissions:
     resume: bool = False
     extend: bool = False
     pdfa: bool = False
+    request_completion: bool = False
 
 
 @dataclass
@@ -100,6 +102,7 @@ class CaseView:
     approvers: list[User] = field(default_factory=list)
     signed_copies: list[Document] = field(default_factory=list)  # evidence a signature may name (agreements.evidence)
     forms: dict[str, FormState] = field(default_factory=dict)
+    completion: CompletionAsk | None = None  # the open request for completion, credited to whoever made it
 
     extendable = EXTENDABLE
 
@@ -150,6 +153,7 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can.decide = (user.role == Role.APPROVER and in_department and pending is not None and pending.requested_by_id != user.id
                   and pending.approver_id in (None, user.id))
     can.edit = officer and case.stage in OFFICER_EDIT_STAGES and not locked
+    can.request_completion = can.edit and not case.open_for_changes
     can.dialogue = officer and case.stage in (Stage.IDENTIFY_NEED, Stage.DIALOGUE, Stage.AGREEMENT)
     can.checklist = officer and case.stage in (Stage.IDENTIFY_NEED, Stage.DIALOGUE)
     can.agreement = officer and case.stage in (Stage.DIALOGUE, Stage.AGREEMENT) and not locked and not has_signatures
@@ -198,6 +202,9 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
            *(m.author_id for m in thread)}
     history = timeline.build(session, user, case)
     ids |= {item.actor_id for item in history}
+    ask = completion.latest(session, case) if case.open_for_changes and case.stage not in TERMINAL else None
+    if ask is not None:
+        ids.add(ask.by_id)
     ids.discard(None)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     officers: list[User] = []
@@ -212,7 +219,7 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
                     meetings=meetings, assessment=assessment, agreement=agreement, signatures=signatures, reports=reports,
                     deadlines=deadlines, thread=thread, overdue=is_overdue(session, case), history=history, missing=missing, next_stage=next_stage, can=can, officers=officers,
                     approvers=approvers, signed_copies=evidence.signed_copies(session, case.id) if case.stage == Stage.AGREEMENT else [],
-                    forms=forms or {})
+                    forms=forms or {}, completion=ask)
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

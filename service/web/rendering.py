@@ -66,6 +66,7 @@ FLASH: dict[str, str] = {
     "forslag-sparat": "Ändringarna är sparade.",
     "inskickat": "Förslaget är inskickat och har fått ett diarienummer.",
     "komplettering-inskickad": "Kompletteringen är inskickad till handläggaren.",
+    "komplettering-begard": "Kompletteringen är begärd. Organisationen har fått en notis.",
     "aterkallat": "Ärendet är återkallat.",
     "tilldelat": "Handläggare är tilldelad.",
     "granskning-begard": "Begäran om beslut är skickad till beslutsfattare.",

@@ -195,6 +195,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     # ------------------------------------------------------------------ civil servants: stage actions on a case
     ("POST", "/arenden/{case_id}/tilldela"): Call(STAFF, _case("identify_need"), lambda ids: {"officer_id": str(ids["officer2"])}),
     ("POST", "/arenden/{case_id}/begar-beslut"): Call(STAFF, _case("identify_need"), _form({"comment": "Klart"})),
+    ("POST", "/arenden/{case_id}/begar-komplettering"): Call(OFFICER_ONLY, _case("identify_need"), _form({"message": "Komplettera budgeten"})),
     ("POST", "/arenden/{case_id}/granskning/{review_id}/tilldela"): Call(
         STAFF, _case("dialogue", review_id="review"), _form({"approver_id": ""}),
         note="the department's civil servants move a pending review to any approver who may decide it"),
@@ -240,7 +241,7 @@ MATRIX: dict[tuple[str, str], Call] = {
 # Staff case routes check the role before the case's visibility, so someone who cannot see the case at all
 # (another organisation's member, an admin) is told 403 instead of the 404 the SPEC and the API give.
 _ROLE_BEFORE_VISIBILITY = [
-    ("POST", "/arenden/{case_id}/tilldela"), ("POST", "/arenden/{case_id}/begar-beslut"),
+    ("POST", "/arenden/{case_id}/tilldela"), ("POST", "/arenden/{case_id}/begar-beslut"), ("POST", "/arenden/{case_id}/begar-komplettering"),
     ("POST", "/arenden/{case_id}/granskning/{review_id}/aterta"), ("GET", "/arenden/{case_id}/beslut"),
     ("POST", "/arenden/{case_id}/beslut"), ("GET", "/arenden/{case_id}/dialog"), ("POST", "/arenden/{case_id}/dialog/mote"),
     ("POST", "/arenden/{case_id}/dialog/lamplighet"), ("GET", "/arenden/{case_id}/avtal"), ("POST", "/arenden/{case_id}/avtal"),

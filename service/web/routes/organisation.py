@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from service.auth.models import Role
+from service.auth.models import Role, User
+from service.cases import completion
 from service.cases import service as cases
 from service.cases.access import get_visible_case
 from service.cases.models import Case
@@ -83,7 +84,9 @@ def start(request: Request, user: WebUser, session: DbSession) -> Response:
             if c.stage == Stage.DRAFT:
                 todo.append((c, "Utkastet är inte inskickat."))
             elif c.open_for_changes and c.stage not in TERMINAL:
-                todo.append((c, "Handläggaren har begärt komplettering."))
+                ask = completion.latest(session, c)
+                asker = session.get(User, ask.by_id) if ask else None
+                todo.append((c, f"{asker.full_name} har begärt komplettering." if asker else "Komplettering är begärd."))
         for r in reports:
             todo.append((by_id[r.case_id], f"Uppföljningsrapport ska lämnas senast {r.due_on.isoformat()}."))
     return render(request, "org/start.html", {"title": "Start", "org": org, "cases": own, "todo": todo})

@@ -1,4 +1,4 @@
-"""Assigning an officer, asking for a decision, taking the request back, and the approver's decision page."""
+"""Assigning an officer, asking the organisation for completion, asking for a decision, taking the request back, and the approver's decision page."""
 
 from __future__ import annotations
 
@@ -41,6 +41,21 @@ def assign(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session
     except AppError as exc:
         return refused(request, session, user, case, settings, "assign", form, exc, ("officer_id",))
     return redirect(f"/arenden/{case.id}", flash="tilldelat")
+
+
+@router.post("/arenden/{case_id}/begar-komplettering")
+def request_completion(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
+    """The officer asks the organisation to complete the case (the case reopens for its changes; it is told)."""
+    case = case_for_staff(session, user, case_id)
+    try:
+        message = text(form, "message")
+        if len(message) > 5000:
+            raise ValidationFailed(errors=[{"field": "message", "message": "Högst 5 000 tecken."}])
+        with attempt(session):
+            cases.request_completion(session, user, case, message, form_version(form))
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "completion", form, exc, ("message",))
+    return redirect(f"/arenden/{case.id}", flash="komplettering-begard")
 
 
 @router.post("/arenden/{case_id}/begar-beslut")
