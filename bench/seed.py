@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from stdnum import luhn
 from stdnum.se import orgnr as se_orgnr
@@ -191,8 +191,9 @@ class Seeder:
         reviews: list[tuple[Any, ...]] = []
         reminders: list[tuple[Any, ...]] = []
         stats = SeedStats()
-        # Due set: half dialogue, a quarter agreement signatures, a quarter review decisions (one recipient each).
-        want = {"dialogue": due // 2, "agreement": due // 4, "review": due - due // 2 - due // 4, "missed": missed}
+        # Due set, in reminders: half dialogue (the officer), a quarter agreement signatures (the officer and the
+        # organisation's one member: two per deadline), a quarter review decisions (the approver).
+        want = {"dialogue": due // 2, "agreement": due // 8, "review": due - due // 2 - 2 * (due // 8), "missed": missed}
         for _ in range(count):
             cid = self.next_case_id
             self.next_case_id += 1
@@ -355,5 +356,12 @@ class Seeder:
             raw.commit()
         finally:
             raw.close()
-        with self.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE cases, deadlines, reviews, reminders"))
+        raw = self.engine.raw_connection()
+        try:
+            # The pool's checkout ping (service/hangs.py) leaves a transaction open, and VACUUM needs autocommit.
+            raw.rollback()
+            raw.driver_connection.autocommit = True
+            raw.driver_connection.execute("VACUUM ANALYZE cases, deadlines, reviews, reminders")
+            raw.driver_connection.autocommit = False
+        finally:
+            raw.close()

@@ -2,10 +2,11 @@
 
 Contract (README, "Deadlines and flows"): each batch (one Prefect task run) holds a lease on its reminders
 (`sweep.claim_due_reminders`), so sweeps running at the same time share the work. Every message the SMTP server
-accepts is written to the sent-log in its own commit before the next one is sent; the batch then marks its reminders
-sent, and a sweep first marks the ones a crashed batch left in the sent-log. What is not covered: a crash between the
-server's acceptance and that commit, or a connection that breaks after the message went out but before the reply —
-that reminder is sent again once its lease has run out, with the same Message-ID. When the server cannot be reached
+accepts is written to the sent-log in its own commit (one autocommit INSERT) before the next one is sent; the batch
+then marks its reminders sent, and a sweep first marks the ones a crashed batch left in the sent-log. What is not
+covered: a crash between the server's acceptance and that commit (at most one reminder per batch), or a connection
+that breaks after the message went out but before the reply — that reminder is sent again once its lease has run
+out, with the same Message-ID. When the server cannot be reached
 the batch's unsent reminders back off (`sweep.mark_failed_many`) and the sweep stops sending until its next run.
 """
 
@@ -17,7 +18,7 @@ from datetime import datetime
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.runtime import outbox_context, session_factory
+from flows.runtime import autocommit_connection, outbox_context, session_factory
 from service.config import get_settings
 from service.deadlines import sweep
 from service.notifications.email import EmailDeliveryError, EmailRejected, SmtpUnavailable, render_email
@@ -36,7 +37,7 @@ def send_reminder_batch(reminder_ids: list[int], now: datetime | None = None, cr
         emails = sweep.reminder_emails(s, reminder_ids, get_settings())
     counts = {"sent": 0, "skipped": len(reminder_ids) - len(emails), "failed": 0, "released": 0, "smtp_down": 0, "connections": 0}
     ids = [rid for rid, _, _ in emails]
-    with outbox_context().mailer.connection() as mail:
+    with outbox_context().mailer.connection() as mail, autocommit_connection() as log:
         for i, (rid, context, key) in enumerate(emails):
             if time.monotonic() - started > LEASE_BUDGET_S:
                 with factory() as s, s.begin():
@@ -58,8 +59,8 @@ def send_reminder_batch(reminder_ids: list[int], now: datetime | None = None, cr
                     sweep.mark_failed(s, rid, f"{type(exc).__name__}: {exc}", now, permanent=isinstance(exc, EmailRejected))
                 counts["failed"] += 1
                 continue
-            with factory() as s, s.begin():
-                sweep.record_delivery(s, rid, message_id)
+            sweep.record_delivery(log, rid, message_id)
+            log.commit()  # durable before the next message goes out (free on PostgreSQL's autocommit)
             counts["sent"] += 1
             if crash_after is not None and counts["sent"] >= crash_after:
                 # Fault injection for tests: the process dies after a send was recorded, before the batch marks it sent.
@@ -99,7 +100,7 @@ async def deadline_sweep(now: datetime | None = None, batch: int = BATCH, limit:
             break  # the next sweep goes on; the server is back by then or the backoff holds the rest
     with factory() as s, s.begin():
         escalated = sweep.mark_missed_and_escalate(s, settings, now)
-    result = {"planned": planned, **totals, "sent": totals["sent"] + recovered, "recovered": recovered, "batches": batches,
-              "escalated": len(escalated)}
+    result = {"planned": planned, **totals, "sent": totals["sent"] + recovered, "recovered": recovered, "claimed": claimed_total,
+              "batches": batches, "escalated": len(escalated)}
     log.info("deadline sweep: %s", result)
     return result

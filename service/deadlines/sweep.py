@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -142,11 +142,12 @@ def reminder_email(session: Session, reminder_id: int, settings: Settings) -> tu
     return (found[0][1], found[0][2]) if found else None
 
 
-def record_delivery(session: Session, reminder_id: int, message_id: str, now: datetime | None = None) -> bool:
-    """Write the SMTP server's acceptance to the sent-log (the caller commits before the next send); False if it was there."""
-    stmt = _insert(session)(ReminderDelivery.__table__).values(reminder_id=reminder_id, message_id=message_id,
-                                                               accepted_at=now or utcnow())
-    return session.execute(stmt.on_conflict_do_nothing(index_elements=["reminder_id"])).rowcount == 1
+def record_delivery(conn: Session | Connection, reminder_id: int, message_id: str, now: datetime | None = None) -> bool:
+    """Write the SMTP server's acceptance to the sent-log (committed before the next send); False if it was there."""
+    dialect = conn.dialect if isinstance(conn, Connection) else conn.get_bind().dialect
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(ReminderDelivery.__table__).on_conflict_do_nothing(index_elements=["reminder_id"])
+    return conn.execute(stmt, {"reminder_id": reminder_id, "message_id": message_id, "accepted_at": now or utcnow()}).rowcount == 1
 
 
 def fold_deliveries(session: Session, reminder_ids: list[int] | None = None) -> int:
