@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from service.reads import SessionReader
 
-from service.agreements.models import Agreement
+from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import Role
 from service.cases.stages import Stage
@@ -49,6 +50,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ROLES = ("org_member", "org_member_other", "officer", "officer_other_dep", "approver", "registrar", "admin", "anonymous")
 OK = "OK"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# The agreement document is generated today in the prepared world: a signature is dated today (not earlier, not later).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 
 def expect(ok: str = "", e403: str = "", e404: str = "", e409: str = "", public: bool = False) -> dict[str, object]:
@@ -99,6 +103,7 @@ CASE = {  # which prepared case each route runs against (by the stage it needs)
     "reopened": lambda ids: {"case_id": ids["reopened"]},
     "dialogue": lambda ids: {"case_id": ids["dialogue"]},
     "agreement": lambda ids: {"case_id": ids["agreement"]},
+    "signed": lambda ids: {"case_id": ids["signed"]},
     "follow_up": lambda ids: {"case_id": ids["follow_up"]},
 }
 
@@ -246,9 +251,14 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/cases/{case_id}/agreement"): Call(CASE_READ, CASE["agreement"]),
     ("POST", "/api/v1/cases/{case_id}/signatures"): Call(
         expect(ok="org_member officer", e403="approver registrar", e404="org_member_other officer_other_dep admin"),
-        CASE["agreement"], _json({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": "2026-11-02"}),
+        CASE["agreement"], _json({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
         note="the organisation records its own signature; the officer records both"),
     ("GET", "/api/v1/cases/{case_id}/signatures"): Call(CASE_READ, CASE["agreement"]),
+    ("PUT", "/api/v1/cases/{case_id}/signatures/{signature_id}"): Call(
+        OFFICER_ONLY, _with("signed", signature_id="signature"),
+        _json({"party": "public", "name": "Eva Ek", "role": "Kommundirektör", "signed_on": TODAY}),
+        note="the municipality's signature: the officer corrects it; the organisation corrects only its own"),
+    ("DELETE", "/api/v1/cases/{case_id}/signatures/{signature_id}"): Call(OFFICER_ONLY, _with("signed", signature_id="signature")),
     # ------------------------------------------------------------------ follow-up
     ("POST", "/api/v1/cases/{case_id}/followup-reports"): Call(
         OFFICER_ONLY, CASE["follow_up"], _json({"period_start": "2027-01-01", "period_end": "2027-06-30", "due_on": "2027-08-31"})),
@@ -347,6 +357,15 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.add_all([review, due, submitted, contact, message])
     setup.flush()
     add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
+    signed = case(setup, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    setup.add(Agreement(case_id=signed.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                        period_start=terms.period_start, period_end=terms.period_end))
+    setup.flush()
+    add_document(setup, signed, DocumentKind.AGREEMENT)
+    signature = Signature(case_id=signed.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=date.fromisoformat(TODAY))
+    setup.add(signature)
+    setup.flush()
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
@@ -367,7 +386,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     minutes = organisations.join_overenskommelse(setup, store, w.member, w.org, joined_on=date(2026, 1, 10),
                                                  filename="protokoll.pdf", content=PDF, content_type="application/pdf")
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
            "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

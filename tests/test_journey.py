@@ -8,6 +8,10 @@ API answer still carries their name, e-mail or phone number.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from zoneinfo import ZoneInfo
+
 from typing import Any
 
 import pytest
@@ -21,6 +25,9 @@ from starlette.testclient import TestClient
 from service.dialogue.checklist import ITEMS
 from service.documents import service as documents
 from storage.filesystem import FilesystemStore
+
+# Signatures are dated from the day the agreement document was drawn up (here: today, in the municipality's time zone).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 CONTACT = {"name": "Greta Resande-Lind", "email": "greta.lind@stodforeningen.example.se", "phone": "070-987 65 43", "role": "Verksamhetsledare"}
 # How the contact's data may be spelled in free text or JSON.
@@ -184,11 +191,11 @@ def test_journey_draft_to_closed(client: TestClient, db: Session, store: Filesys
     assert doc["kind"] == "agreement" and doc["version"] == 1
     api.gate_refuses(case_id, w.officer, {"signatures.public", "signatures.organisation"})
     api.call("POST", f"/cases/{case_id}/signatures", w.officer, 201,
-             json={"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": "2026-11-20"})
+             json={"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": TODAY})
     problem(client.post(f"/api/v1/cases/{case_id}/signatures", headers=auth(member),
-                        json={"party": "public", "name": "X", "role": "Y", "signed_on": "2026-11-20"}), 403)
+                        json={"party": "public", "name": "X", "role": "Y", "signed_on": TODAY}), 403)
     api.call("POST", f"/cases/{case_id}/signatures", member, 201,
-             json={"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": "2026-11-21"})
+             json={"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY})
     api.gate_refuses(case_id, w.officer, {"signed_copy"})
     signed = api.call("POST", f"/cases/{case_id}/attachments", member, 201, data={"kind": "signed_agreement"},
                       files={"file": ("IOP-avtal undertecknat.pdf", minimal_pdf("Undertecknat avtal"), "application/pdf")}).json()

@@ -5,6 +5,7 @@ Contract:
   it are not what anyone signed: until it is generated again there is no current version.
 - Evidence is a signed_agreement document of the same case stored after that version (ids grow with time), never
   minutes, an attachment or a signed copy of an earlier version.
+- A signature is dated between the day the current version was drawn up (local time) and today, both included.
 - An e-signature needs its evidence (the signed file); a signed paper copy may name it later, when it is uploaded,
   and the agreement gate then asks for a signed copy of the current version.
 """
@@ -12,12 +13,14 @@ Contract:
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
 from service.cases.models import Case
+from service.config import get_settings
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import DOCX_CONTENT_TYPE
 from service.errors import Conflict, ValidationFailed
@@ -60,6 +63,12 @@ def ensure_evidence(session: Session, case: Case, *, document_id: int | None, me
                        "/ generate the agreement document from the saved terms before recording signatures")
     if signed_on > today:
         raise ValidationFailed(errors=[{"field": "signed_on", "message": "Ett datum i framtiden kan inte vara ett underskriftsdatum / cannot be in the future"}])
+    drawn_up = current.created_at.astimezone(ZoneInfo(get_settings().timezone)).date()
+    if signed_on < drawn_up:
+        # Nobody signs a version before it exists: an earlier date is a typo or a signature of an older version.
+        raise ValidationFailed(errors=[{"field": "signed_on", "message": f"Avtalet i gällande version upprättades {drawn_up.isoformat()}; "
+                                        f"underskriftsdatumet kan inte vara tidigare / the current agreement was drawn up on "
+                                        f"{drawn_up.isoformat()}; a signature cannot be dated earlier"}])
     if document_id is None:
         if method == "e_signature":
             raise _refuse("En e-underskrift kräver det undertecknade avtalet (PDF) som bevis / an e-signature needs the signed agreement as evidence")

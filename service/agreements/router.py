@@ -45,6 +45,21 @@ def add_signature(case_id: Id, data: SignatureIn, session: DbSession, user: Curr
     return idem.run(session, user.id, data, SignatureOut, lambda: service.add_signature(session, user, case, data))
 
 
+@router.put("/cases/{case_id}/signatures/{signature_id}", response_model=SignatureOut)
+def correct_signature(case_id: Id, signature_id: Id, data: SignatureIn, session: DbSession, user: CurrentUser) -> Signature:
+    """Correct a recorded signature before the agreement enters into force (same party; the date and evidence checked again)."""
+    case = get_visible_case(session, user, case_id)
+    return service.correct_signature(session, user, case, signature_id, data)
+
+
+@router.delete("/cases/{case_id}/signatures/{signature_id}", status_code=204)
+def remove_signature(case_id: Id, signature_id: Id, session: DbSession, user: CurrentUser) -> Response:
+    """Remove a recorded signature before the agreement enters into force."""
+    case = get_visible_case(session, user, case_id)
+    service.remove_signature(session, user, case, signature_id)
+    return Response(status_code=204)
+
+
 @router.get("/cases/{case_id}/signatures", response_model=list[SignatureOut])
 def list_signatures(case_id: Id, session: DbSession, user: CurrentUser) -> list[Signature]:
     """Recorded signatures."""

@@ -1,4 +1,4 @@
-"""Agreement use cases: save the terms, record a party's signature (shared by the API and the web pages)."""
+"""Agreement use cases: save the terms, record, correct or remove a party's signature (shared by the API and the web pages)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from service.cases.models import Case
 from service.cases.service import has_pending_review
 from service.cases.stages import Stage
 from service.config import get_settings
-from service.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from service.schemas import MAX_ID
 
 
 def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -113,3 +114,53 @@ def add_signature(session: Session, user: User, case: Case, data: SignatureIn, t
            after={"signature_id": sig.id, "party": data.party, "signed_on": data.signed_on, "method": data.method,
                   "document_id": data.document_id})
     return sig
+
+
+def _signature_audit(sig: Signature) -> dict[str, Any]:
+    """What the chain keeps of a signature: ids, party, date and method (the signatory's name stays in the row)."""
+    return {"signature_id": sig.id, "party": sig.party, "signed_on": sig.signed_on, "method": sig.method, "document_id": sig.document_id}
+
+
+def _changeable_signature(session: Session, user: User, case: Case, signature_id: int) -> Signature:
+    """A signature this user may still correct or remove: before the agreement enters into force, not while a decision is pending."""
+    sig = session.get(Signature, signature_id) if 0 < signature_id <= MAX_ID else None
+    if sig is None or sig.case_id != case.id:
+        raise NotFound("Underskriften finns inte / signature not found")
+    if user.role == Role.ORG_MEMBER:
+        if sig.party != Party.ORGANISATION:
+            raise Forbidden("Organisationen ändrar bara sin egen underskrift / only your own party's signature")
+    else:
+        ensure_case_officer(user, case)
+    # In force from the approval into follow-up; the signatures are what that decision rested on.
+    ensure_stage(case, Stage.AGREEMENT)
+    if has_pending_review(session, case.id):
+        raise Conflict("Ett beslut om avtalet väntar; underskrifterna kan inte ändras nu / a decision is pending; signatures are locked")
+    return sig
+
+
+def correct_signature(session: Session, user: User, case: Case, signature_id: int, data: SignatureIn, today: date | None = None) -> Signature:
+    """Correct a recorded signature (name, role, date, method, evidence) under the same rules as recording it; audited."""
+    sig = _changeable_signature(session, user, case, signature_id)
+    if data.party != sig.party:
+        raise ValidationFailed(errors=[{"field": "party", "message": "Parten kan inte ändras; ta bort underskriften och registrera den på nytt "
+                                        "/ the party cannot change; remove the signature and record it again"}])
+    today = today or datetime.now(ZoneInfo(get_settings().timezone)).date()
+    evidence.ensure_evidence(session, case, document_id=data.document_id, method=data.method, signed_on=data.signed_on, today=today)
+    before = _signature_audit(sig)
+    names_changed = (data.name, data.role) != (sig.name, sig.role)
+    for k, v in data.model_dump(exclude={"party"}).items():
+        setattr(sig, k, v)
+    sig.recorded_by_id = user.id
+    session.flush()
+    record(session, actor=user, action="agreement.signature_corrected", case_id=case.id, before=before,
+           after={**_signature_audit(sig), "signatory_changed": names_changed})
+    return sig
+
+
+def remove_signature(session: Session, user: User, case: Case, signature_id: int) -> None:
+    """Remove a recorded signature (wrong party, recorded by mistake); audited, the row goes."""
+    sig = _changeable_signature(session, user, case, signature_id)
+    before = _signature_audit(sig)
+    session.delete(sig)
+    session.flush()
+    record(session, actor=user, action="agreement.signature_removed", case_id=case.id, before=before)

@@ -74,6 +74,7 @@ class Permissions:
     extend: bool = False
     pdfa: bool = False
     request_completion: bool = False
+    change_signatures: bool = False
 
 
 @dataclass
@@ -114,6 +115,13 @@ class CaseView:
     def form(self, key: str) -> FormState:
         """The state of one of the page's forms (empty unless it was just posted with errors)."""
         return self.forms.get(key) or FormState(prefix=key)
+
+    def signature_form(self, sig: Signature) -> FormState:
+        """The correction form of one signature: as just refused, or filled in with what is recorded."""
+        key = f"sig{sig.id}"
+        return self.forms.get(key) or FormState(prefix=key, values={
+            "party": sig.party, "name": sig.name, "role": sig.role, "signed_on": sig.signed_on.isoformat(), "method": sig.method,
+            "document_id": str(sig.document_id or "")})
 
     @property
     def steps(self) -> list[tuple[str, str]]:
@@ -158,6 +166,7 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can.checklist = officer and case.stage in (Stage.IDENTIFY_NEED, Stage.DIALOGUE)
     can.agreement = officer and case.stage in (Stage.DIALOGUE, Stage.AGREEMENT) and not locked and not has_signatures
     can.sign = officer and case.stage == Stage.AGREEMENT and agreement is not None
+    can.change_signatures = can.sign and not locked  # agreements.service.correct_signature / remove_signature
     can.generate = officer
     can.pdfa = officer and pdfa_available()  # optional: no button where LibreOffice is not installed
     can.upload = officer and open_case

@@ -79,6 +79,8 @@ FLASH: dict[str, str] = {
     "dokument-skapat": "Dokumentet är skapat.",
     "bilaga-uppladdad": "Filen är uppladdad.",
     "underskrift-sparad": "Underskriften är registrerad.",
+    "underskrift-rattad": "Underskriften är rättad. Rättelsen syns i ärendets historik.",
+    "underskrift-borttagen": "Underskriften är borttagen. Borttagningen syns i ärendets historik.",
     "rapport-planerad": "Uppföljningsrapporten är planerad.",
     "rapport-inskickad": "Uppföljningsrapporten är inskickad.",
     "rapport-bedomd": "Bedömningen av rapporten är sparad.",

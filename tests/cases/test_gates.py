@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from factories import World, auth, case
 from gates_setup import add_document, terms_payload
@@ -11,6 +12,9 @@ from helpers import error_fields, problem
 from service.cases.stages import Stage
 from service.dialogue.checklist import ITEMS
 from service.documents.models import DocumentKind
+
+# Signatures are dated from the day the agreement document was drawn up (here: today, in the municipality's time zone).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 
 def request(client, c, user, **body):  # noqa: ANN001, ANN201
@@ -99,7 +103,7 @@ def test_agreement_gate(client, db) -> None:
     add_document(db, c, DocumentKind.AGREEMENT)
     for party, who in (("public", w.officer), ("organisation", w.member)):
         r = client.post(f"/api/v1/cases/{c.id}/signatures", headers=auth(who),
-                        json={"party": party, "name": "N N", "role": "Firmatecknare", "signed_on": "2026-11-20"})
+                        json={"party": party, "name": "N N", "role": "Firmatecknare", "signed_on": TODAY})
         assert r.status_code == 201, r.text
     assert error_fields(problem(request(client, c, w.officer), 409)) == {"signed_copy"}
     add_document(db, c, DocumentKind.SIGNED_AGREEMENT)

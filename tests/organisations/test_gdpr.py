@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from zoneinfo import ZoneInfo
+
 from factories import World, auth, case
 from helpers import problem
 from sqlalchemy import select
@@ -10,6 +14,9 @@ from service.audit.models import AuditEvent
 from service.cases.stages import Stage
 from service.dialogue.models import DialogueMeeting
 from service.messages.models import Message
+
+# Signatures are dated from the day the agreement document was drawn up (here: today, in the municipality's time zone).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 NAME, EMAIL, PHONE = "Gunilla Gdpr-Testsson", "gunilla.testsson@forening.example.se", "073-555 12 34"
 
@@ -166,9 +173,9 @@ def test_erased_participant_and_signatory_leaves_no_trace_in_audit_timeline_or_e
     add_document(db, c, DocumentKind.AGREEMENT)  # signatures are recorded on a generated agreement document
     db.commit()
     ok(client.post(f"/api/v1/cases/{c.id}/signatures", headers=member,
-                   json={"party": "organisation", "name": NAME, "role": "Sekreterare", "signed_on": "2026-11-02"}), 201)
+                   json={"party": "organisation", "name": NAME, "role": "Sekreterare", "signed_on": TODAY}), 201)
     ok(client.post(f"/api/v1/cases/{c.id}/signatures", headers=officer,
-                   json={"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": "2026-11-03"}), 201)
+                   json={"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": TODAY}), 201)
     c.stage = Stage.FOLLOW_UP
     db.commit()
     report = ok(client.post(f"/api/v1/cases/{c.id}/followup-reports", headers=officer,

@@ -3,7 +3,8 @@ evidence, reviews nobody can decide, reports before their period."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from factories import World, auth, case, department, user
@@ -18,6 +19,9 @@ from service.auth.models import Role
 from service.cases.stages import Stage
 from service.documents.models import DocumentKind
 from service.followup.models import FollowUpReport
+
+# Signatures are dated from the day the agreement document was drawn up (here: today, in the municipality's time zone).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 
 def _put_terms(client, c, w, funding):  # noqa: ANN001, ANN202
@@ -71,7 +75,7 @@ def test_signature_evidence_is_the_signed_agreement_of_the_current_version(clien
     c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
     _put_terms(client, c, w, 400_000)
     url = f"/api/v1/cases/{c.id}/signatures"
-    sig = {"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": "2026-11-20"}
+    sig = {"party": "public", "name": "Eva Ek", "role": "Förvaltningschef", "signed_on": TODAY}
     assert "Skapa avtalsdokumentet" in problem(client.post(url, json=sig, headers=auth(w.officer)), 409)["detail"]  # nothing to sign yet
     add_document(db, c, DocumentKind.AGREEMENT)
     minutes = add_document(db, c, DocumentKind.DIALOGUE_MINUTES)

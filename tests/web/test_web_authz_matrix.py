@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from factories import PASSWORD, World, case, department, user
@@ -38,7 +39,7 @@ from gates_setup import add_document, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement
+from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import Role
 from service.cases.stages import Stage
@@ -59,6 +60,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SESSION_COOKIE, CSRF_COOKIE = "__Host-iop_session", "__Host-iop_csrf"
 EXCLUDED_PREFIXES = ("/api/v1/", "/docs", "/static/")
 EXCLUDED_PATHS = {"/openapi.json", "/health", "/ready"}
+
+# The agreement document is generated today in the prepared world: a signature is dated today (not earlier, not later).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 
 def expect(ok: str = "", e403: str = "", e404: str = "", anonymous: str = LOGIN) -> dict[str, str]:
@@ -214,8 +218,12 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/arenden/{case_id}/avtal"): Call(OFFICER_ONLY, _case("agreement"), _terms_form),
     ("POST", "/arenden/{case_id}/underskrift"): Call(
         OFFICER_ONLY, _case("agreement"),
-        _form({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": "2026-11-02"}),
+        _form({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
         note="in the web the officer records signatures (the organisation uploads its signed copy)"),
+    ("POST", "/arenden/{case_id}/underskrift/{signature_id}"): Call(
+        OFFICER_ONLY, _case("signed", signature_id="signature"),
+        _form({"party": "public", "name": "Eva Ek", "role": "Kommundirektör", "signed_on": TODAY})),
+    ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"): Call(OFFICER_ONLY, _case("signed", signature_id="signature")),
     ("POST", "/arenden/{case_id}/dokument/skapa"): Call(OFFICER_ONLY, _case("dialogue"), _form({"kind": "dialogue_minutes"})),
     ("POST", "/arenden/{case_id}/dokument/{doc_id}/pdf"): Call(
         OFFICER_ONLY, _case("dialogue", doc_id="document"),
@@ -245,7 +253,8 @@ _ROLE_BEFORE_VISIBILITY = [
     ("POST", "/arenden/{case_id}/granskning/{review_id}/aterta"), ("GET", "/arenden/{case_id}/beslut"),
     ("POST", "/arenden/{case_id}/beslut"), ("GET", "/arenden/{case_id}/dialog"), ("POST", "/arenden/{case_id}/dialog/mote"),
     ("POST", "/arenden/{case_id}/dialog/lamplighet"), ("GET", "/arenden/{case_id}/avtal"), ("POST", "/arenden/{case_id}/avtal"),
-    ("POST", "/arenden/{case_id}/underskrift"), ("POST", "/arenden/{case_id}/dokument/skapa"),
+    ("POST", "/arenden/{case_id}/underskrift"), ("POST", "/arenden/{case_id}/underskrift/{signature_id}"),
+    ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"), ("POST", "/arenden/{case_id}/dokument/skapa"),
     ("POST", "/arenden/{case_id}/dokument/{doc_id}/pdf"), ("POST", "/arenden/{case_id}/uppfoljning/planera"),
     ("POST", "/arenden/{case_id}/uppfoljning/{report_id}/bedom"), ("POST", "/arenden/{case_id}/pausa"),
     ("POST", "/arenden/{case_id}/ateruppta"), ("POST", "/arenden/{case_id}/frister/{deadline_id}/forlang"),
@@ -316,6 +325,15 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.add_all([review, due, submitted, Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")])
     setup.flush()
     add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
+    signed = case(setup, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    setup.add(Agreement(case_id=signed.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                        period_start=terms.period_start, period_end=terms.period_end))
+    setup.flush()
+    add_document(setup, signed, DocumentKind.AGREEMENT)
+    signature = Signature(case_id=signed.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=date.fromisoformat(TODAY))
+    setup.add(signature)
+    setup.flush()
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
@@ -324,7 +342,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

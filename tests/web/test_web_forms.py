@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from zoneinfo import ZoneInfo
+
 import csv
 import io
 import re
@@ -24,6 +28,9 @@ from service.dialogue.checklist import ITEMS
 from service.documents import service as documents
 from service.documents.models import Document, DocumentKind
 from storage.filesystem import FilesystemStore
+
+# Signatures are dated from the day the agreement document was drawn up (here: today, in the municipality's time zone).
+TODAY = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -145,7 +152,7 @@ def test_dialogue_agreement_and_follow_up_forms(web: Browserless, db: Session) -
     # Agreement document, the signed copy, both signatures (e-signature, the signed copy as evidence) and an uploaded
     # file; a disallowed type is refused, and an e-signature without its evidence is refused at the field.
     officer.post(f"{base}/dokument/skapa", {"kind": "agreement"})
-    signature = {"name": "Namn Namnsson", "role": "Firmatecknare", "signed_on": "2026-11-20", "method": "e_signature"}
+    signature = {"name": "Namn Namnsson", "role": "Firmatecknare", "signed_on": TODAY, "method": "e_signature"}
     r = officer.post(f"{base}/underskrift", {**signature, "party": "public"}, expect=422)
     assert "En e-underskrift kräver det undertecknade avtalet" in r.text
     officer.post(f"{base}/bilagor", {"kind": "signed_agreement"}, files={"file": ("undertecknat.pdf", PDF, "application/pdf")})

@@ -201,3 +201,33 @@ def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, 
     except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "signature", form, exc, fields)
     return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-sparad")
+
+
+@router.post("/arenden/{case_id}/underskrift/{signature_id}")
+def correct_signature(case_id: Id, signature_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+                      settings: AppSettings) -> Response:
+    """Correct a recorded signature (before the agreement enters into force)."""
+    case = case_for_staff(session, user, case_id)
+    fields = ("party", "name", "role", "signed_on", "method", "document_id")
+    try:
+        data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
+                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy",
+                                           "document_id": whole(form, "document_id")})
+        with attempt(session):
+            agreements.correct_signature(session, user, case, signature_id, data)
+    except (ValidationError, AppError) as exc:
+        return refused(request, session, user, case, settings, f"sig{signature_id}", form, exc, fields)
+    return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-rattad")
+
+
+@router.post("/arenden/{case_id}/underskrift/{signature_id}/ta-bort")
+def remove_signature(case_id: Id, signature_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+                     settings: AppSettings) -> Response:
+    """Remove a recorded signature (before the agreement enters into force)."""
+    case = case_for_staff(session, user, case_id)
+    try:
+        with attempt(session):
+            agreements.remove_signature(session, user, case, signature_id)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, f"sig{signature_id}", form, exc)
+    return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-borttagen")
