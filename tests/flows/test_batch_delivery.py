@@ -122,9 +122,7 @@ def test_batches_use_one_connection_each(env, smtp_server) -> None:
     _assert_each_received_once(env, smtp_server, 45)
 
 
-def test_two_concurrent_sweeps_share_the_work_without_duplicates(env, smtp_server, backend) -> None:  # noqa: ANN001
-    if backend.name != "postgresql":
-        pytest.skip("concurrent workers need PostgreSQL's row locks (the embedded SQLite runs one sweep at a time)")
+def test_two_concurrent_sweeps_share_the_work_without_duplicates(env, smtp_server) -> None:
     # The server holds the first message until two batches are leased: the first sweep cannot finish alone.
     gate = threading.Event()
     _handler(smtp_server, delay=0.004, gate=gate)
@@ -184,6 +182,21 @@ def test_smtp_killed_mid_batch_everything_delivered_once_after_it_returns(env, s
     assert sweep(now=t0 + retry_delay(1) + timedelta(seconds=1))["sent"] == 60 - got
     assert sweep(now=t0 + timedelta(hours=1))["sent"] == 0
     _assert_each_received_once(env, smtp_server, 60)
+
+
+def test_a_batch_out_of_lease_time_gives_the_rest_back(env, smtp_server, monkeypatch) -> None:  # noqa: ANN001
+    """Past half its lease a batch stops sending (another worker may soon claim the rest) and releases what is left."""
+    import flows.deadline_sweep as ds
+
+    _due_reminders(env, 5)
+    monkeypatch.setattr(ds, "LEASE_BUDGET_S", 0.0)
+    first = sweep(batch=5)
+    assert (first["sent"], first["released"], len(smtp_server.messages)) == (0, 5, 0)
+    with env() as s:
+        assert s.scalar(select(func.count()).select_from(Reminder).where(Reminder.claimed_until.is_not(None))) == 0
+    monkeypatch.setattr(ds, "LEASE_BUDGET_S", CLAIM_LEASE.total_seconds() / 2)
+    assert sweep(batch=5)["sent"] == 5  # released, not leased: the next sweep takes them at once
+    _assert_each_received_once(env, smtp_server, 5)
 
 
 def _email_events(factory, n: int) -> list[str]:  # noqa: ANN001
