@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, PendingRollbackError
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.config import get_settings
 from service.db import get_engine
 from service.bodylimit import BodyLimit
-from service.errors import PROBLEM_JSON, AppError, Conflict, ServiceUnavailable, StaleVersion, ValidationFailed
+from service.errors import PROBLEM_JSON, AppError, Conflict, NotFound, ServiceUnavailable, StaleVersion, ValidationFailed
 from service.openapi import install_docs, install_openapi
 from service.probes import INFO_PROBES, READY_PROBES
 from service.reads import close_readers
@@ -79,7 +79,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """One handler per error family; all answer with problem+json."""
+    """One handler per error family; all answer with problem+json (a browser's mistyped page address: the Swedish error page)."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -92,13 +92,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, ValidationFailed(f"Kontrollera fälten: {fields} / Check the fields: {fields}", errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         err = AppError(str(exc.detail), headers=dict(exc.headers or {}))
         err.status_code = exc.status_code
         err.code = f"http-{exc.status_code}"
         err.title = {404: "Hittades inte / Not found", 405: "Metoden stöds inte / Method not allowed"}.get(
             exc.status_code, "Fel / Error"
         )
+        if exc.status_code == 404:
+            from service.web.rendering import page_for_browser  # a person typed the address: a page, not JSON
+
+            page = page_for_browser(request, NotFound("Sidan finns inte. Kontrollera adressen. / Not found"))
+            if page is not None:
+                return page
         return problem_response(request, err)
 
     @app.exception_handler(StaleDataError)

@@ -63,6 +63,22 @@ def client_address(request: Request, settings: Settings) -> str | None:
     return client
 
 
+def wait_sv(seconds: int) -> str:
+    """How long to wait, as a person says it: '45 sekunder', '1 minut', '15 minuter' (whole minutes rounded up)."""
+    if seconds < 60:
+        return f"{seconds} sekund" if seconds == 1 else f"{seconds} sekunder"
+    minutes = -(-seconds // 60)
+    return "1 minut" if minutes == 1 else f"{minutes} minuter"
+
+
+def wait_en(seconds: int) -> str:
+    """The English twin of wait_sv."""
+    if seconds < 60:
+        return f"{seconds} second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 class SlidingWindow:
     """Event times per key within the last `window` seconds, with bounded memory (stalest keys go first)."""
 
@@ -137,8 +153,8 @@ class LoginLimiter:
             else:
                 return
         raise TooManyRequests(
-            f"För många misslyckade inloggningar{sv}; försök igen om {retry_after} sekunder / "
-            f"too many failed logins{en}, retry in {retry_after} seconds",
+            f"För många misslyckade inloggningar{sv}; försök igen om {wait_sv(retry_after)} / "
+            f"too many failed logins{en}, retry in {wait_en(retry_after)}",
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -191,8 +207,8 @@ class AttemptLimiter:
                 w.add(key, now)
         if retry_after:
             raise TooManyRequests(
-                f"För många {self.what[0]} från din adress; försök igen om {retry_after} sekunder / "
-                f"too many {self.what[1]} from your address, retry in {retry_after} seconds",
+                f"För många {self.what[0]} från din adress; försök igen om {wait_sv(retry_after)} / "
+                f"too many {self.what[1]} from your address, retry in {wait_en(retry_after)}",
                 headers={"Retry-After": str(retry_after)},
             )
 

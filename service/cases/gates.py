@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -48,9 +49,12 @@ def case_complete(session: Session, case: Case, settings: Settings, approver: Us
 def dialogue_done(session: Session, case: Case, settings: Settings, approver: User | None) -> Missing:
     """dialogue -> agreement: a meeting held, checklist all yes, de minimis within the ceiling."""
     out: Missing = []
-    meetings = session.scalar(select(func.count()).select_from(DialogueMeeting).where(DialogueMeeting.case_id == case.id))
+    today = datetime.now(ZoneInfo(settings.timezone)).date()  # a meeting planned for later has not been held
+    meetings = session.scalar(select(func.count()).select_from(DialogueMeeting).where(DialogueMeeting.case_id == case.id,
+                                                                                      DialogueMeeting.held_on <= today))
     if not meetings:
-        out.append(_item("dialogue_meetings", "Minst ett dialogmöte måste vara registrerat / at least one dialogue meeting"))
+        out.append(_item("dialogue_meetings", "Minst ett dialogmöte måste ha hållits; ett möte med ett datum i framtiden räknas inte "
+                                              "/ at least one dialogue meeting must have been held"))
     assessment = session.scalar(select(SuitabilityAssessment).where(SuitabilityAssessment.case_id == case.id))
     if assessment is None:
         out.append(_item("suitability", "Lämplighetsbedömningen saknas / suitability assessment missing"))

@@ -33,7 +33,7 @@ from service.followup.models import Assessment, FollowUpReport
 from service.reviews.models import Review, ReviewStatus
 from service.web.forms import FormState
 from service.labels import DOCUMENT_KINDS
-from service.web.labels import MAIN_PATH, stage_label
+from service.web.labels import MAIN_PATH, amounts_in_text, stage_label
 
 
 @dataclass
@@ -135,8 +135,8 @@ class CaseView:
 
     def timeline(self) -> list[Event]:
         """The case's history as the API's timeline gives it to this viewer, with display names and tones."""
-        return [Event(item.at, item.title, self.name(item.actor_id) if item.actor_id else None, item.detail or None,
-                      TIMELINE_TONE.get(item.type, "neutral")) for item in self.history]
+        return [Event(item.at, amounts_in_text(item.title), self.name(item.actor_id) if item.actor_id else None,
+                      amounts_in_text(item.detail) or None, TIMELINE_TONE.get(item.type, "neutral")) for item in self.history]
 
 
 def permissions(user: User, case: Case, *, pending: Review | None, agreement: Agreement | None, has_signatures: bool,

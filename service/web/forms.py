@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from service.errors import AppError, StaleVersion
-from service.web.labels import swedish_part
+from service.web.labels import amounts_in_text, swedish_part
 
 # A conflict view's fields: the version the user has now seen, and the explicit choice to replace it.
 SEEN_VERSION, OVERWRITE = "seen_version", "overwrite"
@@ -130,6 +130,7 @@ class FormState:
 
     def add(self, name: str | None, message: str) -> None:
         """Attach an error to a field (or to the form when the field is unknown)."""
+        message = amounts_in_text(message)
         if name and name not in self.errors:
             self.errors[name] = message
         elif not name:

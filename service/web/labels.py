@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,15 @@ def tidpunkt(value: datetime | None) -> str:
     return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
+# An amount of kronor written by a service message or label in any style: 200000 kr, 200,000 kr, 200 000 kr.
+_KRONOR = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ ,\u00a0]\d{3})+|\d+)[ \u00a0]?kr\b")
+
+
+def amounts_in_text(text: str) -> str:
+    """Every amount of kronor in a text as the web shows amounts ('200 000 kr', non-breaking spaces)."""
+    return _KRONOR.sub(lambda m: sek(int(re.sub(r"\D", "", m.group(1)))), text)
+
+
 def swedish_part(message: str) -> str:
-    """The Swedish half of a bilingual 'svenska / english' service message."""
-    return message.split(" / ", 1)[0].strip()
+    """The Swedish half of a bilingual 'svenska / english' service message, its amounts written the Swedish way."""
+    return amounts_in_text(message.split(" / ", 1)[0].strip())

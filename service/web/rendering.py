@@ -44,7 +44,7 @@ env.trim_blocks = True
 env.lstrip_blocks = True
 env.filters.update(
     sek=labels.sek, datum=labels.datum, tidpunkt=labels.tidpunkt, number=labels.number, stage=labels.stage_label,
-    sv=labels.swedish_part,
+    sv=labels.swedish_part, belopp=labels.amounts_in_text,
 )
 env.globals.update(
     STATIC=STATIC_PREFIX, ROLE_LABELS=names.ROLES, LEGAL_FORMS=names.LEGAL_FORMS, DOCUMENT_KINDS=names.DOCUMENT_KINDS,
@@ -166,6 +166,13 @@ def error_page(request: Request, exc: AppError) -> HTMLResponse:
         if k.lower() == "retry-after":
             response.headers[k] = v
     return response
+
+
+def page_for_browser(request: Request, exc: AppError) -> Response | None:
+    """The Swedish error page for a browser that asked for a page outside the API (a mistyped address); None otherwise."""
+    if request.url.path.startswith(("/api/", STATIC_PREFIX)) or "text/html" not in request.headers.get("accept", ""):
+        return None
+    return _finish(request, error_page(request, exc))
 
 
 def _finish(request: Request, response: Response) -> Response:

@@ -131,3 +131,19 @@ def test_follow_up_gate(client, db) -> None:
     client.post(f"/api/v1/cases/{c.id}/followup-reports/{rid}/assessment", json={"assessment": "approved"}, headers=auth(w.officer))
     r = request(client, c, w.officer)
     assert r.status_code == 201 and r.json()["to_stage"] == "closed"
+
+
+def test_a_meeting_dated_in_the_future_does_not_count(client, db) -> None:
+    from datetime import timedelta
+
+    from service.dialogue.models import DialogueMeeting
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    db.add(DialogueMeeting(case_id=c.id, held_on=today + timedelta(days=7), participants=[{"name": "A"}]))
+    db.flush()
+    assert "dialogue_meetings" in error_fields(problem(request(client, c, w.officer), 409))
+    db.add(DialogueMeeting(case_id=c.id, held_on=today, participants=[{"name": "A"}]))
+    db.flush()
+    assert "dialogue_meetings" not in error_fields(problem(request(client, c, w.officer), 409))  # the checklist is still missing
