@@ -3,7 +3,7 @@
 Contract (README, "Deadlines and flows"): each batch (one Prefect task run) holds a lease on its reminders
 (`sweep.claim_due_reminders`), so sweeps running at the same time share the work. Every message the SMTP server
 accepts is written to the sent-log in its own commit (one autocommit INSERT) before the next one is sent; the batch
-then marks its reminders sent, and a sweep first marks the ones a crashed batch left in the sent-log. What is not
+then marks its reminders sent, and a sweep first marks the ones a crashed batch left (its lease over). What is not
 covered: a crash between the server's acceptance and that commit (at most one reminder per batch), or a connection
 that breaks after the message went out but before the reply — that reminder is sent again once its lease has run
 out, with the same Message-ID. When the server cannot be reached
@@ -82,7 +82,7 @@ async def deadline_sweep(now: datetime | None = None, batch: int = BATCH, limit:
         planned = sweep.plan_reminders(s, settings, now)
     with factory() as s, s.begin():
         # Reminders a crashed batch got accepted: sent, not to be sent again.
-        recovered = sweep.fold_deliveries(s)
+        recovered = sweep.fold_deliveries(s, now=now)
     crash_at = crash_after_sends or (1 if crash_after_send else None)
     totals = {"sent": 0, "skipped": 0, "failed": 0, "released": 0, "connections": 0}
     batches = claimed_total = 0

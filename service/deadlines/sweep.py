@@ -150,13 +150,18 @@ def record_delivery(conn: Session | Connection, reminder_id: int, message_id: st
     return conn.execute(stmt, {"reminder_id": reminder_id, "message_id": message_id, "accepted_at": now or utcnow()}).rowcount == 1
 
 
-def fold_deliveries(session: Session, reminder_ids: list[int] | None = None) -> int:
-    """Mark the reminders in the sent-log sent (these, or all a crashed batch left) and empty it for them."""
+def fold_deliveries(session: Session, reminder_ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Mark the reminders in the sent-log sent and empty it for them: a batch's own (reminder_ids), or else the ones
+    batches left whose lease is over (a batch that crashed; a live one folds its own)."""
     q = select(ReminderDelivery.reminder_id, ReminderDelivery.message_id, ReminderDelivery.accepted_at)
     if reminder_ids is not None:
         q = q.where(ReminderDelivery.reminder_id.in_(reminder_ids))
+    else:
+        now = now or utcnow()
+        q = q.join(Reminder, Reminder.id == ReminderDelivery.reminder_id).where(
+            (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now))
     # Only the rows read here are deleted: a row another worker commits meanwhile stays for its own fold.
-    rows = session.execute(q.with_for_update(skip_locked=True)).all()
+    rows = session.execute(q.with_for_update(of=ReminderDelivery, skip_locked=True)).all()
     if not rows:
         return 0
     session.execute(update(Reminder), [{"id": rid, "sent_at": at, "message_id": mid, "claimed_until": None} for rid, mid, at in rows])
