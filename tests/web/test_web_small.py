@@ -68,3 +68,18 @@ def test_a_mistyped_address_shows_the_swedish_page_to_browsers(web: Browserless)
     for path, headers in (("/api/v1/arendn", html), ("/arendn/12", {"Accept": "application/json"})):
         r = web.client.get(path, headers=headers)
         assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json"), path
+
+
+def test_a_submitted_reports_amount_is_grouped_when_completed(web: Browserless, db: Session) -> None:  # noqa: F811
+    from service.followup.models import FollowUpReport
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.FOLLOW_UP, officer_id=w.officer.id)
+    today = utcnow().date()
+    db.add(FollowUpReport(case_id=c.id, period_start=today - timedelta(days=100), period_end=today, due_on=today + timedelta(days=10),
+                          content={"activities_done": "Träffar", "participants_reached": 40, "money_used_sek": 190000, "deviations": ""},
+                          submitted_at=utcnow(), submitted_by_id=w.member.id))
+    db.commit()
+    web.login(w.member)
+    page = web.get(f"/arenden/{c.id}").text
+    assert 'value="190 000"' in page and f"190{NB}000{NB}kr" in page and "190000" not in page
