@@ -20,6 +20,7 @@ from service.messages.schemas import AuthorOut, MessageOut
 from service.notifications.models import Notification
 from service.notifications.service import wants_email
 from service.outbox.service import emit
+from service.reviews.models import Review, ReviewStatus
 from service.schemas import MAX_ID
 
 MAX_BODY = 10_000
@@ -65,16 +66,20 @@ def post_message(session: Session, user: User, case: Case, body: str, internal: 
 
 
 def recipients(session: Session, author: User, case: Case, internal: bool) -> list[User]:
-    """Who hears of a new message: the other party, and the assigned officer when a colleague writes.
+    """Who hears of a new message: the other party, and the assigned officer (and the pending review's requester) when a colleague writes.
 
     The organisation's message goes to the case's assigned officer (nobody is told before one is assigned;
     the triage deadline covers that). Staff messages go to the organisation's active members, internal
-    notes to nobody on the organisation's side; the assigned officer hears of colleagues' messages and notes.
+    notes to nobody on the organisation's side; the assigned officer hears of colleagues' messages and notes. The
+    requester of a pending review hears what the assigned officer hears.
     """
     out: list[User] = []
     officer = session.get(User, case.officer_id) if case.officer_id else None
-    if officer is not None and officer.is_active and officer.id != author.id:
-        out.append(officer)
+    # Whoever asked for the pending decision acts on what is said meanwhile, like the assigned officer.
+    requester_id = session.scalar(select(Review.requested_by_id).where(Review.case_id == case.id, Review.status == ReviewStatus.PENDING).limit(1))
+    for staff in (officer, session.get(User, requester_id) if requester_id else None):
+        if staff is not None and staff.is_active and staff.id != author.id and staff not in out:
+            out.append(staff)
     if author.role in STAFF and not internal:
         out += session.scalars(select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER,
                                                   User.is_active.is_(True), User.id != author.id).order_by(User.id))

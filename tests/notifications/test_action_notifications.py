@@ -97,3 +97,18 @@ def test_in_app_only_gets_the_card_but_no_email(real: Real) -> None:  # noqa: F8
     kinds = {n.kind for n in _cards(real, w.officer.id, c.id)}
     assert {"review_decided", "message_posted"} <= kinds
     assert {w.member.email, colleague.email} <= {str(m["To"]) for m in mails}  # the others keep their e-mail
+
+
+def test_a_message_reaches_the_officer_and_the_pending_reviews_requester(real: Real) -> None:  # noqa: F811
+    with real.factory() as s, s.begin():
+        w = World(s)
+        c = case(s, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+    assert real.client.post(f"/api/v1/cases/{c.id}/reviews", json={}, headers=auth(w.officer2)).status_code == 201
+    r = real.client.post(f"/api/v1/cases/{c.id}/messages", json={"body": "Vi har skickat budgeten"}, headers=auth(w.member))
+    assert r.status_code == 201, r.text
+    real.deliver()
+    for staff in (w.officer, w.officer2):
+        cards = [n for n in _cards(real, staff.id, c.id) if n.kind == "message_posted"]
+        assert len(cards) == 1 and w.member.full_name in cards[0].body
+        assert len([m for m in real.to(staff.email) if "Nytt meddelande" in str(m["Subject"])]) == 1
+    assert not [n for n in _cards(real, w.approver.id, c.id) if n.kind == "message_posted"]
