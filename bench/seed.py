@@ -358,7 +358,7 @@ class Seeder:
             raw.close()
         raw = self.engine.raw_connection()
         try:
-            # The pool's checkout ping (service/hangs.py) leaves a transaction open, and VACUUM needs autocommit.
+            # VACUUM needs autocommit, and no transaction open on the connection.
             raw.rollback()
             raw.driver_connection.autocommit = True
             raw.driver_connection.execute("VACUUM ANALYZE cases, deadlines, reviews, reminders")

@@ -30,9 +30,7 @@ def autocommit_connection() -> Iterator[Connection]:
         if conn.dialect.name != "postgresql":
             yield conn
             return
-        # The pool's checkout ping (service/hangs.py) leaves the driver inside a transaction it began; end it, or the
-        # isolation level cannot change. The pool restores the level when the connection goes back.
-        conn.connection.rollback()
+        # The pool restores the isolation level when the connection goes back.
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 

@@ -102,14 +102,16 @@ class Watchdog:
         @event.listens_for(engine.pool, "checkout")
         def _ping(dbapi_conn, record, proxy):  # noqa: ANN001, ARG001
             # Instead of pool_pre_ping (which no event arms): a dead pooled connection is replaced, a hung one is a 503.
+            # The dialect's own ping (psycopg: in autocommit, so no transaction is left open behind it).
             from sqlalchemy import exc
 
             self.arm(dbapi_conn)
             started = time.monotonic()
             try:
-                cur = dbapi_conn.cursor()
-                cur.execute("SELECT 1")
-                cur.close()
+                if not engine.dialect.do_ping(dbapi_conn):
+                    raise exc.DisconnectionError()
+            except exc.DisconnectionError:
+                raise
             except Exception as error:
                 if time.monotonic() - started >= self.seconds * 0.9:
                     raise exc.OperationalError("SELECT 1", None, error) from error  # hung: no retry on a new connection
