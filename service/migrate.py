@@ -20,8 +20,8 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def upgrade(database_url: str | None = None) -> None:
-    """Migrate the database to the newest revision (of every branch, while parallel work has not been merged)."""
-    command.upgrade(alembic_config(database_url), "heads")
+    """Migrate the database to the newest revision."""
+    command.upgrade(alembic_config(database_url), "head")
 
 
 if __name__ == "__main__":

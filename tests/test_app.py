@@ -41,3 +41,13 @@ def test_migrations_match_models(engine) -> None:
 def test_security_headers(client) -> None:
     r = client.get("/health")
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Parallel branches are merged before they land: `upgrade head` must name one revision."""
+    from alembic.script import ScriptDirectory
+
+    from service.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, heads

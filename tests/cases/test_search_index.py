@@ -41,5 +41,5 @@ def test_migration_0004_goes_down_and_up(fresh_engine: Engine) -> None:
     assert set(SEARCH_INDEXES) <= _indexes(fresh_engine)
     command.downgrade(alembic_config(url), "0003")
     assert not set(SEARCH_INDEXES) & _indexes(fresh_engine)
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
     assert set(SEARCH_INDEXES) <= _indexes(fresh_engine)
