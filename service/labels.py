@@ -131,6 +131,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "dialogue.suitability_assessed": "Lämplighetsbedömning sparad",
     "dialogue.meeting_redacted": "Personuppgifter i dialogmöte raderade",
     "message.redacted": "Personuppgifter i meddelande raderade",
+    "case.completion_request_redacted": "Personuppgifter i begäran om komplettering raderade",
     "review.reassigned": "Granskning tilldelad annan beslutsfattare",
     "review.cancelled": "Begäran om beslut återtogs",
 }

@@ -19,7 +19,7 @@ from service.auth.models import Role, User
 from service.auth import credentials
 from service.auth.passwords import check_password
 from service.auth.security import hash_password
-from service.cases.models import Case
+from service.cases.models import Case, CompletionRequest
 from service.config import Settings
 from service.db import utcnow
 from service.dialogue.models import DialogueMeeting
@@ -307,6 +307,10 @@ def export_contact(session: Session, user: User, org: Organisation, contact_id: 
             if _hits(patterns, m.body):
                 found.append(Occurrence(source="messages", id=m.id, case_id=m.case_id, fields=["body"], erased_on_request=True,
                                         note="Nämns i ärendets meddelandetråd / mentioned in the case thread"))
+        for cr in session.scalars(select(CompletionRequest).where(CompletionRequest.case_id.in_(case_ids)).order_by(CompletionRequest.id)):
+            if _hits(patterns, cr.message):
+                found.append(Occurrence(source="completion_requests", id=cr.id, case_id=cr.case_id, fields=["message"],
+                                        erased_on_request=True, note="Nämns i en begäran om komplettering / mentioned in a completion request"))
         for mt in session.scalars(select(DialogueMeeting).where(DialogueMeeting.case_id.in_(case_ids)).order_by(DialogueMeeting.id)):
             if fields := _meeting_fields(mt, patterns):
                 found.append(Occurrence(source="dialogue_meetings", id=mt.id, case_id=mt.case_id, fields=fields, erased_on_request=True,
@@ -359,7 +363,7 @@ def erase_contact(session: Session, user: User, org: Organisation, contact_id: i
     if contact.erased_at is not None:
         raise Conflict("Kontaktpersonen är redan raderad / contact already erased")
     patterns, alias = _patterns(contact), pseudonym(contact)
-    redacted: dict[str, list[int]] = {"messages": [], "dialogue_meetings": []}
+    redacted: dict[str, list[int]] = {"messages": [], "dialogue_meetings": [], "completion_requests": []}
     case_ids = list(session.scalars(select(Case.id).where(Case.organisation_id == org.id)))
     if patterns and case_ids:
         for m in session.scalars(select(Message).where(Message.case_id.in_(case_ids)).order_by(Message.id)):
@@ -368,6 +372,12 @@ def erase_contact(session: Session, user: User, org: Organisation, contact_id: i
                 redacted["messages"].append(m.id)
                 record(session, actor=user, action="message.redacted", case_id=m.case_id,
                        after={"message_id": m.id, "reason": "gdpr_erasure", "pseudonym": alias})
+        for cr in session.scalars(select(CompletionRequest).where(CompletionRequest.case_id.in_(case_ids)).order_by(CompletionRequest.id)):
+            if _hits(patterns, cr.message):
+                cr.message = _redact(patterns, cr.message, alias)
+                redacted["completion_requests"].append(cr.id)
+                record(session, actor=user, action="case.completion_request_redacted", case_id=cr.case_id,
+                       after={"completion_request_id": cr.id, "reason": "gdpr_erasure", "pseudonym": alias})
         for mt in session.scalars(select(DialogueMeeting).where(DialogueMeeting.case_id.in_(case_ids)).order_by(DialogueMeeting.id)):
             if fields := _meeting_fields(mt, patterns):
                 for f in MEETING_TEXT:

@@ -212,3 +212,22 @@ def test_erased_participant_and_signatory_leaves_no_trace_in_audit_timeline_or_e
     assert events["followup.submitted"]["after"]["participants_reached"] == 120
     assert events["case.updated"]["after"]["fields"] == ["need"]
     assert client.get(f"/api/v1/cases/{c.id}/audit/verify", headers=auth(w.registrar)).json()["valid"] is True
+
+
+def test_a_completion_request_that_names_the_contact_is_exported_and_erased(client, db) -> None:
+    """An officer's completion request is free text shown to the organisation: it quotes people as messages do."""
+    from service.cases.models import CompletionRequest
+
+    w = World(db)
+    cid = _contact(client, w)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    r = client.post(f"/api/v1/cases/{c.id}/request-completion", json={"message": f"Be {NAME} skicka budgeten till {EMAIL}."},
+                    headers=auth(w.officer))
+    assert r.status_code == 200, r.text
+    export = client.get(f"/api/v1/organisations/{w.org.id}/contacts/{cid}/export", headers=auth(w.registrar)).json()
+    assert [o["source"] for o in export["appears_in"] if o["source"] == "completion_requests"] == ["completion_requests"]
+    assert client.post(f"/api/v1/organisations/{w.org.id}/contacts/{cid}/erase", headers=auth(w.registrar)).status_code == 200
+    message = db.scalars(select(CompletionRequest).where(CompletionRequest.case_id == c.id)).one().message
+    assert NAME not in message and EMAIL not in message and f"Raderad kontakt #{cid}" in message
+    for path in (f"/api/v1/cases/{c.id}/timeline", f"/api/v1/cases/{c.id}"):
+        assert NAME.lower() not in client.get(path, headers=auth(w.member)).text.lower()
