@@ -34,6 +34,8 @@ class Document(Base):
     kind: Mapped[DocumentKind] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
+    # The name the file had on the uploader's computer (control characters dropped); NULL for generated documents.
+    original_filename: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -48,5 +50,6 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        Index("uq_documents_case_kind_version", "case_id", "kind", "version", unique=True),
+        # Internal documents are numbered on their own, so the organisation's versions have no gaps where one is hidden.
+        Index("uq_documents_case_kind_internal_version", "case_id", "kind", "internal", "version", unique=True),
     )

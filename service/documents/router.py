@@ -39,6 +39,7 @@ class DocumentOut(ORMModel):
     kind: DocumentKind
     version: int
     filename: str
+    original_filename: str | None = None  # the uploader's own name for the file
     content_type: str
     size: int
     sha256: str

@@ -38,7 +38,7 @@ from service.documents.rendering import render
 from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
 from service.reviews.models import Review
 from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
-from service.schemas import MAX_ID
+from service.schemas import CONTROL_CHARS, MAX_ID
 from storage.base import ContentMismatch, ObjectLocked, ObjectNotFound, ObjectStore, StorageError, StorageUnavailable, open_verified
 from storage.factory import store_from_url
 
@@ -103,9 +103,16 @@ def with_real_extension(filename: str, content_type: str) -> str:
     return f"{path.stem or 'fil'}.{ext}"
 
 
-def next_version(session: Session, case_id: int, kind: DocumentKind) -> int:
-    """One more than the highest stored version of this kind (the unique index settles races)."""
-    return (session.scalar(select(func.max(Document.version)).where(Document.case_id == case_id, Document.kind == kind)) or 0) + 1
+def next_version(session: Session, case_id: int, kind: DocumentKind, internal: bool = False) -> int:
+    """One more than the highest stored version of this kind, internal documents counted apart (taken under the case's lock)."""
+    return (session.scalar(select(func.max(Document.version)).where(Document.case_id == case_id, Document.kind == kind,
+                                                                    Document.internal.is_(internal))) or 0) + 1
+
+
+def original_name(name: str) -> str | None:
+    """The uploaded file's own name, as the uploader knows it (path and control characters dropped)."""
+    name = CONTROL_CHARS.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[:255] or None
 
 
 def retention_until(store: ObjectStore, settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
@@ -125,7 +132,8 @@ def object_token(now: datetime | None = None) -> str:
 def store_document(session: Session, store: ObjectStore, *, case: Case, kind: DocumentKind, filename: str, content: bytes | Upload,
                    content_type: str, user: User | None, template_name: str | None = None, template_sha256: str | None = None,
                    internal: bool = False, settings: Settings | None = None, derived_from: Document | None = None,
-                   review_id: int | None = None, retain: bool = False, audit: dict | None = None) -> Document:
+                   review_id: int | None = None, retain: bool = False, audit: dict | None = None,
+                   original_filename: str | None = None) -> Document:
     """Put the object first, then add its row: a failed put leaves no row, a failed commit leaves an orphan to sweep.
 
     ``retain`` (only ever set by ``upload_document`` and ``confirm_signed_agreement``, which decide it) stores the version
@@ -149,8 +157,9 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     except StorageUnavailable as exc:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=30) from exc
     lock_stream(session, stream_for(case.id, None))  # parallel uploads on a case get consecutive versions, no 409
-    version = next_version(session, case.id, kind)
+    version = next_version(session, case.id, kind, internal)
     doc = Document(case_id=case.id, organisation_id=case.organisation_id, kind=kind, version=version, filename=safe_filename(filename),
+                   original_filename=original_filename,
                    content_type=content_type, size=obj.size, sha256=obj.sha256, storage_key=key, storage_version_id=obj.version_id,
                    template_name=template_name, template_sha256=template_sha256, internal=internal, created_by_id=user.id if user else None,
                    review_id=review_id)
@@ -194,7 +203,7 @@ def upload_document(session: Session, store: ObjectStore, user: User, case: Case
         raise Conflict("Ärendet är avslutat; inga nya dokument tas emot / case is closed, no new documents", current_stage=case.stage)
     if kind not in (DocumentKind.ATTACHMENT, DocumentKind.SIGNED_AGREEMENT):
         raise ValidationFailed(errors=[{"field": "kind", "message": "attachment eller signed_agreement"}])
-    filename = with_real_extension(filename, content_type)
+    original, filename = original_name(filename), with_real_extension(filename, content_type)
     retain, audit = False, None
     if kind == DocumentKind.SIGNED_AGREEMENT:
         _ensure_signed_agreement(case, content_type)
@@ -202,7 +211,7 @@ def upload_document(session: Session, store: ObjectStore, user: User, case: Case
         retain = by_department
         audit = {"retention": "signed_agreement" if by_department else "awaiting_confirmation"}
     return store_document(session, store, case=case, kind=kind, filename=filename, content=content, content_type=content_type, user=user,
-                          internal=internal, settings=settings, retain=retain, audit=audit)
+                          internal=internal, settings=settings, retain=retain, audit=audit, original_filename=original)
 
 
 def confirm_signed_agreement(session: Session, store: ObjectStore, user: User, case: Case, source: Document,
@@ -221,7 +230,7 @@ def confirm_signed_agreement(session: Session, store: ObjectStore, user: User, c
     content = spool_content(store, source)
     doc = store_document(session, store, case=case, kind=DocumentKind.SIGNED_AGREEMENT, filename=source.filename, content=content,
                          content_type=source.content_type, user=user, internal=source.internal, settings=settings, derived_from=source,
-                         retain=True, audit={"retention": "signed_agreement"})
+                         retain=True, audit={"retention": "signed_agreement"}, original_filename=source.original_filename)
     record(session, actor=user, action="document.signed_agreement_confirmed", case_id=case.id,
            after={"source_document_id": source.id, "document_id": doc.id, "sha256": doc.sha256})
     return doc

@@ -205,3 +205,21 @@ def test_admin_sets_the_delegation_point_printed_on_decisions(client, db, store)
     text = _text(client.get(f"/api/v1/cases/{c.id}/documents/{doc['id']}/content", headers=auth(w.officer)).content)
     assert f"{ref}, beloppsgräns 1 000 000 kr" in text and f"med stöd av {ref}" in text
     problem(client.patch(f"/api/v1/users/{w.approver.id}", json={"delegation_reference": ref}, headers=auth(w.approver)), 403)
+
+
+def test_versions_have_no_gaps_for_the_organisation_and_uploads_keep_their_names(client, db, store) -> None:
+    """Issue 19/20: a hidden internal attachment left a gap (1, 3) that told the organisation it exists; the uploader's
+    own file name was lost to the storage-safe one."""
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.DIALOGUE, officer_id=w.officer.id)
+    url = f"/api/v1/cases/{c.id}/attachments"
+    first = client.post(url, files={"file": ("Budget 2027 (slutlig)?.PDF", PDF, "application/pdf")}, headers=auth(w.member))
+    assert first.status_code == 201, first.text
+    assert first.json()["original_filename"] == "Budget 2027 (slutlig)?.PDF" and first.json()["filename"] != "Budget 2027 (slutlig)?.PDF"
+    note = client.post(url, data={"internal": "true"}, files={"file": ("intern.pdf", PDF, "application/pdf")}, headers=auth(w.officer))
+    assert note.status_code == 201 and note.json()["internal"] is True, note.text
+    second = client.post(url, files={"file": ("bilaga.pdf", PDF, "application/pdf")}, headers=auth(w.member))
+    assert second.status_code == 201, second.text
+    seen = [d["version"] for d in client.get(f"/api/v1/cases/{c.id}/documents", headers=auth(w.member)).json() if d["kind"] == "attachment"]
+    assert sorted(seen) == [1, 2]
+    assert note.json()["version"] == 1  # internal documents are numbered on their own
