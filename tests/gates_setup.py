@@ -75,3 +75,22 @@ def satisfy_gate(db: Session, c: Case, world) -> None:  # noqa: ANN001
         db.add(FollowUpReport(case_id=c.id, period_start=date(2027, 1, 1), period_end=date(2027, 12, 31), due_on=date(2028, 1, 31),
                               is_final=True, content={"activities_done": "x"}, assessment=Assessment.APPROVED))
     db.flush()
+
+
+def signed_agreement_case(db: Session, world, terms: AgreementTerms) -> tuple[Case, Signature]:  # noqa: ANN001
+    """A case in the agreement stage whose terms are drawn up and signed by the municipality today (terms frozen)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from factories import case
+
+    c = case(db, world.org, world.dep, stage=Stage.AGREEMENT, officer_id=world.officer.id)
+    db.add(Agreement(case_id=c.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                     period_start=terms.period_start, period_end=terms.period_end))
+    db.flush()
+    add_document(db, c, DocumentKind.AGREEMENT)
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    signature = Signature(case_id=c.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=today)
+    db.add(signature)
+    db.flush()
+    return c, signature

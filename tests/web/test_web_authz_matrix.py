@@ -35,11 +35,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import PASSWORD, World, case, department, user
 from fastapi.testclient import TestClient
-from gates_setup import add_document, terms_payload
+from gates_setup import add_document, signed_agreement_case, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement, Party, Signature
+from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import Role
 from service.cases.stages import Stage
@@ -326,14 +326,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.flush()
     add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
     # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
-    signed = case(setup, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
-    setup.add(Agreement(case_id=signed.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
-                        period_start=terms.period_start, period_end=terms.period_end))
-    setup.flush()
-    add_document(setup, signed, DocumentKind.AGREEMENT)
-    signature = Signature(case_id=signed.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=date.fromisoformat(TODAY))
-    setup.add(signature)
-    setup.flush()
+    signed, signature = signed_agreement_case(setup, w, terms)
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind

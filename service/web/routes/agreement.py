@@ -187,19 +187,26 @@ def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     return redirect(f"/arenden/{case.id}", flash="avtal-sparat")
 
 
+SIGNATURE_FIELDS = ("party", "name", "role", "signed_on", "method", "document_id")
+
+
+def _signature_from_form(form: FormData) -> SignatureIn:
+    """The signature form (recording and correcting) as the API's payload."""
+    return SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
+                                       "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy",
+                                       "document_id": whole(form, "document_id")})
+
+
 @router.post("/arenden/{case_id}/underskrift")
 def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Record a party's signature of the agreement."""
     case = case_for_staff(session, user, case_id)
-    fields = ("party", "name", "role", "signed_on", "method", "document_id")
     try:
-        data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
-                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy",
-                                           "document_id": whole(form, "document_id")})
+        data = _signature_from_form(form)
         with attempt(session):
             agreements.add_signature(session, user, case, data)
     except (ValidationError, AppError) as exc:
-        return refused(request, session, user, case, settings, "signature", form, exc, fields)
+        return refused(request, session, user, case, settings, "signature", form, exc, SIGNATURE_FIELDS)
     return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-sparad")
 
 
@@ -208,15 +215,12 @@ def correct_signature(case_id: Id, signature_id: Id, request: Request, user: Web
                       settings: AppSettings) -> Response:
     """Correct a recorded signature (before the agreement enters into force)."""
     case = case_for_staff(session, user, case_id)
-    fields = ("party", "name", "role", "signed_on", "method", "document_id")
     try:
-        data = SignatureIn.model_validate({"party": text(form, "party"), "name": text(form, "name"), "role": text(form, "role"),
-                                           "signed_on": optional(form, "signed_on"), "method": text(form, "method") or "signed_copy",
-                                           "document_id": whole(form, "document_id")})
+        data = _signature_from_form(form)
         with attempt(session):
             agreements.correct_signature(session, user, case, signature_id, data)
     except (ValidationError, AppError) as exc:
-        return refused(request, session, user, case, settings, f"sig{signature_id}", form, exc, fields)
+        return refused(request, session, user, case, settings, f"sig{signature_id}", form, exc, SIGNATURE_FIELDS)
     return redirect(f"/arenden/{case.id}#avtal", flash="underskrift-rattad")
 
 
