@@ -265,3 +265,21 @@ def test_the_checklist_keeps_both_tabs_and_every_comment(web, db) -> None:
     assert "Den andras version" in r.text and "Tydligt behov" in r.text
     db.expire_all()
     assert set(db.query(SuitabilityAssessment).filter_by(case_id=c.id).one().items) == {first}
+
+
+def test_web_text_fields_follow_the_apis_rules(web, db) -> None:
+    """The review comment, the completion request and the withdrawal reason are read through the API's schemas: a NUL
+    character (PostgreSQL cannot store it: a 500) or an over-long text is refused at the field, and nothing is saved."""
+    from service.reviews.models import Review
+
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.IDENTIFY_NEED, officer_id=w.officer.id)
+    officer = Browserless(web.client).login(w.officer)
+    r = officer.post(f"/arenden/{c.id}/begar-beslut", {"approver_id": "", "comment": "Klart\x00", "version": str(c.version)}, expect=422)
+    assert "kontrolltecken" in r.text
+    officer.post(f"/arenden/{c.id}/begar-komplettering", {"message": "x" * 5001, "version": str(c.version)}, expect=422)
+    member = Browserless(web.client).login(w.member)
+    member.post(f"/arenden/{c.id}/aterkalla", {"confirm": "ja", "reason": "Vi\x00slutar"}, expect=422)
+    db.expire_all()
+    assert db.query(Review).filter_by(case_id=c.id).count() == 0
+    assert db.get(Case, c.id).stage == Stage.IDENTIFY_NEED and not db.get(Case, c.id).open_for_changes

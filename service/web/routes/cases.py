@@ -13,6 +13,7 @@ from service.auth.models import Role
 from service.cases import service as cases
 from service.cases.access import ensure_case_officer, get_visible_case
 from service.cases.models import Case
+from service.cases.schemas import WithdrawIn
 from service.deps import AppSettings, DbSession
 from service.documents import service as documents
 from service.documents.models import DocumentKind
@@ -80,11 +81,10 @@ def withdraw(case_id: Id, request: Request, user: WebUser, form: CsrfForm, sessi
     try:
         if text(form, "confirm") != "ja":
             raise ValidationFailed(errors=[{"field": "confirm", "message": "Bekräfta att du vill återkalla ärendet."}])
-        if len(text(form, "reason")) > 5000:
-            raise ValidationFailed(errors=[{"field": "reason", "message": "Högst 5 000 tecken."}])
+        data = WithdrawIn(reason=text(form, "reason"))  # the API's length and control-character rules
         with attempt(session):
-            cases.withdraw(session, user, case, text(form, "reason"), whole(form, "version") or None)
-    except AppError as exc:
+            cases.withdraw(session, user, case, data.reason, whole(form, "version") or None)
+    except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "withdraw", form, exc, ("confirm", "reason"))
     return redirect(f"/arenden/{case.id}", flash="aterkallat")
 

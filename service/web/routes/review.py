@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service import labels as names
@@ -12,11 +13,13 @@ from service.cases import gates
 from service.cases import service as cases
 from service.cases.access import get_visible_case
 from service.cases.models import Case
+from service.cases.schemas import CompletionRequestIn
 from service.config import Settings
 from service.deps import AppSettings, DbSession
 from service.errors import AppError, ValidationFailed
 from service.reviews import service as reviews
 from service.reviews.models import Decision
+from service.reviews.schemas import ReviewRequestIn
 from service.schemas import Id
 from service.web import casepage
 from service.web.deps import CsrfForm, WebUser, attempt, text, web_router, whole
@@ -48,12 +51,11 @@ def request_completion(case_id: Id, request: Request, user: WebUser, form: CsrfF
     """The officer asks the organisation to complete the case (the case reopens for its changes; it is told)."""
     case = case_for_staff(session, user, case_id)
     try:
-        message = text(form, "message")
-        if len(message) > 5000:
-            raise ValidationFailed(errors=[{"field": "message", "message": "Högst 5 000 tecken."}])
+        # The API's payload: its length and control-character rules, not a copy of them here.
+        data = CompletionRequestIn(message=text(form, "message"))
         with attempt(session):
-            cases.request_completion(session, user, case, message, form_version(form))
-    except AppError as exc:
+            cases.request_completion(session, user, case, data.message, form_version(form))
+    except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "completion", form, exc, ("message",))
     return redirect(f"/arenden/{case.id}", flash="komplettering-begard")
 
@@ -63,13 +65,11 @@ def request_review(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     """Ask an approver to move the case to the next stage (the stage gate is checked now)."""
     case = case_for_staff(session, user, case_id)
     try:
-        comment = text(form, "comment")
-        if len(comment) > 5000:
-            raise ValidationFailed(errors=[{"field": "comment", "message": "Högst 5 000 tecken."}])
+        data = ReviewRequestIn(comment=text(form, "comment"), comment_internal=text(form, "comment_internal") == "ja")
         with attempt(session):
             reviews.request_review(session, user, case, settings, to_stage=None, approver_id=whole(form, "approver_id"),
-                                   comment=comment, expected_version=form_version(form), comment_internal=text(form, "comment_internal") == "ja")
-    except AppError as exc:
+                                   comment=data.comment, expected_version=form_version(form), comment_internal=data.comment_internal)
+    except (ValidationError, AppError) as exc:
         return refused(request, session, user, case, settings, "review", form, exc, ("approver_id", "comment"))
     return redirect(f"/arenden/{case.id}", flash="granskning-begard")
 
