@@ -33,3 +33,20 @@ def test_submitting_sends_a_receipt_to_the_organisations_members(real: Real) -> 
     assert sorted(n.user_id for n in notes) == sorted([w.member.id, colleague.id])
     # Running the outbox again sends nothing twice.
     assert len(real.deliver()) == len(mails)
+
+
+def test_a_member_who_chose_in_app_only_gets_the_receipt_in_app_but_no_email(real: Real) -> None:  # noqa: F811
+    from service.notifications.service import set_email
+
+    with real.factory() as s, s.begin():
+        w = World(s)
+        colleague = user(s, Role.ORG_MEMBER, organisation=w.org)
+        set_email(s, w.member, False)
+        c = case(s, w.org, w.dep, stage=Stage.DRAFT)
+    r = real.client.post(f"/api/v1/cases/{c.id}/submit", headers=auth(w.member))
+    assert r.status_code == 200, r.text
+    receipts = [m for m in real.deliver() if "Kvittens" in str(m["Subject"])]
+    assert [str(m["To"]) for m in receipts] == [colleague.email]
+    with real.factory() as s:
+        notes = s.scalars(select(Notification).where(Notification.case_id == c.id, Notification.kind == "case_submitted")).all()
+    assert sorted(n.user_id for n in notes) == sorted([w.member.id, colleague.id])
