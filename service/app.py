@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,7 +103,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             from service.web.rendering import page_for_browser  # a person typed the address: a page, not JSON
 
-            page = page_for_browser(request, NotFound("Sidan finns inte. Kontrollera adressen. / Not found"))
+            # in a worker thread: it may read the session's user from the database
+            page = await run_in_threadpool(page_for_browser, request, NotFound("Sidan finns inte. Kontrollera adressen. / Not found"))
             if page is not None:
                 return page
         return problem_response(request, err)

@@ -13,11 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.auth.models import Role, User
 from service.config import get_settings
+from service.db import get_sessionmaker
 from service.dialogue.checklist import ITEMS
 from service.errors import AppError, Conflict, NotFound, ServiceUnavailable
 from service import labels as names
@@ -26,8 +27,10 @@ from service.web.session import (
     CSRF_COOKIE,
     CSRF_FIELD,
     FLASH_COOKIE,
+    SESSION_COOKIE,
     LoginRequired,
     csrf_token,
+    current_web_user,
     delete_cookie,
     set_cookie,
     start_session,
@@ -172,7 +175,18 @@ def page_for_browser(request: Request, exc: AppError) -> Response | None:
     """The Swedish error page for a browser that asked for a page outside the API (a mistyped address); None otherwise."""
     if request.url.path.startswith(("/api/", STATIC_PREFIX)) or "text/html" not in request.headers.get("accept", ""):
         return None
-    return _finish(request, error_page(request, exc))
+    if getattr(request.state, "user", None) is not None or not request.cookies.get(SESSION_COOKIE):
+        return _finish(request, error_page(request, exc))
+    # No route ran, so no dependency read the session: without this a logged-in person sees a logged-out page.
+    session = get_sessionmaker()()
+    try:
+        try:
+            current_web_user(request, session, get_settings())
+        except SQLAlchemyError:
+            log.warning("database unavailable while reading the session for an error page", exc_info=True)
+        return _finish(request, error_page(request, exc))
+    finally:
+        session.close()
 
 
 def _finish(request: Request, response: Response) -> Response:
