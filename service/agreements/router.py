@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from service.agreements import service
 from service.agreements.models import Agreement, Signature
-from service.agreements.schemas import AgreementOut, AgreementTerms, SignatureIn, SignatureOut
+from service.agreements.schemas import AgreementDraft, AgreementOut, AgreementTerms, SignatureIn, SignatureOut
 from service.cases.access import get_visible_case
 from service.cases.router import IfMatch, etag, parse_if_match
 from service.deps import CurrentUser, DbSession
@@ -21,8 +21,24 @@ router = APIRouter(tags=["agreements"])
 @router.put("/cases/{case_id}/agreement", response_model=AgreementOut)
 def put_terms(case_id: Id, terms: AgreementTerms, session: DbSession, user: CurrentUser, response: Response,
               if_match: IfMatch = None) -> Agreement:
-    """The officer writes the complete, validated agreement terms (If-Match: the ETag read, "0" for none yet; 409 when stale)."""
+    """The officer writes the complete, validated agreement terms (If-Match: the ETag read, "0" for none yet; 409 when stale).
+
+    Half-filled terms are saved with PATCH as a draft."""
     agreement = service.save_terms(session, user, get_visible_case(session, user, case_id), terms, parse_if_match(if_match, required=False))
+    response.headers["ETag"] = etag(agreement.version)
+    return agreement
+
+
+@router.patch("/cases/{case_id}/agreement", response_model=AgreementOut)
+def patch_terms(case_id: Id, draft: AgreementDraft, session: DbSession, user: CurrentUser, response: Response,
+                if_match: IfMatch = None, ready: bool = False) -> Agreement:
+    """Save the terms as a draft: a JSON merge patch (left out: kept, null: emptied), only the format of what is given checked.
+
+    The answer lists what is still `missing` (by Swedish label) and each section's progress. `ready=true` marks the terms
+    complete: 422 listing every missing item unless they are, and then nothing is saved. If-Match as for PUT."""
+    case = get_visible_case(session, user, case_id)
+    agreement = service.save_draft(session, user, case, draft.model_dump(mode="json", exclude_unset=True),
+                                   parse_if_match(if_match, required=False), ready=ready)
     response.headers["ETag"] = etag(agreement.version)
     return agreement
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements import amounts
+from service.agreements import amounts, completeness
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms, PartyTerms
 from service.audit.models import AuditEvent
@@ -66,6 +66,7 @@ def agreement(session: Session, case: Case, today: date, settings: Settings | No
     row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if row is None:
         raise Conflict("Avtalsvillkoren saknas / agreement terms missing", errors=[{"field": "agreement", "message": "missing"}])
+    completeness.ensure_complete(row.terms, stored=True)  # a draft is not yet an agreement anyone can sign
     t = AgreementTerms.model_validate(row.terms)
     org = _organisation(case)
     public = ctx.Party(name=t.public_party.name, orgnr=t.public_party.orgnr, signatories=_signatories(t.public_party))
