@@ -8,11 +8,14 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test install sysdeps migrate seed run clean screenshots bench
+.PHONY: dev test install sysdeps axe migrate seed run clean screenshots bench
 
 # Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts).
-SYSDEPS_CMDS := soffice chromium docker-compose
-SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose
+SYSDEPS_CMDS := soffice chromium docker-compose npm
+SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose npm
+# axe-core for the browser accessibility test, from tests/fixtures/axe/package-lock.json (npm ci once; then up to date).
+AXE_DIR := tests/fixtures/axe
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +25,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json | sysdeps
+	@if command -v npm >/dev/null; then cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
+	else echo "npm saknas: axe-core installeras inte / npm missing: axe-core not installed"; fi
+
+axe: $(AXE)
 
 sysdeps:
 	@missing=0; for c in $(SYSDEPS_CMDS); do command -v $$c >/dev/null || missing=1; done; \
@@ -41,7 +50,7 @@ dev: seed
 	$(PY) scripts/dev.py
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
-test: install sysdeps
+test: install sysdeps axe
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

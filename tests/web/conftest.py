@@ -159,3 +159,124 @@ def login(new_context: Callable[..., BrowserContext]) -> Callable[..., Page]:
         return page
 
     return do
+
+
+@dataclass
+class PageStates:
+    """Cases in every stage a page shows differently (for the accessibility audit), in the live server's database."""
+
+    draft_id: int
+    unassigned_id: int
+    completion_id: int
+    dialogue_id: int
+    agreement_id: int
+    signed_id: int
+    followup_id: int
+    rejected_id: int
+    decision_id: int
+
+
+@pytest.fixture(scope="session")
+def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
+    """Cases of the world's organisation in draft, submitted, completion, dialogue, agreement, follow-up and rejected."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    import factories
+    from gates_setup import add_document, terms_payload
+    from sqlalchemy import select
+
+    from service.agreements.models import Agreement, Party, Signature
+    from service.agreements.schemas import AgreementTerms
+    from service.auth.models import User
+    from service.cases.models import CompletionRequest
+    from service.cases.stages import Stage
+    from service.db import make_engine, utcnow
+    from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus
+    from service.departments.models import Department
+    from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
+    from service.documents.models import DocumentKind
+    from service.followup.models import FollowUpReport
+    from service.messages.models import Message
+    from service.notifications.models import Notification
+    from service.organisations.models import Organisation
+    from service.reviews.models import Review, ReviewStatus
+
+    server, world = live
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    engine = make_engine(server.db_url)
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            users = {u.email: u for u in s.scalars(select(User))}
+            member, officer, approver = users[world.member], users[world.officer], users[world.approver]
+            org = s.scalar(select(Organisation).where(Organisation.name == world.org_name))
+            dep = s.get(Department, officer.department_id)
+            now = utcnow()
+            case = factories.case
+            draft = case(s, org, dep, stage=Stage.DRAFT, title="Utkast: Sommarläger för unga", created_by_id=member.id)
+            unassigned = case(s, org, dep, stage=Stage.IDENTIFY_NEED, title="Nyinkommet: Språkcafé", submitted_at=now)
+            completion = case(s, org, dep, stage=Stage.IDENTIFY_NEED, officer_id=officer.id, title="Komplettering: Läxhjälp",
+                              submitted_at=now, open_for_changes=True)
+            s.add(CompletionRequest(case_id=completion.id, requested_by_id=officer.id, message="Beskriv målgruppen närmare."))
+            dialogue = case(s, org, dep, stage=Stage.DIALOGUE, officer_id=officer.id, title="Dialog: Mötesplats i Norrby", submitted_at=now)
+            s.add(DialogueMeeting(case_id=dialogue.id, held_on=today, place="Stadshuset", participants=[{"name": "Anna Handläggare"}],
+                                  notes="Gemensam behovsbild.", next_steps="Utkast till avtal."))
+            s.add(SuitabilityAssessment(case_id=dialogue.id, items={"ideburen": {"answer": "yes", "comment": ""}}))
+            agreement = case(s, org, dep, stage=Stage.AGREEMENT, officer_id=officer.id, title="Avtal: Träffpunkt i Österby",
+                             submitted_at=now)
+            terms = AgreementTerms.model_validate(terms_payload(org.name, org.orgnr))
+            s.add(Agreement(case_id=agreement.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                            period_start=terms.period_start, period_end=terms.period_end))
+            signed = case(s, org, dep, stage=Stage.AGREEMENT, officer_id=officer.id, title="Undertecknas: Fritidsgård i Västby",
+                          submitted_at=now)
+            s.add(Agreement(case_id=signed.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                            period_start=terms.period_start, period_end=terms.period_end))
+            s.flush()
+            add_document(s, signed, DocumentKind.AGREEMENT)
+            s.add(Signature(case_id=signed.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=today))
+            # Signed by both parties and waiting for the approver: the decision page shows the signatures.
+            decision = case(s, org, dep, stage=Stage.AGREEMENT, officer_id=officer.id, title="Beslut: Kvinnojour i Söderby",
+                            submitted_at=now)
+            s.add(Agreement(case_id=decision.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
+                            period_start=terms.period_start, period_end=terms.period_end))
+            s.flush()
+            add_document(s, decision, DocumentKind.AGREEMENT)
+            copy = add_document(s, decision, DocumentKind.SIGNED_AGREEMENT)
+            s.add_all([Signature(case_id=decision.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=today,
+                                 document_id=copy.id),
+                       Signature(case_id=decision.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande",
+                                 signed_on=today, document_id=copy.id),
+                       Review(case_id=decision.id, from_stage=Stage.AGREEMENT, to_stage=Stage.FOLLOW_UP, requested_by_id=officer.id,
+                              requested_at=now, comment="Avtalet är undertecknat.", due_at=now + timedelta(days=10),
+                              status=ReviewStatus.PENDING)])
+            followup = case(s, org, dep, stage=Stage.FOLLOW_UP, officer_id=officer.id, title="Uppföljning: Seniorgympa",
+                            submitted_at=now)
+            s.add(FollowUpReport(case_id=followup.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30),
+                                 due_on=date(2026, 8, 31), content={"activities_done": "Gympa två gånger i veckan.",
+                                                                   "participants_reached": 48, "money_used_sek": 190000,
+                                                                   "deviations": ""}, submitted_at=now, submitted_by_id=member.id))
+            s.add(FollowUpReport(case_id=followup.id, period_start=date(2026, 7, 1), period_end=date(2026, 12, 31),
+                                 due_on=date(2027, 1, 31), is_final=True))
+            s.add(Review(case_id=followup.id, from_stage=Stage.AGREEMENT, to_stage=Stage.FOLLOW_UP, requested_by_id=officer.id,
+                         requested_at=now, status=ReviewStatus.APPROVED, decided_by_id=approver.id, decided_at=now,
+                         approver_id=approver.id, motivation="Avtalet är undertecknat av båda parter."))
+            rejected = case(s, org, dep, stage=Stage.REJECTED, officer_id=officer.id, title="Avslaget: Konstprojekt",
+                            submitted_at=now, close_reason="Ligger utanför förvaltningens ansvar.")
+            # An overdue deadline (the danger tag in queues and lists) and messages both ways, one internal.
+            past = now - timedelta(days=3)
+            s.add(Deadline(case_id=unassigned.id, kind=DeadlineKind.TRIAGE, due_at=past, original_due_at=past, status=DeadlineStatus.OPEN))
+            s.add_all([Message(case_id=completion.id, author_id=member.id, body="Vi skickar kompletteringen i veckan."),
+                       Message(case_id=completion.id, author_id=officer.id, body="Tack! Jag återkommer.", internal=False),
+                       Message(case_id=completion.id, author_id=officer.id, body="Ring föreningen på fredag.", internal=True)])
+            for who in (member, officer):
+                s.add(Notification(user_id=who.id, case_id=completion.id, kind="completion_requested",
+                                   title="Komplettering begärd: Läxhjälp", body="Beskriv målgruppen närmare."))
+            # A self-registered organisation waiting for an officer's confirmation.
+            factories.organisation(s, name="Nybildade föreningen Hopp", verified_at=None)
+            s.flush()
+            states = PageStates(draft.id, unassigned.id, completion.id, dialogue.id, agreement.id, signed.id, followup.id, rejected.id,
+                                decision.id)
+            s.commit()
+            return states
+    finally:
+        engine.dispose()
