@@ -78,6 +78,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and real transactions.
 
@@ -97,6 +101,8 @@ def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's own lower() folds only ASCII, so ILIKE missed 'Örebro' for 'örebro'; Python's folds all of Unicode.
+            dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001

@@ -60,7 +60,11 @@ def test_list_pages_on_the_read_path_equal_the_orm_pages(fresh_engine) -> None: 
         principal = Principal(orm_user.id, orm_user.role, orm_user.organisation_id, orm_user.department_id)
     reader = reader_for(fresh_engine)
     filters = [repository.CaseFilter(), repository.CaseFilter(stage=[Stage.DIALOGUE, Stage.AGREEMENT]),
-               repository.CaseFilter(q="café", officer_id=officer_id), repository.CaseFilter(overdue=False, organisation_id=w.org.id)]
+               repository.CaseFilter(q="café", officer_id=officer_id), repository.CaseFilter(overdue=False, organisation_id=w.org.id),
+               # The organisation search (LIKE with escapes, the orgnr without its dash), "mine", unassigned and the year on both paths.
+               repository.CaseFilter(organisation_q=w.org.name[-4:].upper(), unassigned=False),
+               repository.CaseFilter(organisation_q=w.other_org.orgnr.replace("-", "")[2:], mine=False),
+               repository.CaseFilter(mine=True, submitted_year=2026, overdue=True), repository.CaseFilter(unassigned=True)]
 
     async def walk(f: repository.CaseFilter, sort: str) -> list[tuple[list[int], str | None]]:
         pages, cursor = [], None

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import select
 
-from service.cases import repository, service
+from service.cases import listing, repository, service
 from service.cases.access import get_visible_case
 from service.cases.models import Case, StageChange
 from service.cases.schemas import AssignIn, CaseCreate, CompletionRequestIn, CaseOut, CasePatch, CaseSummary, StageChangeOut, TerminateIn, WithdrawIn
@@ -55,15 +55,22 @@ async def list_cases(
     organisation_id: Id | None = None,
     officer_id: Id | None = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200), NoControlChars] = None,
-    sort: Annotated[str, Query(description="created_at, updated_at, title, requested_amount_sek; prefix - for descending")] = "-created_at",
+    q: Annotated[str | None, Query(max_length=listing.TEXT_MAX, description="Del av titel eller diarienummer"), NoControlChars] = None,
+    sort: Annotated[str, Query(description=f"{', '.join(listing.SORTS)}; prefix - for descending (ties broken by id)")] = listing.DEFAULT_SORT,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    organisation_q: Annotated[str | None, Query(max_length=listing.TEXT_MAX, description=(
+        "Del av organisationens namn eller organisationsnummer (skiftlägesokänsligt, med eller utan bindestreck)")),
+        NoControlChars] = None,
+    mine: Annotated[bool | None, Query(description="true: ärenden där jag är handläggare; false: övriga")] = None,
+    unassigned: Annotated[bool | None, Query(description="true: ingen handläggare utsedd; false: handläggare utsedd")] = None,
+    submitted_year: Annotated[int | None, Query(ge=listing.YEAR_MIN, le=listing.YEAR_MAX, description="Året ärendet skickades in")] = None,
 ) -> Response:
     """Cases the user may see, filtered and paginated by cursor."""
     # A busy read: Core rows on the read path, no ORM session (service/reads.py, bench/).
     user = Principal.from_row(await reads.first(repository.READER_BY_ID, {"user_id": token.user_id}), token)
-    f = repository.CaseFilter(stage, department_id, organisation_id, officer_id, overdue, q)
+    f = listing.CaseFilter(stage=stage, department_id=department_id, organisation_id=organisation_id, officer_id=officer_id, overdue=overdue,
+                           q=q, organisation_q=organisation_q, mine=mine, unassigned=unassigned, submitted_year=submitted_year)
     limit = min(limit, settings.page_size_max)
     stmt, field = repository.summaries_statement(user, f, sort=sort, cursor=cursor, limit=limit)
     items, next_cursor = repository.summaries_page(await reads.all(stmt), limit, field)

@@ -130,6 +130,8 @@ class CaseSummary(ORMModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    next_deadline_at: datetime | None = Field(None, description="Nästa öppna eller missade tidsfrist som läsaren ser")
+    overdue: bool = Field(False, description="Försenat (service.dashboard.overdue)")
 
 
 class CompletionRequestIn(BaseModel):
