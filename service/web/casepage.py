@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement, Signature
 from service.auth.models import Role, User
 from service.agreements import amounts, evidence
+from service.agreements import completeness as agreements_completeness
+from service.agreements.schemas import MissingItem, SectionProgress
+from service.agreements.service import signing_parties
 from service.cases import completion, gates
 from service.cases.completion import CompletionAsk
 from service.cases.access import deadlines_shown, documents_shown
@@ -29,6 +32,7 @@ from service.dialogue.checklist import ITEMS
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.documents.builders import BUILDERS
 from service.documents.models import Document
+from service.documents.service import SIGNED_AGREEMENT_STAGES
 from service.followup.models import Assessment, FollowUpReport
 from service.reviews.models import Review, ReviewStatus
 from service.web.forms import FormState
@@ -75,6 +79,8 @@ class Permissions:
     pdfa: bool = False
     request_completion: bool = False
     change_signatures: bool = False
+    upload_signed: bool = False  # the signed agreement, in the signing section
+    signing_parties: tuple[str, ...] = ()  # agreements.service.signing_parties: whose signatures the viewer records
 
 
 @dataclass
@@ -104,6 +110,9 @@ class CaseView:
     signed_copies: list[Document] = field(default_factory=list)  # evidence a signature may name (agreements.evidence)
     forms: dict[str, FormState] = field(default_factory=dict)
     completion: CompletionAsk | None = None  # the open request for completion, credited to whoever made it
+    agreement_missing: list[MissingItem] = field(default_factory=list)  # completeness of the saved terms
+    agreement_sections: list[SectionProgress] = field(default_factory=list)
+    current_agreement: Document | None = None  # the version signatures are of (agreements.evidence)
 
     extendable = EXTENDABLE
 
@@ -115,6 +124,10 @@ class CaseView:
     def form(self, key: str) -> FormState:
         """The state of one of the page's forms (empty unless it was just posted with errors)."""
         return self.forms.get(key) or FormState(prefix=key)
+
+    def may_change(self, sig: Signature) -> bool:
+        """Whether the viewer may correct or remove this signature (the service checks it again)."""
+        return self.can.change_signatures and sig.party in self.can.signing_parties
 
     def signature_form(self, sig: Signature) -> FormState:
         """The correction form of one signature: as just refused, or filled in with what is recorded."""
@@ -145,14 +158,19 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can = Permissions()
     open_case = case.stage not in TERMINAL
     locked = pending is not None
+    can.signing_parties = tuple(p.value for p in signing_parties(user))
     if user.role == Role.ORG_MEMBER:
         can.edit = open_case and not locked and (case.stage == Stage.DRAFT or case.open_for_changes)
         can.submit = case.stage == Stage.DRAFT
         can.resubmit = case.stage != Stage.DRAFT and case.open_for_changes and open_case
         can.withdraw = open_case
         can.upload = open_case
+        can.upload_signed = can.upload and case.stage in SIGNED_AGREEMENT_STAGES
         can.report = case.stage == Stage.FOLLOW_UP and any(r.assessment != Assessment.APPROVED for r in reports)
         can.post_message = open_case
+        # The organisation records, corrects and removes its own signature, as the API lets it.
+        can.sign = case.stage == Stage.AGREEMENT and agreement is not None
+        can.change_signatures = can.sign and not locked
         return can
     in_department = user.department_id == case.department_id and user.role in (Role.OFFICER, Role.APPROVER)
     officer = in_department and user.role == Role.OFFICER
@@ -170,6 +188,7 @@ def permissions(user: User, case: Case, *, pending: Review | None, agreement: Ag
     can.generate = officer
     can.pdfa = officer and pdfa_available()  # optional: no button where LibreOffice is not installed
     can.upload = officer and open_case
+    can.upload_signed = can.upload and case.stage in SIGNED_AGREEMENT_STAGES
     can.schedule_report = officer and case.stage in (Stage.AGREEMENT, Stage.FOLLOW_UP)
     can.assess_report = officer and case.stage == Stage.FOLLOW_UP
     can.post_message = in_department and open_case
@@ -212,6 +231,12 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     history = timeline.build(session, user, case)
     ids |= {item.actor_id for item in history}
     ask = completion.latest(session, case) if case.open_for_changes and case.stage not in TERMINAL else None
+    agreement_missing = agreements_completeness.missing(agreement.terms) if agreement is not None else []
+    current_agreement = evidence.current_agreement_document(session, case.id) if agreement is not None else None
+    copies = evidence.signed_copies(session, case.id) if case.stage == Stage.AGREEMENT else []
+    if org_view:  # only what the organisation may see of the evidence (an internal upload stays internal)
+        shown = {d.id for d in documents}
+        copies = [d for d in copies if d.id in shown]
     if ask is not None:
         ids.add(ask.by_id)
     ids.discard(None)
@@ -227,8 +252,9 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
     return CaseView(case=case, users=users, stage_changes=stage_changes, reviews=reviews, pending=pending, documents=documents,
                     meetings=meetings, assessment=assessment, agreement=agreement, signatures=signatures, reports=reports,
                     deadlines=deadlines, thread=thread, overdue=is_overdue(session, case), history=history, missing=missing, next_stage=next_stage, can=can, officers=officers,
-                    approvers=approvers, signed_copies=evidence.signed_copies(session, case.id) if case.stage == Stage.AGREEMENT else [],
-                    forms=forms or {}, completion=ask)
+                    approvers=approvers, signed_copies=copies, forms=forms or {}, completion=ask,
+                    agreement_missing=agreement_missing, current_agreement=current_agreement,
+                    agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [])
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

@@ -39,7 +39,7 @@ from gates_setup import add_document, signed_agreement_case, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement
+from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import AgreementTerms
 from service.auth.models import Role
 from service.cases.stages import Stage
@@ -217,13 +217,18 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/arenden/{case_id}/avtal"): Call(STAFF, _case("agreement")),
     ("POST", "/arenden/{case_id}/avtal"): Call(OFFICER_ONLY, _case("agreement"), _terms_form),
     ("POST", "/arenden/{case_id}/underskrift"): Call(
-        OFFICER_ONLY, _case("agreement"),
+        MEMBER_OR_OFFICER, _case("agreement"),
         _form({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
-        note="in the web the officer records signatures (the organisation uploads its signed copy)"),
+        note="as the API: the officer records either party's signature, the organisation its own"),
     ("POST", "/arenden/{case_id}/underskrift/{signature_id}"): Call(
-        OFFICER_ONLY, _case("signed", signature_id="signature"),
-        _form({"party": "public", "name": "Eva Ek", "role": "Kommundirektör", "signed_on": TODAY})),
-    ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"): Call(OFFICER_ONLY, _case("signed", signature_id="signature")),
+        MEMBER_OR_OFFICER, _case("signed", signature_id="org_signature"),
+        _form({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
+        note="the organisation's signature: its members correct it as the officer may (the other party's: test_web_signatures)"),
+    ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"): Call(MEMBER_OR_OFFICER, _case("signed", signature_id="org_signature")),
+    ("POST", "/arenden/{case_id}/undertecknat-avtal"): Call(
+        MEMBER_OR_OFFICER, _case("agreement"), _form({"kind": "signed_agreement"}),
+        files=lambda ids: {"file": ("undertecknat.pdf", PDF, "application/pdf")},
+        note="the signed agreement, uploaded in the signing section (the organisation's copy awaits the officer's confirmation)"),
     ("POST", "/arenden/{case_id}/dokument/skapa"): Call(OFFICER_ONLY, _case("dialogue"), _form({"kind": "dialogue_minutes"})),
     ("POST", "/arenden/{case_id}/dokument/{doc_id}/pdf"): Call(
         OFFICER_ONLY, _case("dialogue", doc_id="document"),
@@ -253,8 +258,7 @@ _ROLE_BEFORE_VISIBILITY = [
     ("POST", "/arenden/{case_id}/granskning/{review_id}/aterta"), ("GET", "/arenden/{case_id}/beslut"),
     ("POST", "/arenden/{case_id}/beslut"), ("GET", "/arenden/{case_id}/dialog"), ("POST", "/arenden/{case_id}/dialog/mote"),
     ("POST", "/arenden/{case_id}/dialog/lamplighet"), ("GET", "/arenden/{case_id}/avtal"), ("POST", "/arenden/{case_id}/avtal"),
-    ("POST", "/arenden/{case_id}/underskrift"), ("POST", "/arenden/{case_id}/underskrift/{signature_id}"),
-    ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"), ("POST", "/arenden/{case_id}/dokument/skapa"),
+    ("POST", "/arenden/{case_id}/dokument/skapa"),
     ("POST", "/arenden/{case_id}/dokument/{doc_id}/pdf"), ("POST", "/arenden/{case_id}/uppfoljning/planera"),
     ("POST", "/arenden/{case_id}/uppfoljning/{report_id}/bedom"), ("POST", "/arenden/{case_id}/pausa"),
     ("POST", "/arenden/{case_id}/ateruppta"), ("POST", "/arenden/{case_id}/frister/{deadline_id}/forlang"),
@@ -327,6 +331,10 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
     # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
     signed, signature = signed_agreement_case(setup, w, terms)
+    org_signature = Signature(case_id=signed.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande",
+                              signed_on=signature.signed_on)
+    setup.add(org_signature)
+    setup.flush()
     from service.config import get_settings
     from service.deadlines import rules as deadline_rules
     from service.deadlines.models import DeadlineKind
@@ -335,7 +343,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

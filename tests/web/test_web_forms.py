@@ -145,7 +145,7 @@ def test_dialogue_agreement_and_follow_up_forms(web: Browserless, db: Session) -
     assert "Kommunens ekonomiska bidrag" in officer.get(f"{base}/avtal").text
     form = _terms_form(w.org.name, w.org.orgnr)
     r = officer.post(f"{base}/avtal", {**form, "instalments-1-amount_sek": "1"}, expect=422)
-    assert 'id="avtal-instalments"' in r.text and "utbetalningarna summerar till" in r.text
+    assert 'id="avtal-instalments"' in r.text and "Utbetalningarna summerar till" in r.text
     assert "Behovsanalys gjord tillsammans under dialogen." in r.text  # input kept
     officer.post(f"{base}/avtal", form)
 
@@ -155,7 +155,7 @@ def test_dialogue_agreement_and_follow_up_forms(web: Browserless, db: Session) -
     signature = {"name": "Namn Namnsson", "role": "Firmatecknare", "signed_on": TODAY, "method": "e_signature"}
     r = officer.post(f"{base}/underskrift", {**signature, "party": "public"}, expect=422)
     assert "En e-underskrift kräver det undertecknade avtalet" in r.text
-    officer.post(f"{base}/bilagor", {"kind": "signed_agreement"}, files={"file": ("undertecknat.pdf", PDF, "application/pdf")})
+    officer.post(f"{base}/undertecknat-avtal", {"kind": "signed_agreement"}, files={"file": ("undertecknat.pdf", PDF, "application/pdf")})
     copy_id = re.search(r'<option value="(\d+)"[^>]*>undertecknat.pdf', officer.get(base).text).group(1)
     for party in ("public", "organisation"):
         officer.post(f"{base}/underskrift", {**signature, "party": party, "document_id": copy_id})

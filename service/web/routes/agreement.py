@@ -11,19 +11,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from service.agreements import completeness
 from service.agreements import service as agreements
 from service.agreements.models import Agreement
-from service.agreements.schemas import AgreementTerms, SignatureIn
+from service.agreements.schemas import STANDARD_CLAUSES, AgreementDraft, SignatureIn
 from service.auth.models import User
 from service.cases.access import get_visible_case
 from service.cases.models import Case
 from service.config import Settings
 from service.deps import AppSettings, DbSession
-from service.errors import AppError, StaleVersion
+from service.errors import AppError, StaleVersion, ValidationFailed
 from service.schemas import Id
 from service.web import casepage
 from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router, whole
 from service.web.forms import FormState, expected_version
+from service.web.labels import swedish_part
 from service.web.rendering import redirect, render
 from service.web.routes.cases import refused
 from service.web.routes.staff import case_for_staff
@@ -83,15 +85,16 @@ def _row_count(values: dict[str, Any], group: str) -> int:
 
 
 def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
-    """The AgreementTerms payload and aliases from payload positions back to form rows (blank rows are skipped)."""
+    """The terms as far as the form fills them in (a blank field is None: emptied in the draft), and aliases from payload
+    positions back to form rows (blank rows are skipped), dotted as the service names them and dashed as pydantic's."""
     data: dict[str, Any] = {}
     for party in ("public_party", "organisation_party"):
-        data[party] = {f: text(form, f"{party}-{f}") for f in PARTY_FIELDS}
+        data[party] = {f: optional(form, f"{party}-{f}") for f in PARTY_FIELDS}
     for f in TEXT_FIELDS:
-        data[f] = text(form, f)
-    data["goals"] = [g.strip() for g in text(form, "goals").splitlines() if g.strip()]
-    data["funding_amount_sek"] = amount(form, "funding_amount_sek")
-    data["notice_period_months"] = text(form, "notice_period_months") or None
+        data[f] = optional(form, f)
+    data["goals"] = [g.strip() for g in text(form, "goals").splitlines() if g.strip()] or None
+    data["funding_amount_sek"] = amount(form, "funding_amount_sek") if text(form, "funding_amount_sek") else None
+    data["notice_period_months"] = optional(form, "notice_period_months")
     data["period_start"] = optional(form, "period_start")
     data["period_end"] = optional(form, "period_end")
     aliases: dict[str, str] = {f"goals-{i}": "goals" for i in range(60)}
@@ -107,32 +110,40 @@ def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
                 elif col == "amount_sek":
                     row[col] = amount(form, key) if text(form, key) else None
                 else:
-                    row[col] = text(form, key)
+                    row[col] = optional(form, key)
             if not any(v for k, v in row.items() if k not in ("is_final",)):
                 continue  # an untouched spare row
-            if group == "contributions" and not row.get("extent"):
-                row["extent"] = ""
             for col in cols:
                 aliases[f"{group}-{len(rows)}-{col}"] = f"{group}-{i}-{col}"
             aliases[f"{group}-{len(rows)}"] = group
             rows.append(row)
-        data[group] = rows
+        data[group] = rows or None
+    aliases |= {k.replace("-", "."): v for k, v in aliases.items()}
     return data, aliases
 
 
-def _agreement_fields(values: dict[str, Any]) -> list[str]:
+def _path(name: str) -> tuple[str | int, ...]:
+    """A form field's name as a terms path: 'instalments-2-due_on' -> ('instalments', 2, 'due_on')."""
+    return tuple(int(p) if digits(p) else p for p in name.split("-"))
+
+
+def _agreement_fields(counts: dict[str, int]) -> list[str]:
+    """Every field of the form in the order it shows them (the error summary follows it)."""
     fields = [f"{p}-{f}" for p in ("public_party", "organisation_party") for f in PARTY_FIELDS]
-    fields += [*TEXT_FIELDS, "goals", "funding_amount_sek", "period_start", "period_end", "notice_period_months", *ROWS]
-    for group, cols in ROWS.items():
-        fields += [f"{group}-{i}-{c}" for i in range(_row_count(values, group) + 50) for c in cols]
+    fields += ["background", "purpose", "goals", "target_group", "activities", "period_start", "period_end", "funding_amount_sek",
+               "contributions", *(f"contributions-{i}-{c}" for i in range(counts["contributions"]) for c in ROWS["contributions"]),
+               "extension_terms", "notice_period_months",
+               "instalments", *(f"instalments-{i}-{c}" for i in range(counts["instalments"]) for c in ROWS["instalments"]),
+               "governance",
+               "followup_schedule", *(f"followup_schedule-{i}-{c}" for i in range(counts["followup_schedule"]) for c in ROWS["followup_schedule"]),
+               "principles", "changes_clause", "termination_clause", "disputes_clause"]
     return fields
 
 
 def _default_terms(case: Case) -> dict[str, Any]:
     """A first draft of the terms from the case and its parties."""
-    defaults = {name: f.default for name, f in AgreementTerms.model_fields.items() if isinstance(f.default, str)}
     return {
-        **defaults,
+        **STANDARD_CLAUSES,
         "public_party": {"name": case.department.municipality, "orgnr": case.department.municipality_orgnr or ""},
         "organisation_party": {"name": case.organisation.name, "orgnr": case.organisation.orgnr},
         "background": case.need, "target_group": case.target_group, "activities": case.planned_activities,
@@ -148,42 +159,89 @@ def _default_terms(case: Case) -> dict[str, Any]:
 def _agreement_page(request: Request, session: Session, user: User, case: Case, settings: Settings, state: FormState | None = None,
                     status_code: int = 200) -> Response:
     view = casepage.load(session, user, case, settings)
+    row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if state is None:
-        row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
         state = FormState(values=_terms_values(row.terms if row else _default_terms(case)), prefix="avtal")
         state.values["version"] = str(row.version if row else 0)
     counts = {g: _row_count(state.values, g) for g in ROWS}
-    return render(request, "officer/agreement.html", {"title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state,
-                                                      "counts": counts}, status_code=status_code)
+    fields = _agreement_fields(counts)
+    state.labels = {name: completeness.label(_path(name)) for name in fields}
+    # The progress is that of the saved terms: what the document, the gate and the API see.
+    missing = completeness.missing(row.terms) if row else completeness.missing({})
+    sections = completeness.sections(row.terms if row else {}, missing)
+    errors_by_section = {key: sum(1 for name in state.errors if completeness.SECTION_OF.get(name.split("-")[0]) == key)
+                         for key, _, _ in completeness.SECTIONS}
+    return render(request, "officer/agreement.html", {
+        "title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state, "counts": counts, "saved": row is not None,
+        "sections": sections, "errors_by_section": errors_by_section, "L": _short_labels(fields),
+        "done": sum(1 for s in sections if s.complete)}, status_code=status_code)
+
+
+def _short_labels(fields: list[str]) -> dict[str, str]:
+    """The label beside each field (inside its party's or row's fieldset, so without the party or row)."""
+    out = {}
+    for name in fields:
+        path = _path(name)
+        if str(path[0]) in completeness.PARTIES and len(path) > 1:
+            out[name] = completeness.PARTY_LABELS[str(path[1])]
+        elif str(path[0]) in completeness.ROWS and len(path) > 2:
+            out[name] = completeness.ROWS[str(path[0])][1][str(path[2])]
+        else:
+            out[name] = completeness.label(path)
+    return out
 
 
 @router.get("/arenden/{case_id}/avtal")
 def agreement_page(case_id: Id, request: Request, user: WebUser, session: DbSession, settings: AppSettings) -> Response:
-    """The structured IOP agreement form."""
+    """The structured IOP agreement form, in sections, with each section's progress."""
     return _agreement_page(request, session, user, case_for_staff(session, user, case_id), settings)
+
+
+def _place_missing(state: FormState, exc: AppError, aliases: dict[str, str], known: set[str]) -> None:
+    """Each item the service refused at its field (the form's label is added by the error summary), others above the form."""
+    state.status = exc.status_code
+    for item in exc.errors:
+        raw = str(item.get("field") or "")
+        name = aliases.get(raw, raw.replace(".", "-"))
+        message = swedish_part(str(item.get("reason") or item.get("message") or exc.detail))
+        if name in known:
+            state.add(name, message)
+        else:
+            state.general.append(f"{item['label']}: {message}" if item.get("label") else message)
+    if not exc.errors:
+        state.general.append(swedish_part(exc.detail))
 
 
 @router.post("/arenden/{case_id}/avtal")
 def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
-    """Validate and save the complete agreement terms."""
+    """Save the terms as a draft (only what is filled in is checked), or mark them complete (every missing item listed)."""
     case = case_for_staff(session, user, case_id)
+    ready = text(form, "action") != "utkast"  # the form's buttons say which; a post without one asks for complete terms
     state = FormState.from_form(form, prefix="avtal")
     data, aliases = _terms_from_form(form)
-    fields = _agreement_fields(state.values)
+    counts = {g: _row_count(state.values, g) for g in ROWS}
+    fields = [*_agreement_fields(counts), *(f"{g}-{i}-{c}" for g, cols in ROWS.items() for i in range(counts[g] + 50) for c in cols)]
     try:
-        terms = AgreementTerms.model_validate(data)
+        draft = AgreementDraft.model_validate(data)  # the format of what is filled in, with the form's Swedish messages
         with attempt(session):
-            agreements.save_terms(session, user, case, terms, expected_version(form))
+            agreements.save_draft(session, user, case, draft.model_dump(mode="json", exclude_unset=True), expected_version(form), ready=ready)
     except ValidationError as exc:
         state.add_validation(exc, fields=fields, aliases=aliases, default_field=None)
     except StaleVersion as exc:
         stored = session.scalar(select(Agreement).where(Agreement.case_id == case.id).execution_options(populate_existing=True))
         state.conflict(_terms_values(stored.terms) if stored else {}, int(exc.extra.get("current_version") or 0))
+    except ValidationFailed as exc:
+        _place_missing(state, exc, aliases, set(fields))
+        if ready and any(item.get("reason") for item in exc.errors):  # completeness refused, not the format
+            state.general.insert(0, "Villkoren är inte kompletta och sparades inte. Fyll i det som saknas nedan, eller spara "
+                                    "dem som utkast så länge.")
     except AppError as exc:
         state.add_app_error(exc, fields=fields)
     if state.has_errors:
         session.expire_all()
         return _agreement_page(request, session, user, get_visible_case(session, user, case_id), settings, state, state.status)
+    if not ready:
+        return redirect(f"/arenden/{case.id}/avtal", flash="avtal-utkast-sparat")
     return redirect(f"/arenden/{case.id}", flash="avtal-sparat")
 
 
@@ -199,8 +257,8 @@ def _signature_from_form(form: FormData) -> SignatureIn:
 
 @router.post("/arenden/{case_id}/underskrift")
 def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
-    """Record a party's signature of the agreement."""
-    case = case_for_staff(session, user, case_id)
+    """Record a party's signature of the agreement (the officer either party's, an organisation member its own)."""
+    case = get_visible_case(session, user, case_id)  # who may sign for which party: agreements.service
     try:
         data = _signature_from_form(form)
         with attempt(session):
@@ -213,8 +271,8 @@ def add_signature(case_id: Id, request: Request, user: WebUser, form: CsrfForm, 
 @router.post("/arenden/{case_id}/underskrift/{signature_id}")
 def correct_signature(case_id: Id, signature_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
                       settings: AppSettings) -> Response:
-    """Correct a recorded signature (before the agreement enters into force)."""
-    case = case_for_staff(session, user, case_id)
+    """Correct a recorded signature before the agreement enters into force (an organisation member its own); audited."""
+    case = get_visible_case(session, user, case_id)  # who may sign for which party: agreements.service
     try:
         data = _signature_from_form(form)
         with attempt(session):
@@ -227,8 +285,8 @@ def correct_signature(case_id: Id, signature_id: Id, request: Request, user: Web
 @router.post("/arenden/{case_id}/underskrift/{signature_id}/ta-bort")
 def remove_signature(case_id: Id, signature_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
                      settings: AppSettings) -> Response:
-    """Remove a recorded signature (before the agreement enters into force)."""
-    case = case_for_staff(session, user, case_id)
+    """Remove a recorded signature before the agreement enters into force (an organisation member its own); audited."""
+    case = get_visible_case(session, user, case_id)  # who may sign for which party: agreements.service
     try:
         with attempt(session):
             agreements.remove_signature(session, user, case, signature_id)

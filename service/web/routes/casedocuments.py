@@ -1,11 +1,13 @@
-"""Generating a case's documents from the templates, and their PDF/A copies."""
+"""Generating a case's documents from the templates, their PDF/A copies, and the signed agreement uploaded where it is signed."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
-from service.cases.access import ensure_case_officer
+from service.auth.models import Role
+from service.cases.access import ensure_case_officer, get_visible_case
 from service.deps import AppSettings, DbSession
 from service.documents import service as documents
 from service.documents.builders import BUILDERS
@@ -53,3 +55,28 @@ def pdfa_copy(case_id: Id, doc_id: Id, request: Request, user: WebUser, form: Cs
     except AppError as exc:
         return refused(request, session, user, case, settings, "generate", form, exc)
     return redirect(f"/arenden/{case.id}#dokument", flash="pdf-skapad")
+
+
+@router.post("/arenden/{case_id}/undertecknat-avtal")
+def upload_signed_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
+                            store: Store) -> Response:
+    """The signed agreement, uploaded in the signing section: the evidence signatures name (agreements.evidence)."""
+    case = get_visible_case(session, user, case_id)
+    file = form.get("file")
+    try:
+        if user.role != Role.ORG_MEMBER:
+            ensure_case_officer(user, case)  # as the API: the organisation, or the case department's officers
+        errors = []
+        if not isinstance(file, UploadFile) or not file.filename:
+            errors.append({"field": "file", "message": "Välj filen med det undertecknade avtalet."})
+        if text(form, "kind") != DocumentKind.SIGNED_AGREEMENT:
+            errors.append({"field": "kind", "message": "Kryssa i att filen är det undertecknade avtalet. Andra filer laddar du upp under Dokument."})
+        if errors:
+            raise ValidationFailed(errors=errors)
+        upload = documents.spool_upload(file.file, settings.upload_limit_bytes)  # streamed from the spool file, not in memory
+        with attempt(session):
+            documents.upload_document(session, store, user, case, kind=DocumentKind.SIGNED_AGREEMENT, filename=file.filename, content=upload,
+                                      content_type=upload.content_type, settings=settings)
+    except AppError as exc:
+        return refused(request, session, user, case, settings, "signed", form, exc, ("file", "kind"))
+    return redirect(f"/arenden/{case.id}#avtal", flash="undertecknat-uppladdat")

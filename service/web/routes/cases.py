@@ -92,19 +92,18 @@ def withdraw(case_id: Id, request: Request, user: WebUser, form: CsrfForm, sessi
 @router.post("/arenden/{case_id}/bilagor")
 def upload(case_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings,
            store: Store) -> Response:
-    """Upload an attachment or the signed agreement (type checked by content, size limited)."""
+    """Upload an attachment (type checked by content, size limited); the signed agreement is uploaded in the signing section."""
     case = get_visible_case(session, user, case_id)
     file = form.get("file")
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationFailed(errors=[{"field": "file", "message": "Välj en fil att ladda upp."}])
-        kind = DocumentKind.SIGNED_AGREEMENT if text(form, "kind") == DocumentKind.SIGNED_AGREEMENT else DocumentKind.ATTACHMENT
         internal = user.role != Role.ORG_MEMBER and text(form, "internal") == "ja"
         if user.role != Role.ORG_MEMBER:
             ensure_case_officer(user, case)
         upload = documents.spool_upload(file.file, settings.upload_limit_bytes)  # streamed from the spool file, not in memory
         with attempt(session):
-            documents.upload_document(session, store, user, case, kind=kind, filename=file.filename, content=upload,
+            documents.upload_document(session, store, user, case, kind=DocumentKind.ATTACHMENT, filename=file.filename, content=upload,
                                       content_type=upload.content_type, internal=internal, settings=settings)
     except AppError as exc:
         return refused(request, session, user, case, settings, "upload", form, exc, ("file",))
