@@ -179,6 +179,7 @@ MATRIX: dict[tuple[str, str], Call] = {
         _case("reopened"), lambda ids: {"title": "Ändrad titel", "need": "Behov", "version": str(ids["reopened_version"])}),
     # ------------------------------------------------------------------ the case page and its shared actions
     ("GET", "/arenden/{case_id}"): Call(CASE_READ, _case("dialogue")),
+    ("GET", "/arenden/{case_id}/utskrift"): Call(CASE_READ, _case("dialogue"), note="the printable sheet: whoever sees the case page"),
     ("POST", "/arenden/{case_id}/skicka-in"): Call(DRAFT_MEMBER_ONLY, _case("draft"),
                                                    note="drafts are the organisation's until submitted"),
     ("POST", "/arenden/{case_id}/aterkalla"): Call(MEMBER_ONLY, _case("identify_need"), _form({"confirm": "ja", "reason": "Vi drar tillbaka"})),

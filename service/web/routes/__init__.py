@@ -9,6 +9,8 @@ from service.web.routes import (
     agreement,
     auth,
     casedocuments,
+    caselist,
+    casesheet,
     cases,
     deadlines,
     dialogue,
@@ -20,5 +22,5 @@ from service.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, organisation, cases, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, admin):
+for _module in (auth, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, admin):
     router.include_router(_module.router)

@@ -1,20 +1,16 @@
-"""The civil servants' work queue, the case list with its CSV export, and the overview per stage."""
+"""The civil servants' work queue and the overview per stage (the case list and its CSV: caselist.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from service.auth.models import Role, User
-from service.cases import repository
+from service.auth.models import Role
 from service.cases.access import visible
 from service.cases.models import Case
 from service.cases.stages import TERMINAL, Stage
@@ -109,68 +105,6 @@ def work_queue(request: Request, user: WebUser, session: DbSession) -> Response:
         "title": "Arbetskö", "awaiting": _queue(awaiting), "mine": _queue([row(c) for c in mine]),
         "unassigned": _queue([row(c) for c in unassigned]),
     })
-
-
-def _filter(user: User, skede: list[str] | None, q: str | None, forsenade: str | None, mina: str | None) -> repository.CaseFilter:
-    stages = [Stage(s) for s in (skede or []) if s in Stage.__members__.values()]
-    return repository.CaseFilter(stage=stages or None, officer_id=user.id if mina else None,
-                                 overdue=True if forsenade else None, q=(q or "").strip() or None)
-
-
-StageQuery = Annotated[list[str] | None, Query()]
-
-
-@router.get("/arenden")
-def case_list(request: Request, user: WebUser, session: DbSession, skede: StageQuery = None, q: str | None = None,
-              forsenade: str | None = None, mina: str | None = None, sida: str | None = None) -> Response:
-    """All visible cases, filtered, newest first, cursor-paginated."""
-    require_role(user, *LISTERS)
-    f = _filter(user, skede, q, forsenade, mina)
-    items, next_cursor = repository.list_cases(session, user, f, sort="-created_at", cursor=sida, limit=25)
-    overdue = overdue_case_ids(session, user)
-    params = request.query_params
-    export_query = "&".join(f"{k}={v}" for k, v in params.multi_items() if k != "sida")
-    stages = [s for s in Stage if not (user.role in CIVIL and s == Stage.DRAFT)]
-    return render(request, "officer/list.html", {
-        "title": "Alla ärenden", "items": items, "next_cursor": next_cursor, "overdue": overdue, "stages": stages,
-        "filters": {"skede": skede or [], "q": q or "", "forsenade": bool(forsenade), "mina": bool(mina)},
-        "export_query": export_query, "query_without_page": export_query,
-    })
-
-
-def _csv_cell(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in free text."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
-@router.get("/export/arenden.csv")
-def export_csv(user: WebUser, session: DbSession, skede: StageQuery = None, q: str | None = None, forsenade: str | None = None,
-               mina: str | None = None) -> Response:
-    """The filtered case list as CSV (semicolon-separated with BOM, as Swedish Excel expects)."""
-    require_role(user, *LISTERS)
-    f = _filter(user, skede, q, forsenade, mina)
-    rows: list[Case] = []
-    cursor: str | None = None
-    while True:  # whole list, page by page, so memory per query stays bounded
-        items, cursor = repository.list_cases(session, user, f, sort="-created_at", cursor=cursor, limit=500)
-        rows.extend(items)
-        if not cursor:
-            break
-    overdue = overdue_case_ids(session, user)
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(["Diarienummer", "Titel", "Organisation", "Organisationsnummer", "Förvaltning", "Skede", "Handläggare",
-                "Sökt belopp (kr)", "Försenat", "Inskickat", "Senast ändrat"])
-    for c in rows:
-        w.writerow([_csv_cell(c.diarienummer), _csv_cell(c.title), _csv_cell(c.organisation.name), c.organisation.orgnr,
-                    _csv_cell(c.department.name), labels.stage_label(c.stage), _csv_cell(c.officer.full_name if c.officer else ""),
-                    c.requested_amount_sek, "ja" if c.id in overdue else "nej", labels.tidpunkt(c.submitted_at) if c.submitted_at else "",
-                    labels.tidpunkt(c.updated_at)])
-    data = "\ufeff" + buf.getvalue()
-    stamp = utcnow().astimezone(labels.STOCKHOLM).strftime("%Y%m%d-%H%M")
-    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="iop-arenden-{stamp}.csv"'})
 
 
 @router.get("/oversikt")

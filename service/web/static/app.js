@@ -19,6 +19,11 @@
         target.focus({ preventScroll: true });
       });
     });
+    // A print button only where the script runs (without it the page says to use the browser's print).
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
     // Ask before irreversible actions.
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
