@@ -249,6 +249,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     # ------------------------------------------------------------------ agreement
     ("PUT", "/api/v1/cases/{case_id}/agreement"): Call(OFFICER_ONLY, CASE["agreement"], lambda ids: {"json": ids["terms"]}),
     ("GET", "/api/v1/cases/{case_id}/agreement"): Call(CASE_READ, CASE["agreement"]),
+    ("PATCH", "/api/v1/cases/{case_id}/agreement"): Call(OFFICER_ONLY, CASE["agreement"], _json({"purpose": "Minska ensamheten."}),
+                                                         note="a draft: only what is given is checked"),
     ("POST", "/api/v1/cases/{case_id}/signatures"): Call(
         expect(ok="org_member officer", e403="approver registrar", e404="org_member_other officer_other_dep admin"),
         CASE["agreement"], _json({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
