@@ -1,10 +1,11 @@
 """deadline_sweep: plan due reminders, send them in batches over one SMTP connection each, mark missed deadlines, escalate.
 
 Contract (README, "Deadlines and flows"): each batch (one Prefect task run) holds a lease on its reminders
-(`sweep.claim_due_reminders`), so sweeps running at the same time share the work. Every message the SMTP server
+(`sweep.claim_due_reminders`), so sweeps running at the same time share the work; a sweep keeps up to
+`IOP_SMTP_CONNECTIONS` batches in flight at once (default 2, one on SQLite), each over a connection of its own. Every message the SMTP server
 accepts is written to the sent-log in its own commit (one autocommit INSERT) before the next one is sent; the batch
 then marks its reminders sent, and a sweep first marks the ones a crashed batch left (its lease over). What is not
-covered: a crash between the server's acceptance and that commit (at most one reminder per batch), or a connection
+covered: a crash between the server's acceptance and that commit (at most one reminder per batch in flight), or a connection
 that breaks after the message went out but before the reply — that reminder is sent again once its lease has run
 out, with the same Message-ID. When the server cannot be reached
 the batch's unsent reminders back off (`sweep.mark_failed_many`) and the sweep stops sending until its next run.
@@ -17,9 +18,11 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from flows.runtime import autocommit_connection, outbox_context, session_factory
 from service.config import get_settings
+from service.db import get_engine
 from service.deadlines import sweep
 from service.notifications.email import EmailDeliveryError, EmailRejected, SmtpUnavailable, render_email
 
@@ -73,7 +76,7 @@ def send_reminder_batch(reminder_ids: list[int], now: datetime | None = None, cr
 
 @flow(name="deadline_sweep", log_prints=False)
 async def deadline_sweep(now: datetime | None = None, batch: int = BATCH, limit: int = 5000, crash_after_send: bool = False,
-                         crash_after_sends: int | None = None) -> dict[str, int]:
+                         crash_after_sends: int | None = None, connections: int | None = None) -> dict[str, int]:
     """One sweep: plan reminders, send the due ones batch by batch, mark and escalate missed deadlines."""
     log = get_run_logger()
     settings = get_settings()
@@ -84,20 +87,42 @@ async def deadline_sweep(now: datetime | None = None, batch: int = BATCH, limit:
         # Reminders a crashed batch got accepted: sent, not to be sent again.
         recovered = sweep.fold_deliveries(s, now=now)
     crash_at = crash_after_sends or (1 if crash_after_send else None)
+    lanes = max(1, connections or settings.smtp_connections)
+    if get_engine().dialect.name != "postgresql":
+        lanes = 1  # SQLite has one writer: a second lane would only wait for the first one's sent-log commits
     totals = {"sent": 0, "skipped": 0, "failed": 0, "released": 0, "connections": 0}
     batches = claimed_total = 0
-    while claimed_total < limit:
-        with factory() as s, s.begin():
-            claimed = sweep.claim_due_reminders(s, now, min(batch, limit - claimed_total))
-        if not claimed:
+    pending: set = set()
+    stop = False
+    failure: BaseException | None = None
+    while True:
+        # Up to `lanes` batches at once, each over its own SMTP connection: one waits for the server's reply or its
+        # sent-log commit while the other builds and sends, so the sweep keeps pace with the mail server.
+        while not stop and len(pending) < lanes and claimed_total < limit:
+            with factory() as s, s.begin():
+                claimed = sweep.claim_due_reminders(s, now, min(batch, limit - claimed_total))
+            if not claimed:
+                stop = True
+                break
+            claimed_total += len(claimed)
+            batches += 1
+            pending.add(send_reminder_batch.submit([rid for rid, _ in claimed], now,
+                                                   None if crash_at is None else crash_at - totals["sent"]))
+        if not pending:
             break
-        claimed_total += len(claimed)
-        batches += 1
-        counts = send_reminder_batch([rid for rid, _ in claimed], now, None if crash_at is None else crash_at - totals["sent"])
+        done = next(iter(as_completed(pending)))
+        pending.discard(done)
+        try:
+            counts = done.result()
+        except BaseException as exc:  # noqa: BLE001 - the other lanes finish their batches first, then it is raised
+            failure, stop = failure or exc, True
+            continue
         for k in totals:
             totals[k] += counts[k]
         if counts["smtp_down"] or counts["released"]:
-            break  # the next sweep goes on; the server is back by then or the backoff holds the rest
+            stop = True  # the next sweep goes on; the server is back by then or the backoff holds the rest
+    if failure is not None:
+        raise failure
     with factory() as s, s.begin():
         escalated = sweep.mark_missed_and_escalate(s, settings, now)
     result = {"planned": planned, **totals, "sent": totals["sent"] + recovered, "recovered": recovered, "claimed": claimed_total,

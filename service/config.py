@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     s3_secure: bool = False
     smtp_url: str | None = None
+    # SMTP connections the deadline sweep keeps open at once (one batch each); 1 on SQLite.
+    smtp_connections: int = Field(default=2, ge=1, le=16)
     mail_from: str = "IOP Partnerskap <noreply@iop.localhost>"
     secret_key: str = DEV_SECRET
     # Old signing keys still accepted for verification during rotation.

@@ -19,6 +19,10 @@ from service.deadlines.models import Deadline, DeadlineKind
 from service.reviews.models import Review
 
 
+# Deadlines where the organisation has to act: its members are reminded too.
+ORG_ACTS = frozenset({DeadlineKind.FOLLOWUP_REPORT, DeadlineKind.AGREEMENT_SIGNATURE})
+
+
 def _dept_users(session: Session, case: Case, role: Role) -> list[User]:
     return list(session.scalars(select(User).where(User.department_id == case.department_id, User.role == role, User.is_active.is_(True))))
 
@@ -53,6 +57,16 @@ class RecipientLookup:
             self._users.update((u.id, u) for u in self.session.scalars(select(User).where(User.id.in_(chunk))))
         self._users.update((i, None) for i in missing if i not in self._users)
 
+    def preload_members(self, organisation_ids: Iterable[int]) -> None:
+        """Fetch the active members of many organisations in one query per chunk."""
+        missing = sorted(set(organisation_ids) - set(self._members))
+        for chunk in _chunks(missing):
+            for org_id in chunk:
+                self._members[org_id] = []
+            for u in self.session.scalars(select(User).where(User.organisation_id.in_(chunk), User.role == Role.ORG_MEMBER,
+                                                             User.is_active.is_(True)).order_by(User.id)):
+                self._members[u.organisation_id].append(u)
+
     def review(self, review_id: int) -> Review | None:
         """session.get(Review, id), cached."""
         if review_id not in self._reviews:
@@ -75,8 +89,7 @@ class RecipientLookup:
     def members(self, case: Case) -> list[User]:
         """Active members of the case's organisation, cached per organisation."""
         if case.organisation_id not in self._members:
-            self._members[case.organisation_id] = list(self.session.scalars(
-                select(User).where(User.organisation_id == case.organisation_id, User.role == Role.ORG_MEMBER, User.is_active.is_(True))))
+            self.preload_members([case.organisation_id])
         return list(self._members[case.organisation_id])
 
 
@@ -104,7 +117,7 @@ def recipients(session: Session, d: Deadline, case: Case, *, escalation: bool = 
         if review and review.approver_id:
             return [lk.user(review.approver_id)]
         return [u for u in lk.staff(case, Role.APPROVER) if not review or u.id != review.requested_by_id]
-    if d.kind in (DeadlineKind.FOLLOWUP_REPORT, DeadlineKind.AGREEMENT_SIGNATURE):
+    if d.kind in ORG_ACTS:
         # The organisation has to act (report, sign): its members are reminded, and the officer who follows it up.
         return lk.members(case) + officer
     return officer or lk.staff(case, Role.OFFICER)

@@ -13,6 +13,7 @@ closed or suspended case or a deadline no longer open; each missed deadline esca
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from service.config import Settings
 from service.db import utcnow
 from service.errors import Conflict, NotFound
 from service.deadlines.models import Deadline, DeadlineStatus, Reminder, ReminderDelivery
-from service.deadlines.recipients import RecipientLookup, recipients
+from service.deadlines.recipients import ORG_ACTS, RecipientLookup, recipients
 from service.deadlines.rules import calendar, refresh_schedule, reminder_times
 from service.outbox.service import emit
 from service.schemas import MAX_ID
@@ -71,6 +72,7 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
     rows = []
     # Reviews and users for all due deadlines in a few queries; no autoflush, so the schedule updates go out as one batch.
     lookup = RecipientLookup(session, [d for d, _ in due])
+    lookup.preload_members({case.organisation_id for d, case in due if d.kind in ORG_ACTS})
     with session.no_autoflush:
         for d, case in due:
             passed = [(key, at) for key, at in reminder_times(cal, d) if at <= now]
@@ -142,12 +144,17 @@ def reminder_email(session: Session, reminder_id: int, settings: Settings) -> tu
     return (found[0][1], found[0][2]) if found else None
 
 
+@cache
+def _delivery_insert(dialect: str):  # noqa: ANN202
+    # Built once: it runs once per message sent, inside the send loop.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(ReminderDelivery.__table__).on_conflict_do_nothing(index_elements=["reminder_id"])
+
+
 def record_delivery(conn: Session | Connection, reminder_id: int, message_id: str, now: datetime | None = None) -> bool:
     """Write the SMTP server's acceptance to the sent-log (committed before the next send); False if it was there."""
     dialect = conn.dialect if isinstance(conn, Connection) else conn.get_bind().dialect
-    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ReminderDelivery.__table__).on_conflict_do_nothing(index_elements=["reminder_id"])
-    return conn.execute(stmt, {"reminder_id": reminder_id, "message_id": message_id, "accepted_at": now or utcnow()}).rowcount == 1
+    return conn.execute(_delivery_insert(dialect.name), {"reminder_id": reminder_id, "message_id": message_id, "accepted_at": now or utcnow()}).rowcount == 1
 
 
 def fold_deliveries(session: Session, reminder_ids: list[int] | None = None, now: datetime | None = None) -> int:

@@ -31,9 +31,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.policy import compat32
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, format_datetime, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -121,6 +125,20 @@ class EmailMessageSpec:
             _check_address(address)
         if not self.subject or "\n" in self.subject or "\r" in self.subject:
             raise ValueError("subject must be one non-empty line")
+
+
+# quoted-printable keeps the message 7-bit, so it survives relays without 8BITMIME.
+_QP_UTF8: Final = Charset("utf-8")
+_QP_UTF8.header_encoding = QP
+_QP_UTF8.body_encoding = QP
+# SMTP wants CRLF line ends, and smtplib sends bytes as they are.
+_WIRE: Final = compat32.clone(linesep="\r\n")
+
+
+def _encode_address(address: str) -> str:
+    """"Name <addr>" with a non-ASCII name as an RFC 2047 encoded word (the address itself is checked ASCII-safe)."""
+    name, addr = parseaddr(address)
+    return formataddr((name, addr), charset=_QP_UTF8) if name else addr
 
 
 def _check_address(address: str) -> str:
@@ -399,13 +417,22 @@ class SmtpSender:
 
     def build_message(
         self, spec: EmailMessageSpec, *, from_addr: str, message_id: str | None = None
-    ) -> EmailMessage:
+    ) -> Message:
         """The MIME message that send() transmits (7-bit clean, UTF-8 content)."""
         from_bare = _check_address(from_addr)
-        msg = EmailMessage(policy=SMTP_POLICY)
-        msg["From"] = from_addr
-        msg["To"] = ", ".join(spec.to)
-        msg["Subject"] = spec.subject
+        # The compat32 classes, not EmailMessage: its header registry parses every header back into objects and
+        # cost three quarters of a millisecond per message, more than the SMTP exchange (issue 13). What goes out is
+        # the same: RFC 2047 encoded words for non-ASCII names and subjects, quoted-printable UTF-8 bodies.
+        text = MIMEText(spec.body, "plain", _QP_UTF8)
+        if spec.html is None:
+            msg: Message = text
+        else:
+            msg = MIMEMultipart("alternative")
+            msg.attach(text)
+            msg.attach(MIMEText(spec.html, "html", _QP_UTF8))
+        msg["From"] = _encode_address(from_addr)
+        msg["To"] = ", ".join(_encode_address(a) for a in spec.to)
+        msg["Subject"] = spec.subject if spec.subject.isascii() else Header(spec.subject, _QP_UTF8, header_name="Subject")
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = (
             _normalise_message_id(message_id)
@@ -414,10 +441,6 @@ class SmtpSender:
         )
         # RFC 3834: tells autoresponders (out-of-office) not to reply to notifications.
         msg["Auto-Submitted"] = "auto-generated"
-        # quoted-printable keeps the message 7-bit, so it survives relays without 8BITMIME.
-        msg.set_content(spec.body, charset="utf-8", cte="quoted-printable")
-        if spec.html is not None:
-            msg.add_alternative(spec.html, subtype="html", charset="utf-8", cte="quoted-printable")
         return msg
 
     def send(
@@ -449,10 +472,10 @@ class SmtpSender:
                 raise SmtpUnavailable(f"SMTP delivery failed: {exc!r}") from exc
         return smtp
 
-    def _transmit(self, smtp: smtplib.SMTP, msg: EmailMessage, envelope_from: str, envelope_to: list[str]) -> None:
+    def _transmit(self, smtp: smtplib.SMTP, msg: bytes, envelope_from: str, envelope_to: list[str]) -> None:
         """One message on an open session; a broken connection surfaces as _Broken (the caller may reconnect)."""
         try:
-            refused = smtp.send_message(msg, from_addr=envelope_from, to_addrs=envelope_to)
+            refused = smtp.sendmail(envelope_from, envelope_to, msg)
         except smtplib.SMTPRecipientsRefused as exc:
             raise _refusal_error(exc.recipients, all_refused=True) from exc
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
@@ -531,6 +554,7 @@ class SmtpConnection:
         if self._down is not None:
             raise SmtpUnavailable(str(self._down))
         msg = self.sender.build_message(spec, from_addr=from_addr, message_id=message_id)
+        data = msg.as_bytes(policy=_WIRE)  # flattened once, also when a fresh session sends it again
         envelope_from = _check_address(from_addr)
         envelope_to = [_check_address(a) for a in spec.to]
         if self._smtp is not None and self._sent_on_session >= self.max_messages:
@@ -547,7 +571,7 @@ class SmtpConnection:
                 self.sessions += 1
                 self._sent_on_session = 0
             try:
-                self.sender._transmit(self._smtp, msg, envelope_from, envelope_to)
+                self.sender._transmit(self._smtp, data, envelope_from, envelope_to)
             except _Broken as exc:
                 self._discard()
                 if fresh or attempt:

@@ -120,8 +120,26 @@ def test_batches_use_one_connection_each(env, smtp_server) -> None:
     _assert_each_received_once(env, smtp_server, 45)
 
 
+def test_batches_go_out_over_two_connections_at_once(env, smtp_server) -> None:
+    """One sweep keeps two batches in flight on PostgreSQL (one lane on SQLite, its single writer), each on its own
+    connection, and each reminder still arrives once."""
+    handler = _handler(smtp_server, delay=0.01)
+    _due_reminders(env, 40)
+    result = sweep(batch=10, connections=2)
+    assert (result["sent"], result["batches"], result["connections"]) == (40, 4, 4)
+    peers = handler.peers
+    # Two batches in flight: their messages arrive interleaved, not one connection's ten after the other's.
+    switches = sum(1 for a, b in zip(peers, peers[1:], strict=False) if a != b)
+    if env.kw["bind"].dialect.name == "postgresql":
+        assert switches > 3, peers
+    else:
+        assert switches == 3, peers
+    _assert_each_received_once(env, smtp_server, 40)
+
+
 def test_two_concurrent_sweeps_share_the_work_without_duplicates(env, smtp_server) -> None:
-    # The server holds the first message until two batches are leased: the first sweep cannot finish alone.
+    # The server holds the first message until more batches are leased than one sweep keeps in flight (two on
+    # PostgreSQL, one on SQLite), so the first sweep cannot finish alone.
     gate = threading.Event()
     _handler(smtp_server, delay=0.004, gate=gate)
     _due_reminders(env, 160)
@@ -130,15 +148,17 @@ def test_two_concurrent_sweeps_share_the_work_without_duplicates(env, smtp_serve
 
     def run() -> None:
         try:
-            results.append(sweep(batch=20))
+            results.append(sweep(batch=20, connections=2))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
+
+    lanes = 2 if env.kw["bind"].dialect.name == "postgresql" else 1
 
     def open_gate() -> None:
         leased = select(func.count()).select_from(Reminder).where(Reminder.claimed_until.is_not(None))
         for _ in range(600):
             with env() as s:
-                if s.scalar(leased) >= 40:
+                if s.scalar(leased) > 20 * lanes:
                     break
             threading.Event().wait(0.1)
         gate.set()
