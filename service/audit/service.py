@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -119,6 +119,37 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_many(session: Session, events: list[dict[str, Any]], *, actor: User | None = None) -> list[AuditEvent]:
+    """Append many events (each a dict of record()'s keyword arguments but actor) in a few statements, not four each:
+    the streams are locked in one statement, in a fixed order, and their heads read in one query."""
+    if not events:
+        return []
+    names = [stream_for(e.get("case_id"), e.get("stream")) for e in events]
+    streams = sorted(set(names))
+    if session.get_bind().dialect.name == "postgresql":
+        # Sorted like any other multi-stream writer would, so two sweeps queue instead of deadlocking.
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, h) FROM (SELECT hashtext(s) AS h FROM unnest(CAST(:streams AS text[])) AS s"
+                             " ORDER BY 1 OFFSET 0) AS locks"), {"ns": AUDIT_LOCK_NAMESPACE, "streams": streams})
+    heads: dict[str, tuple[int, str]] = {name: (0, GENESIS) for name in streams}
+    latest = select(AuditEvent.stream, func.max(AuditEvent.seq).label("seq")).where(AuditEvent.stream.in_(streams)).group_by(AuditEvent.stream).subquery()
+    for name, seq, hash_ in session.execute(select(AuditEvent.stream, AuditEvent.seq, AuditEvent.hash)
+                                            .join(latest, (latest.c.stream == AuditEvent.stream) & (latest.c.seq == AuditEvent.seq))):
+        heads[name] = (seq, hash_)
+    out = []
+    at = utcnow()
+    for name, e in zip(names, events, strict=True):
+        prev_seq, prev_hash = heads[name]
+        event = AuditEvent(stream=name, seq=prev_seq + 1, case_id=e.get("case_id"), actor_id=actor.id if actor else None,
+                           actor_label=f"{actor.full_name} ({actor.role})" if actor else "system", action=e["action"],
+                           before=_plain(e.get("before")), after=_plain(e.get("after")), at=at, prev_hash=prev_hash)
+        event.hash = compute_hash(prev_hash, event)
+        heads[name] = (event.seq, event.hash)
+        out.append(event)
+    session.add_all(out)
+    session.flush()
+    return out
 
 
 @dataclass

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.audit.service import record
+from service.audit.service import record, record_many
 from service.auth.models import User
 from service.cases.models import Case
 from service.cases.stages import TERMINAL
@@ -32,7 +32,7 @@ from service.errors import Conflict, NotFound
 from service.deadlines.models import Deadline, DeadlineStatus, Reminder, ReminderDelivery
 from service.deadlines.recipients import ORG_ACTS, RecipientLookup, recipients
 from service.deadlines.rules import calendar, refresh_schedule, reminder_times
-from service.outbox.service import emit
+from service.outbox.service import emit_many
 from service.schemas import MAX_ID
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -270,8 +270,8 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
             d.escalate_at = d.due_at + timedelta(days=delay.get("days", 0))
         newly_missed.append((d, case))
     # All status changes first: the first audit record's flush writes them as one batch, not one UPDATE per deadline.
-    for d, case in newly_missed:
-        record(session, actor=None, action="deadline.missed", case_id=case.id, after={"deadline_id": d.id, "kind": d.kind})
+    record_many(session, [{"action": "deadline.missed", "case_id": case.id, "after": {"deadline_id": d.id, "kind": d.kind}}
+                          for d, case in newly_missed])
     session.flush()
     # Locked: of two concurrent sweeps only one escalates a deadline (the other skips it, or sees escalated_at).
     due_escalations = list(session.scalars(select(Deadline).where(Deadline.status == DeadlineStatus.MISSED, Deadline.escalated_at.is_(None),
@@ -279,9 +279,6 @@ def mark_missed_and_escalate(session: Session, settings: Settings, now: datetime
                                            .with_for_update(skip_locked=True)))
     for d in due_escalations:
         d.escalated_at = now
-    escalated = []
-    for d in due_escalations:
-        emit(session, "deadline.escalated", {"deadline_id": d.id}, case_id=d.case_id)
-        escalated.append(d.id)
+    emit_many(session, "deadline.escalated", [({"deadline_id": d.id}, d.case_id) for d in due_escalations])
     session.flush()
-    return escalated
+    return [d.id for d in due_escalations]

@@ -48,6 +48,17 @@ def emit(session: Session, topic: str, payload: dict[str, Any], *, case_id: int 
     return event
 
 
+def emit_many(session: Session, topic: str, events: list[tuple[dict[str, Any], int | None]]) -> list[OutboxEvent]:
+    """Add many events of one topic, (payload, case_id) each, in one flush (a sweep's escalations)."""
+    now = utcnow()
+    rows = [OutboxEvent(topic=topic, payload=payload, case_id=case_id, available_at=now) for payload, case_id in events]
+    if rows:
+        session.add_all(rows)
+        session.flush()
+        mark(session)
+    return rows
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min … capped at 1 h."""
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))

@@ -66,3 +66,24 @@ def test_tampering_is_detected(client, db) -> None:
     db.execute(text("UPDATE audit_events SET after = :a WHERE stream = :s AND seq = 3"), {"a": '{"title": "förfalskad"}', "s": f"case:{c.id}"})
     v = client.get(f"/api/v1/cases/{c.id}/audit/verify", headers=auth(w.registrar)).json()
     assert v["valid"] is False and v["broken_at_seq"] == 3 and "content" in v["reason"]
+
+
+def test_record_many_continues_each_chain_like_record_one_by_one(db) -> None:
+    """The sweep's batch append: existing heads are continued, two events of one stream chain to each other."""
+    from service.audit.service import record, record_many, verify
+
+    w = World(db)
+    a, b = case(db, w.org, w.dep, stage=Stage.DIALOGUE), case(db, w.org, w.dep, stage=Stage.DIALOGUE)
+    for i in range(3):
+        record(db, actor=w.officer, action="case.updated", case_id=a.id, after={"n": i})
+    made = record_many(db, [{"action": "deadline.missed", "case_id": a.id, "after": {"deadline_id": 1}},
+                            {"action": "deadline.missed", "case_id": b.id, "after": {"deadline_id": 2}},
+                            {"action": "deadline.missed", "case_id": a.id, "after": {"deadline_id": 3}},
+                            {"action": "note", "stream": "test:many"}])
+    assert [(e.stream, e.seq) for e in made] == [(f"case:{a.id}", 4), (f"case:{b.id}", 1), (f"case:{a.id}", 5), ("test:many", 1)]
+    assert made[2].prev_hash == made[0].hash
+    record(db, actor=None, action="case.updated", case_id=b.id)  # and record() continues after them
+    for stream in (f"case:{a.id}", f"case:{b.id}", "test:many"):
+        report = verify(db, stream)
+        assert report.valid, report
+    assert (verify(db, f"case:{a.id}").events, verify(db, f"case:{b.id}").events) == (5, 2)
