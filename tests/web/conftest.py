@@ -174,11 +174,13 @@ class PageStates:
     followup_id: int
     rejected_id: int
     decision_id: int
+    unsigned_id: int
 
 
 @pytest.fixture(scope="session")
 def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
-    """Cases of the world's organisation in draft, submitted, completion, dialogue, agreement, follow-up and rejected."""
+    """Cases of the world's organisation in draft, submitted, completion, dialogue, agreement (without terms, with
+    terms, signed by one party, awaiting the decision), follow-up and rejected."""
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
@@ -227,6 +229,8 @@ def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
             terms = AgreementTerms.model_validate(terms_payload(org.name, org.orgnr))
             s.add(Agreement(case_id=agreement.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
                             period_start=terms.period_start, period_end=terms.period_end))
+            unsigned = case(s, org, dep, stage=Stage.AGREEMENT, officer_id=officer.id, title="Avtal saknas: Väntjänst i Mellanby",
+                            submitted_at=now)
             signed = case(s, org, dep, stage=Stage.AGREEMENT, officer_id=officer.id, title="Undertecknas: Fritidsgård i Västby",
                           submitted_at=now)
             s.add(Agreement(case_id=signed.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
@@ -275,7 +279,7 @@ def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
             factories.organisation(s, name="Nybildade föreningen Hopp", verified_at=None)
             s.flush()
             states = PageStates(draft.id, unassigned.id, completion.id, dialogue.id, agreement.id, signed.id, followup.id, rejected.id,
-                                decision.id)
+                                decision.id, unsigned.id)
             s.commit()
             return states
     finally:
