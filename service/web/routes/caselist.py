@@ -170,6 +170,8 @@ def case_list(request: Request, user: WebUser, session: DbSession) -> Response:
             refuse(req.form, exc)
     stages = [s for s in Stage if not (user.role in CIVIL and s == Stage.DRAFT)]
     departments = listing.department_choices(session, user)
+    if not departments and "forvaltning" in req.form.errors:  # no department field to point at: said above the form
+        req.form.general.append(req.form.errors.pop("forvaltning"))
     department_names = {d.id: d.name for d in departments}  # a registrar's officers are told apart by their department
     officer_options = ([("mina", "Mina ärenden")] if user.role == Role.OFFICER else []) + [("ingen", "Ingen handläggare utsedd")]
     officer_options += [(str(o.id), o.full_name + (f" ({department_names[o.department_id]})" if o.department_id in department_names else ""))
