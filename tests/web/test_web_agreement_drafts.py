@@ -144,3 +144,17 @@ def test_two_tabs_saving_drafts_get_the_conflict_view(web: Browserless, db: Sess
     assert "Den andras version" in r.text and "Flik A" in r.text and "Flik B" in r.text
     assert '<a href="#avtal-purpose">Syfte</a>' in r.text  # the other's change named by its label, linked to the field
     assert _stored(db, c.id).terms["purpose"] == "Flik A"
+
+
+def test_marking_ready_lists_format_errors_and_what_is_missing_together(web: Browserless, db: Session) -> None:  # noqa: F811
+    w = World(db)
+    c = case(db, w.org, w.dep, stage=Stage.AGREEMENT, officer_id=w.officer.id)
+    officer = Browserless(web.client).login(w.officer)
+    r = officer.post(f"/arenden/{c.id}/avtal", {**HALF, "funding_amount_sek": "fyrahundra", "version": "0", "action": "klart"}, expect=422)
+    links = dict(_summary_links(r.text))
+    assert links["avtal-funding_amount_sek"] == "Kommunens ekonomiska bidrag totalt (kronor): ange ett heltal, utan decimaler."
+    assert links["avtal-purpose"] == "Syfte: fyll i fältet." and links["avtal-instalments-0-amount_sek"].endswith("fyll i fältet.")
+    assert "Villkoren är inte kompletta och sparades inte" in r.text
+    for target in links:
+        assert f'id="{target}"' in r.text
+    assert _stored(db, c.id) is None

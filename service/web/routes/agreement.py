@@ -122,6 +122,15 @@ def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     return data, aliases
 
 
+def _given(value: Any) -> Any:
+    """The form's terms without the fields left blank (None), as they would be stored."""
+    if isinstance(value, dict):
+        return {k: _given(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_given(v) for v in value]
+    return value
+
+
 def _path(name: str) -> tuple[str | int, ...]:
     """A form field's name as a terms path: 'instalments-2-due_on' -> ('instalments', 2, 'due_on')."""
     return tuple(int(p) if digits(p) else p for p in name.split("-"))
@@ -221,23 +230,32 @@ def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     data, aliases = _terms_from_form(form)
     counts = {g: _row_count(state.values, g) for g in ROWS}
     fields = [*_agreement_fields(counts), *(f"{g}-{i}-{c}" for g, cols in ROWS.items() for i in range(counts[g] + 50) for c in cols)]
+    incomplete = False
     try:
         draft = AgreementDraft.model_validate(data)  # the format of what is filled in, with the form's Swedish messages
         with attempt(session):
             agreements.save_draft(session, user, case, draft.model_dump(mode="json", exclude_unset=True), expected_version(form), ready=ready)
     except ValidationError as exc:
         state.add_validation(exc, fields=fields, aliases=aliases, default_field=None)
+        if ready:  # what is missing besides, so one round lists everything (a field keeps its format error)
+            known = set(fields)
+            for item in completeness.missing(_given(data)):
+                name = aliases.get(item.field, item.field.replace(".", "-"))
+                if name in known:
+                    state.add(name, item.message)
+                    incomplete = True
     except StaleVersion as exc:
         stored = session.scalar(select(Agreement).where(Agreement.case_id == case.id).execution_options(populate_existing=True))
         state.conflict(_terms_values(stored.terms) if stored else {}, int(exc.extra.get("current_version") or 0))
     except ValidationFailed as exc:
         _place_missing(state, exc, aliases, set(fields))
-        if ready and any(item.get("reason") for item in exc.errors):  # completeness refused, not the format
-            state.general.insert(0, "Villkoren är inte kompletta och sparades inte. Fyll i det som saknas nedan, eller spara "
-                                    "dem som utkast så länge.")
+        incomplete = ready and any(item.get("reason") for item in exc.errors)  # completeness refused, not the format
     except AppError as exc:
         state.add_app_error(exc, fields=fields)
     if state.has_errors:
+        if incomplete:
+            state.general.insert(0, "Villkoren är inte kompletta och sparades inte. Fyll i det som saknas nedan, eller spara "
+                                    "dem som utkast så länge.")
         session.expire_all()
         return _agreement_page(request, session, user, get_visible_case(session, user, case_id), settings, state, state.status)
     if not ready:
