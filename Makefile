@@ -10,9 +10,9 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: dev test install sysdeps axe migrate seed run clean screenshots bench
 
-# Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts).
-SYSDEPS_CMDS := soffice chromium docker-compose npm
-SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose npm
+# Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts), poppler-utils to render signed PDFs.
+SYSDEPS_CMDS := soffice chromium docker-compose npm pdftoppm
+SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose npm poppler-utils
 # axe-core for the browser accessibility test, from tests/fixtures/axe/package-lock.json (npm ci once; then up to date).
 AXE_DIR := tests/fixtures/axe
 AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
