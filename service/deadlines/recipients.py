@@ -67,6 +67,17 @@ class RecipientLookup:
                                                              User.is_active.is_(True)).order_by(User.id)):
                 self._members[u.organisation_id].append(u)
 
+    def wants_email(self, user_ids: Iterable[int]) -> set[int]:
+        """Of these users, the ones who get notifications by e-mail too (no setting: yes), in one query per chunk."""
+        from service.notifications.models import NotificationSetting
+
+        ids = sorted(set(user_ids))
+        in_app_only: set[int] = set()
+        for chunk in _chunks(ids):
+            in_app_only.update(self.session.scalars(select(NotificationSetting.user_id).where(
+                NotificationSetting.user_id.in_(chunk), NotificationSetting.email.is_(False))))
+        return set(ids) - in_app_only
+
     def review(self, review_id: int) -> Review | None:
         """session.get(Review, id), cached."""
         if review_id not in self._reviews:

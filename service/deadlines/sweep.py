@@ -29,9 +29,11 @@ from service.cases.stages import TERMINAL
 from service.config import Settings
 from service.db import utcnow
 from service.errors import Conflict, NotFound
-from service.deadlines.models import Deadline, DeadlineStatus, Reminder, ReminderDelivery
+from service.deadlines.models import Deadline, DeadlineKind, DeadlineStatus, Reminder, ReminderDelivery
 from service.deadlines.recipients import ORG_ACTS, RecipientLookup, recipients
 from service.deadlines.rules import calendar, refresh_schedule, reminder_times
+from service.labels import DEADLINE_KINDS
+from service.notifications.models import Notification
 from service.outbox.service import emit_many
 from service.schemas import MAX_ID
 
@@ -69,24 +71,45 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
         # A concurrent sweep plans the other deadlines instead of waiting for these (SQLite serialises writers anyway).
         .order_by(Deadline.next_reminder_at).limit(limit).with_for_update(of=Deadline, skip_locked=True)
     ).all()
-    rows = []
+    rows, cards = [], []
     # Reviews and users for all due deadlines in a few queries; no autoflush, so the schedule updates go out as one batch.
     lookup = RecipientLookup(session, [d for d, _ in due])
     lookup.preload_members({case.organisation_id for d, case in due if d.kind in ORG_ACTS})
+    planned: list[tuple[Deadline, Case, str, datetime, list[User]]] = []
     with session.no_autoflush:
         for d, case in due:
             passed = [(key, at) for key, at in reminder_times(cal, d) if at <= now]
             if passed and case.stage not in TERMINAL and not case.suspended:
                 # After a missed sweep only the latest passed offset is sent: one reminder, not a burst.
                 key, at = passed[-1]
-                for u in recipients(session, d, case, lookup=lookup):
-                    rows.append({"deadline_id": d.id, "recipient": u.email, "recipient_user_id": u.id, "channel": "email",
-                                 "offset_key": key, "scheduled_for": at, "dedupe_key": f"{d.id}:{u.email}:{key}",
-                                 "token": str(uuid.uuid4()), "attempts": 0})
+                planned.append((d, case, key, at, recipients(session, d, case, lookup=lookup)))
             refresh_schedule(cal, d, now)
+    # Like every notification: in-app always, by e-mail too unless the person chose in-app only.
+    by_email = lookup.wants_email(u.id for *_, users in planned for u in users)
+    for d, case, key, at, users in planned:
+        for u in users:
+            dedupe = f"{d.id}:{u.email}:{key}"
+            cards.append({"user_id": u.id, "case_id": case.id, "kind": "reminder", "title": reminder_title(d, case, settings)[:300],
+                          "body": "", "dedupe_key": f"reminder:{dedupe}", "created_at": now})
+            if u.id in by_email:
+                rows.append({"deadline_id": d.id, "recipient": u.email, "recipient_user_id": u.id, "channel": "email",
+                             "offset_key": key, "scheduled_for": at, "dedupe_key": dedupe, "token": str(uuid.uuid4()), "attempts": 0})
     _insert_ignore(session, rows)
+    if cards:
+        session.execute(_insert(session)(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]), cards)
     session.flush()
     return len(rows)
+
+
+def reminder_title(d: Deadline, case: Case, settings: Settings) -> str:
+    """The in-app card of a reminder: which deadline, which case, by when (in the configured timezone)."""
+    from zoneinfo import ZoneInfo
+
+    from service.notifications.email import SwedishFormatter
+
+    kind = DEADLINE_KINDS.get(DeadlineKind(d.kind), str(d.kind))
+    return (f"Påminnelse: {kind} i {case.diarienummer or f'ärende {case.id}'} senast "
+            f"{SwedishFormatter(ZoneInfo(settings.timezone)).frist(d.due_at)}")
 
 
 def claim_due_reminders(session: Session, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
