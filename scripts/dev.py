@@ -2,13 +2,15 @@
 
 Usage (what `make dev` runs after migrating and seeding): .venv/bin/python scripts/dev.py
 Ctrl-C stops all three. Ports: IOP_DEV_API_PORT (8000), IOP_DEV_PREFECT_PORT (4200); Prefect's
-database and log live in IOP_DEV_PREFECT_HOME (./var/prefect).
+database and log live in IOP_DEV_PREFECT_HOME (./var/prefect). Without IOP_SIGNING_PKCS12_PATH a self-signed test CA and
+signing certificate are made once under var/signing (IOP_DEV_SIGNING_DIR) and configured for the processes.
 `--no-prefect` runs only the API (the outbox then waits until a flow process runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -78,6 +80,15 @@ def main() -> int:
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{prefect_port}/api",
         "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
     })
+    # Signing works out of the box: a self-signed test CA and signing certificate under var/signing (made once), unless
+    # a key is configured (IOP_SIGNING_PKCS12_PATH, e.g. the municipality's own e-seal certificate).
+    if not env.get("IOP_SIGNING_PKCS12_PATH"):
+        from service.signing.keys import ensure_dev_pki
+
+        pki = ensure_dev_pki(Path(os.environ.get("IOP_DEV_SIGNING_DIR", ROOT / "var" / "signing")))
+        env.update({"IOP_SIGNING_PKCS12_PATH": str(pki.pkcs12), "IOP_SIGNING_PKCS12_PASSWORD": pki.password,
+                    "IOP_SIGNING_TRUST_ROOTS": json.dumps([str(pki.ca_pem)])})
+        print(f"  Signeringsnyckel (test-CA, ej för produktion) / test signing key: {pki.pkcs12}", flush=True)
     # Links in e-mails (reminders, decisions) point at the API actually started, unless a public address is configured.
     env.setdefault("IOP_PUBLIC_BASE_URL", f"http://127.0.0.1:{api_port}")
     if args.no_prefect:

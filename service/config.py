@@ -106,6 +106,19 @@ class Settings(BaseSettings):
     storage_probe_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     idempotency_ttl_hours: float = Field(default=24.0, gt=0)
     idempotency_cleanup_batch: int = Field(default=1000, ge=1, le=100_000)
+    # --- electronic signatures and seals (issue 15, service/signing/)
+    # The service's signing key and certificate (the municipality's e-seal, used by the built-in provider for agreements
+    # too) as PKCS#12; none configured: nothing is signed or sealed (503 for a signing order, decisions stay unsealed).
+    # `make dev` writes a self-signed test CA and certificate under var/signing and sets these for its processes.
+    signing_pkcs12_path: str | None = None
+    signing_pkcs12_password: str | None = None
+    # RFC 3161 time-stamping authority: with one, every signature gets a signature timestamp (PAdES-B-T).
+    signing_tsa_url: str | None = None
+    signing_tsa_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # CA certificates (PEM files, a JSON list) that signatures are validated against; none: no signature is trusted.
+    signing_trust_roots: list[str] = Field(default_factory=list)
+    # Where the signatures say they were made (the signature dictionary's /Location).
+    signing_location: str = Field(default="Sverige", max_length=100)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

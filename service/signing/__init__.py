@@ -1,0 +1,1 @@
+"""Electronic signatures (PAdES) on agreements, e-seals on decisions, and their validation."""
