@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.agreements.schemas import STANDARD_CLAUSES, AgreementTerms, MissingItem, SectionProgress
+from service.agreements.models import Agreement
+from service.agreements.schemas import STANDARD_CLAUSES, AgreementOut, AgreementTerms, MissingItem, SectionProgress
 from service.errors import Conflict, ValidationFailed
 
 PARTIES = {"public_party": "Kommunen eller regionen", "organisation_party": "Den idéburna organisationen"}
@@ -163,3 +164,11 @@ def ensure_complete(terms: Mapping[str, Any] | None, *, stored: bool = False) ->
         raise Conflict(f"Avtalsvillkoren är inte kompletta; komplettera dem på avtalssidan: {fields} "
                        f"/ the agreement terms are incomplete", errors=as_errors(items))
     raise ValidationFailed(f"Avtalsvillkoren är inte kompletta: {fields} / the agreement terms are incomplete", errors=as_errors(items))
+
+
+def report(agreement: Agreement) -> AgreementOut:
+    """The stored terms as the API answers them: with completeness, what is missing and each section's progress."""
+    items = missing(agreement.terms)
+    return AgreementOut(case_id=agreement.case_id, terms=agreement.terms, funding_amount_sek=agreement.funding_amount_sek,
+                        period_start=agreement.period_start, period_end=agreement.period_end, version=agreement.version,
+                        complete=not items, missing=items, sections=sections(agreement.terms, items))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from service.agreements import service
+from service.agreements import completeness, service
 from service.agreements.models import Agreement, Signature
 from service.agreements.schemas import AgreementDraft, AgreementOut, AgreementTerms, SignatureIn, SignatureOut
 from service.cases.access import get_visible_case
@@ -20,18 +20,18 @@ router = APIRouter(tags=["agreements"])
 
 @router.put("/cases/{case_id}/agreement", response_model=AgreementOut)
 def put_terms(case_id: Id, terms: AgreementTerms, session: DbSession, user: CurrentUser, response: Response,
-              if_match: IfMatch = None) -> Agreement:
+              if_match: IfMatch = None) -> AgreementOut:
     """The officer writes the complete, validated agreement terms (If-Match: the ETag read, "0" for none yet; 409 when stale).
 
     Half-filled terms are saved with PATCH as a draft."""
     agreement = service.save_terms(session, user, get_visible_case(session, user, case_id), terms, parse_if_match(if_match, required=False))
     response.headers["ETag"] = etag(agreement.version)
-    return agreement
+    return completeness.report(agreement)
 
 
 @router.patch("/cases/{case_id}/agreement", response_model=AgreementOut)
 def patch_terms(case_id: Id, draft: AgreementDraft, session: DbSession, user: CurrentUser, response: Response,
-                if_match: IfMatch = None, ready: bool = False) -> Agreement:
+                if_match: IfMatch = None, ready: bool = False) -> AgreementOut:
     """Save the terms as a draft: a JSON merge patch (left out: kept, null: emptied), only the format of what is given checked.
 
     The answer lists what is still `missing` (by Swedish label) and each section's progress. `ready=true` marks the terms
@@ -40,18 +40,18 @@ def patch_terms(case_id: Id, draft: AgreementDraft, session: DbSession, user: Cu
     agreement = service.save_draft(session, user, case, draft.model_dump(mode="json", exclude_unset=True),
                                    parse_if_match(if_match, required=False), ready=ready)
     response.headers["ETag"] = etag(agreement.version)
-    return agreement
+    return completeness.report(agreement)
 
 
 @router.get("/cases/{case_id}/agreement", response_model=AgreementOut)
-def get_terms(case_id: Id, session: DbSession, user: CurrentUser, response: Response) -> Agreement:
+def get_terms(case_id: Id, session: DbSession, user: CurrentUser, response: Response) -> AgreementOut:
     """The agreement terms of a case, with their version as ETag."""
     case = get_visible_case(session, user, case_id)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if agreement is None:
         raise NotFound("Inga avtalsvillkor ännu / no agreement terms yet")
     response.headers["ETag"] = etag(agreement.version)
-    return agreement
+    return completeness.report(agreement)
 
 
 @router.post("/cases/{case_id}/signatures", response_model=SignatureOut, status_code=201)

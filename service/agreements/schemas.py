@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, computed_field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from service.agreements.models import Party
@@ -280,7 +280,7 @@ class SectionProgress(BaseModel):
 
 
 class AgreementOut(ORMModel):
-    """Stored terms (a draft or complete), with what is still missing and each section's progress."""
+    """Stored terms (a draft or complete), with what is still missing and each section's progress (completeness.report)."""
 
     case_id: int
     terms: dict
@@ -289,27 +289,9 @@ class AgreementOut(ORMModel):
     period_end: date | None
     version: int
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def missing(self) -> list[MissingItem]:
-        """Every item that keeps the terms from being complete (empty when they are)."""
-        from service.agreements import completeness
-
-        return completeness.missing(self.terms)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def complete(self) -> bool:
-        """Whether the terms are complete: the agreement document can be generated from them."""
-        return not self.missing
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def sections(self) -> list[SectionProgress]:
-        """The agreement form's sections, each complete or with its number of missing items."""
-        from service.agreements import completeness
-
-        return completeness.sections(self.terms, self.missing)
+    complete: bool = Field(description="Whether the terms are complete: the agreement document can be generated from them")
+    missing: list[MissingItem] = Field(description="Every item that keeps the terms from being complete (empty when they are)")
+    sections: list[SectionProgress] = Field(description="The agreement form's sections, each complete or with its number of missing items")
 
 
 class SignatureMethod(StrEnum):
