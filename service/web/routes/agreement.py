@@ -183,7 +183,8 @@ def _agreement_page(request: Request, session: Session, user: User, case: Case, 
     return render(request, "officer/agreement.html", {
         "title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state, "counts": counts, "saved": row is not None,
         "sections": sections, "errors_by_section": errors_by_section, "L": _short_labels(fields),
-        "done": sum(1 for s in sections if s.complete)}, status_code=status_code)
+        "done": sum(1 for s in sections if s.complete), "section_number": {s.key: n for n, s in enumerate(sections, 1)}},
+        status_code=status_code)
 
 
 def _short_labels(fields: list[str]) -> dict[str, str]:
