@@ -21,7 +21,7 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def upgrade(database_url: str | None = None) -> None:
     """Migrate the database to the newest revision."""
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url), "heads")  # "heads": also while two branches await their merge revision
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ from service.notifications.models import Notification
 from service.organisations.models import ContactPerson, Organisation
 from service.outbox.models import OutboxEvent
 from service.reviews.models import Review
+from service.signing.models import SigningInvitation, SigningOrder
 
 __all__ = [
     "Agreement", "AuditEvent", "Case", "ContactPerson", "Department", "DiarieCounter",
     "DialogueMeeting", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
     "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
-    "Message", "Notification", "OutboxEvent", "DocumentTemplate",
+    "Message", "Notification", "OutboxEvent", "DocumentTemplate", "SigningOrder", "SigningInvitation",
 ]
