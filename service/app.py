@@ -152,6 +152,7 @@ def create_app() -> FastAPI:
     from service.followup.router import router as followup_router
     from service.organisations.router import router as organisations_router
     from service.reviews.router import router as reviews_router
+    from service.statistics.router import router as statistics_router
     from service.messages.router import router as messages_router
     from service.notifications.router import router as notifications_router
     from service.timeline.router import router as timeline_router
@@ -197,6 +198,7 @@ def create_app() -> FastAPI:
         deadlines_router,
         notifications_router,
         dashboard_router,
+        statistics_router,
         documents_router,
         doctemplates_router,
         agreements_router,
@@ -286,4 +288,4 @@ class Readiness(BaseModel):
 
 # Tags in the order /docs shows them.
 API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements",
-            "follow-up", "audit", "messages", "timeline", "drift")
+            "follow-up", "statistics", "audit", "messages", "timeline", "drift")

@@ -22,6 +22,7 @@ from service.cases.stages import Stage
 from service.db import utcnow
 from service.deps import DbSession
 from service.errors import ValidationFailed
+from service.spreadsheet import safe_cell
 from service.web import labels
 from service.web.deps import WebUser, digits, require_role, web_router
 from service.web.forms import FormState
@@ -185,10 +186,7 @@ def case_list(request: Request, user: WebUser, session: DbSession) -> Response:
     }, status_code=422 if req.form.has_errors else 200)
 
 
-def _csv_cell(value: Any) -> str:  # noqa: ANN401
-    """Neutralise spreadsheet formulas (CSV injection) in free text."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+_csv_cell = safe_cell  # neutralise spreadsheet formulas (CSV injection) in free text
 
 
 @router.get("/export/arenden.csv")

@@ -1,0 +1,1 @@
+"""Partnership statistics: counts, funding, working days and overdue deadlines per department or municipality."""
