@@ -112,15 +112,26 @@ def reminder_title(d: Deadline, case: Case, settings: Settings) -> str:
             f"{SwedishFormatter(ZoneInfo(settings.timezone)).frist(d.due_at)}")
 
 
-def claim_due_reminders(session: Session, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
-    """Lease a batch of unsent reminders to this worker (SKIP LOCKED lets several workers share the work)."""
-    now = now or utcnow()
+def _due(now: datetime) -> list[Any]:
+    """Unsent, not skipped or given up, time has come, not leased (or its lease over), not accepted by the server yet."""
     # claimed_until is the lease, and after a failure the backoff's "not before"
     free = (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now)
     accepted = select(ReminderDelivery.reminder_id).where(ReminderDelivery.reminder_id == Reminder.id).exists()
+    return [Reminder.sent_at.is_(None), Reminder.skipped_at.is_(None), Reminder.scheduled_for <= now, Reminder.gave_up_at.is_(None),
+            free, ~accepted]
+
+
+def count_due(session: Session, now: datetime | None = None) -> int:
+    """How many reminders a sweep could claim now (to share them evenly among its connections)."""
+    return session.scalar(select(func.count()).select_from(Reminder).where(*_due(now or utcnow())))
+
+
+def claim_due_reminders(session: Session, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
+    """Lease a batch of unsent reminders to this worker (SKIP LOCKED lets several workers share the work)."""
+    now = now or utcnow()
+    free = (Reminder.claimed_until.is_(None)) | (Reminder.claimed_until < now)
     candidates = (
-        select(Reminder.id).where(Reminder.sent_at.is_(None), Reminder.skipped_at.is_(None), Reminder.scheduled_for <= now,
-                                  Reminder.gave_up_at.is_(None), free, ~accepted)
+        select(Reminder.id).where(*_due(now))
         .order_by(Reminder.scheduled_for, Reminder.id).limit(limit).with_for_update(of=Reminder, skip_locked=True)
     )
     ids = list(session.scalars(candidates))
