@@ -41,6 +41,7 @@ DOCUMENT_KINDS: dict[DocumentKind, str] = {
     DocumentKind.DECISION: "Beslut",
     DocumentKind.DIALOGUE_MINUTES: "Protokoll från dialogmöte",
     DocumentKind.FOLLOWUP_REQUEST: "Begäran om uppföljningsrapport",
+    DocumentKind.FOLLOWUP_SUMMARY: "Uppföljningsrapport (sammanställning)",
     DocumentKind.ATTACHMENT: "Bilaga",
     DocumentKind.BOARD_MINUTES: "Styrelseprotokoll",
 }

@@ -41,10 +41,14 @@ ROWS: dict[str, tuple[str, dict[str, str]]] = {
     "instalments": ("Utbetalning", {"due_on": "Datum", "amount_sek": "Belopp (kronor)"}),
     "followup_schedule": ("Rapport", {"due_on": "Lämnas senast", "description": "Beskrivning", "is_final": "Slutrapport"}),
 }
+# A goal's indicator columns (a goal is "Mål 1", its indicators "Mål 1, indikator 2").
+INDICATOR_LABELS = {"name": "Indikator", "unit": "Enhet", "baseline": "Utgångsvärde", "target": "Målvärde",
+                    "how_measured": "Hur det mäts", "periods": "Rapporteras i"}
 # The form's steps, in order; every field of AgreementTerms is in exactly one.
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("parter", "Parter", ("public_party", "organisation_party")),
-    ("verksamhet", "Verksamhet och mål", ("background", "purpose", "goals", "target_group", "activities")),
+    ("verksamhet", "Verksamhet", ("background", "purpose", "target_group", "activities")),
+    ("mal", "Mål och indikatorer", ("goals",)),
     ("period", "Period och ekonomi", ("period_start", "period_end", "funding_amount_sek", "contributions", "extension_terms",
                                       "notice_period_months")),
     ("utbetalningar", "Utbetalningar", ("instalments",)),
@@ -79,7 +83,11 @@ def label(path: tuple[str | int, ...]) -> str:
         row = f"{noun} {path[1] + 1}"
         return f"{row} – {columns.get(str(path[2]), str(path[2]))}" if len(path) > 2 else row
     if head == "goals" and len(path) >= 2 and isinstance(path[1], int):
-        return f"Mål {path[1] + 1}"
+        goal = f"Mål {path[1] + 1}"
+        if len(path) >= 4 and path[2] == "indicators" and isinstance(path[3], int):
+            indicator = f"{goal}, indikator {path[3] + 1}"
+            return f"{indicator} – {INDICATOR_LABELS.get(str(path[4]), str(path[4]))}" if len(path) > 4 else indicator
+        return goal
     return LABELS.get(head, head)
 
 

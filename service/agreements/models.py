@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -55,3 +55,40 @@ class Signature(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("case_id", "party"),)
+
+
+class AgreementGoal(Base):
+    """A goal of the agreement, as registered from its complete terms (service.agreements.goals.sync)."""
+
+    __tablename__ = "agreement_goals"
+    __table_args__ = (UniqueConstraint("case_id", "position", name="uq_agreement_goals_case_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class AgreementIndicator(Base):
+    """An indicator of a goal: unit, baseline, target and how it is measured (the reports' values point here)."""
+
+    __tablename__ = "agreement_indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("agreement_goals.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(10))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    how_measured: Mapped[str] = mapped_column(Text)
+
+
+class IndicatorPeriod(Base):
+    """A follow-up report (by its due date in the schedule) an indicator is reported in."""
+
+    __tablename__ = "indicator_periods"
+
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("agreement_indicators.id", ondelete="CASCADE"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(primary_key=True)

@@ -6,9 +6,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from service.agreements.goals import GoalDraft, GoalItem, located_errors as _errors, periods_outside
 from service.agreements.models import Party
 from service.organisations.schemas import OrgNr
 from service.schemas import Id, LongText, NoControlChars, ORMModel, PlanDate, Sek, ShortText
@@ -80,14 +80,6 @@ class ReportDue(BaseModel):
     is_final: bool = False
 
 
-def _errors(title: str, items: list[tuple[tuple[str | int, ...], str, object]]) -> ValidationError:
-    """Several errors at once, each at its own place (a row's date, the list as a whole) under the validated field."""
-    return ValidationError.from_exception_data(title, [
-        InitErrorDetails(type=PydanticCustomError("value_error", "{error}", {"error": message}), loc=loc, input=value)
-        for loc, message, value in items
-    ])
-
-
 class AgreementTerms(BaseModel):
     """Every term the SPEC requires of an IOP agreement: the one rule of complete terms (drafts: AgreementDraft).
 
@@ -99,7 +91,7 @@ class AgreementTerms(BaseModel):
     organisation_party: PartyTerms
     background: NonEmpty
     purpose: NonEmpty
-    goals: Annotated[list[ShortText], Field(min_length=1, max_length=50)]
+    goals: Annotated[list[GoalItem], Field(min_length=1, max_length=50)]
     target_group: NonEmpty
     activities: NonEmpty
     period_start: PlanDate
@@ -172,6 +164,14 @@ class AgreementTerms(BaseModel):
             raise _errors(cls.__name__, problems)
         return v
 
+    @model_validator(mode="after")
+    def _indicator_periods(self) -> AgreementTerms:
+        """An indicator is reported in reports of the follow-up schedule."""
+        problems = periods_outside(self.goals, {r.due_on for r in self.followup_schedule})
+        if problems:
+            raise _errors(type(self).__name__, problems)
+        return self
+
 
 def _blank_is_absent(data: object) -> object:
     """In a draft an empty text is a field not filled in yet."""
@@ -238,7 +238,7 @@ class AgreementDraft(DraftModel):
     organisation_party: PartyDraft | None = None
     background: DraftText | None = None
     purpose: DraftText | None = None
-    goals: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    goals: Annotated[list[GoalDraft], Field(max_length=50)] | None = None
     target_group: DraftText | None = None
     activities: DraftText | None = None
     period_start: PlanDate | None = None

@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements import completeness, evidence
+from service.agreements import completeness, evidence, goals
 from service.agreements.models import Agreement, Party, Signature
 from service.agreements.schemas import STANDARD_CLAUSES, AgreementDraft, AgreementTerms, SignatureIn
 from service.audit.service import digest, record
@@ -39,6 +39,8 @@ def _terms_audit(terms: dict[str, Any] | None) -> dict[str, Any] | None:
         "instalments": len(terms.get("instalments") or []),
         "contributions": len(terms.get("contributions") or []),
         "followup_reports": len(terms.get("followup_schedule") or []),
+        "goals": len(terms.get("goals") or []),
+        "indicators": sum(len(g.get("indicators") or []) for g in terms.get("goals") or [] if isinstance(g, dict)),
         "terms_sha256": digest(terms),
     }
 
@@ -93,8 +95,10 @@ def _store(session: Session, user: User, case: Case, agreement: Agreement | None
     agreement.period_end = date.fromisoformat(terms["period_end"]) if terms.get("period_end") else None
     agreement.updated_by_id = user.id
     session.flush()
+    complete = completeness.is_complete(terms)
+    goals.sync(session, case.id, terms, complete=complete)
     changed = sorted(k for k in {*agreement.terms, *(before or {})} if (before or {}).get(k) != agreement.terms.get(k))
-    after = {"agreement_id": agreement.id, "changed": changed, "complete": completeness.is_complete(terms), **(_terms_audit(agreement.terms) or {})}
+    after = {"agreement_id": agreement.id, "changed": changed, "complete": complete, **(_terms_audit(agreement.terms) or {})}
     if before is not None and (before.get("funding_amount_sek") or 0) != (terms.get("funding_amount_sek") or 0):
         # Named on its own: the next decision, the delegation gate and de minimis all turn on this figure.
         after["funding_changed"] = {"from": before.get("funding_amount_sek"), "to": terms.get("funding_amount_sek"), "stage": case.stage}

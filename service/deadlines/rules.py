@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.agreements import goals
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms
 from service.audit.service import record
@@ -123,6 +124,7 @@ def schedule_followup(session: Session, case_id: int, settings: Settings) -> int
     if session.scalar(select(Deadline.id).where(Deadline.case_id == case_id, Deadline.kind == DeadlineKind.FOLLOWUP_REPORT).limit(1)):
         return 0  # already scheduled
     terms = AgreementTerms.model_validate(agreement.terms)
+    goals.ensure_register(session, case_id, agreement.terms)  # the indicators the reports give values for
     cal = calendar(settings)
     created = 0
     start = terms.period_start

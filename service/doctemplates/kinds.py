@@ -14,6 +14,7 @@ class TemplateKind(StrEnum):
     DECISION = "decision"
     DIALOGUE_MINUTES = "dialogue_minutes"
     FOLLOWUP_REQUEST = "followup_request"
+    FOLLOWUP_SUMMARY = "followup_summary"
 
 
 CONTEXTS: dict[TemplateKind, type[contexts.BaseModel]] = {
@@ -21,6 +22,7 @@ CONTEXTS: dict[TemplateKind, type[contexts.BaseModel]] = {
     TemplateKind.DECISION: contexts.DecisionContext,
     TemplateKind.DIALOGUE_MINUTES: contexts.DialogueMinutesContext,
     TemplateKind.FOLLOWUP_REQUEST: contexts.FollowUpRequestContext,
+    TemplateKind.FOLLOWUP_SUMMARY: contexts.FollowUpSummaryContext,
 }
 BY_TEMPLATE_NAME: dict[str, TemplateKind] = {cls.template_name: kind for kind, cls in CONTEXTS.items()}
 

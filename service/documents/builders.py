@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements import amounts, completeness
+from service.agreements import amounts, completeness, goals
 from service.agreements.models import Agreement
 from service.agreements.schemas import AgreementTerms, PartyTerms
 from service.audit.models import AuditEvent
@@ -20,9 +20,11 @@ from service.dialogue.models import DialogueMeeting
 from service.documents import contexts as ctx
 from service.documents.models import DocumentKind
 from service.errors import Conflict
-from service.followup.models import FollowUpReport
+from service.followup import indicators
+from service.followup.models import RATING_LABELS, Assessment, FollowUpReport
 from service.reviews.models import Review, ReviewStatus
 
+ASSESSMENT_LABELS = {Assessment.APPROVED: "Godkänd", Assessment.NEEDS_COMPLETION: "Komplettering begärd"}
 DECISION_OUTCOME = {ReviewStatus.APPROVED: "approve", ReviewStatus.REJECTED: "reject", ReviewStatus.CHANGES_REQUESTED: "changes_requested"}
 
 
@@ -61,6 +63,22 @@ def _unless_default(terms: AgreementTerms, *fields: str) -> str | None:
     return "\n\n".join(own) or None
 
 
+def _indicator_lines(t: AgreementTerms, report_due: date | None = None) -> list[ctx.IndicatorLine]:
+    """The goals' indicators as printed (those reported in the report due ``report_due``, or all)."""
+    every = sorted(r.due_on for r in t.followup_schedule)
+    lines = []
+    for goal in t.goals:
+        for ind in goal.indicators:
+            periods = ind.periods or every
+            if report_due is not None and report_due not in periods:
+                continue
+            lines.append(ctx.IndicatorLine(
+                goal=goal.title, name=ind.name, unit=goals.UNIT_LABELS[ind.unit], baseline=goals.format_value(ind.unit, ind.baseline)
+                if ind.baseline is not None else "", target=goals.format_value(ind.unit, ind.target), how_measured=ind.how_measured,
+                periods="alla rapporter" if not ind.periods else ", ".join(d.isoformat() for d in periods)))
+    return lines
+
+
 def agreement(session: Session, case: Case, today: date, settings: Settings | None = None) -> ctx.AgreementContext:
     """The IOP agreement from the stored, validated terms; the organisation party is the case's organisation."""
     row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
@@ -75,7 +93,8 @@ def agreement(session: Session, case: Case, today: date, settings: Settings | No
     return ctx.AgreementContext(
         authority=_authority(case), case=_case_ref(case), document_date=today,
         public_party=public, organisation=organisation,
-        background=t.background, purpose=t.purpose, goals=list(t.goals), target_group=t.target_group, activities=t.activities,
+        background=t.background, purpose=t.purpose, goals=[g.title for g in t.goals], indicators=_indicator_lines(t),
+        target_group=t.target_group, activities=t.activities,
         contributions=[ctx.Contribution(party=names[c.party], kind="Ekonomiskt bidrag" if c.kind == "money" else "Insats i natura",
                                         description=c.description, amount=c.amount_sek, extent=c.extent or None) for c in t.contributions],
         funding_amount=t.funding_amount_sek,
@@ -198,9 +217,41 @@ def followup_request(session: Session, case: Case, today: date, settings: Settin
     r = session.scalar(select(FollowUpReport).where(FollowUpReport.case_id == case.id, FollowUpReport.submitted_at.is_(None)).order_by(FollowUpReport.due_on).limit(1))
     if r is None:
         raise Conflict("Ingen uppföljningsrapport väntar / no follow-up report pending")
+    row = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    lines = _indicator_lines(AgreementTerms.model_validate(row.terms), r.due_on) if row and completeness.is_complete(row.terms) else []
     return ctx.FollowUpRequestContext(
         authority=_authority(case), case=_case_ref(case), document_date=today, organisation=_organisation(case),
         period_start=r.period_start, period_end=r.period_end, due_date=r.due_on, is_final=r.is_final, officer=_officer(case),
+        indicators=lines,
+    )
+
+
+def followup_summary(session: Session, case: Case, today: date, settings: Settings | None = None) -> ctx.FollowUpSummaryContext:
+    """The latest submitted follow-up report: what it gave per indicator against the target, and the officer's assessment."""
+    settings = settings or get_settings()
+    r = session.scalar(select(FollowUpReport).where(FollowUpReport.case_id == case.id, FollowUpReport.submitted_at.is_not(None))
+                       .order_by(FollowUpReport.due_on.desc(), FollowUpReport.id.desc()).limit(1))
+    if r is None or not r.content:
+        raise Conflict("Ingen uppföljningsrapport är inlämnad / no follow-up report submitted")
+    results = []
+    for s in indicators.series(session, case.id):
+        point = next((p for p in s.points if p.report_id == r.id and p.achieved is not None), None)
+        if point is None:
+            continue
+        results.append(ctx.IndicatorResultLine(goal=s.goal, name=s.name, target=s.show(s.target), achieved=s.show(point.achieved),
+                                               comment=point.comment, rating=RATING_LABELS.get(point.rating, "") if point.rating else "",
+                                               rating_comment=point.rating_comment or ""))
+    tz = ZoneInfo(settings.timezone)
+    content = r.content
+    return ctx.FollowUpSummaryContext(
+        authority=_authority(case), case=_case_ref(case), document_date=today, organisation=_organisation(case),
+        period_start=r.period_start, period_end=r.period_end, due_date=r.due_on, is_final=r.is_final,
+        submitted_on=r.submitted_at.replace(tzinfo=r.submitted_at.tzinfo or ZoneInfo("UTC")).astimezone(tz).date(),
+        activities_done=content.get("activities_done") or "–", participants_reached=int(content.get("participants_reached") or 0),
+        money_used=int(content.get("money_used_sek") or 0), deviations=content.get("deviations") or "", results=results,
+        assessment=ASSESSMENT_LABELS.get(r.assessment, "") if r.assessment else "", assessment_comment=r.assessment_comment or "",
+        assessed_on=r.assessed_at.replace(tzinfo=r.assessed_at.tzinfo or ZoneInfo("UTC")).astimezone(tz).date() if r.assessed_at else None,
+        officer=_officer(case),
     )
 
 
@@ -209,10 +260,12 @@ BUILDERS = {
     DocumentKind.DECISION: decision,
     DocumentKind.DIALOGUE_MINUTES: dialogue_minutes,
     DocumentKind.FOLLOWUP_REQUEST: followup_request,
+    DocumentKind.FOLLOWUP_SUMMARY: followup_summary,
 }
 FILENAMES = {
     DocumentKind.AGREEMENT: "iop-avtal",
     DocumentKind.DECISION: "beslut",
     DocumentKind.DIALOGUE_MINUTES: "dialogmote-protokoll",
     DocumentKind.FOLLOWUP_REQUEST: "begaran-uppfoljning",
+    DocumentKind.FOLLOWUP_SUMMARY: "uppfoljningsrapport",
 }

@@ -128,6 +128,30 @@ class ReportDue(_Model):
     period_end: date | None = None
 
 
+class IndicatorLine(_Model):
+    """An indicator of a goal as the documents print it (values already written in their unit: "200 st", "45 %")."""
+
+    goal: RequiredText
+    name: RequiredText
+    unit: RequiredText  # "antal", "procent", "kronor"
+    baseline: Text = ""
+    target: RequiredText
+    how_measured: RequiredText
+    periods: Text = ""  # "rapporterna 2028-01-31, 2029-02-28"
+
+
+class IndicatorResultLine(_Model):
+    """An indicator's reported value in a follow-up report and the officer's rating of it."""
+
+    goal: RequiredText
+    name: RequiredText
+    target: RequiredText
+    achieved: RequiredText
+    comment: Text = ""
+    rating: Text = ""  # "Uppnått", "Delvis uppnått", "Inte uppnått"; empty: not rated yet
+    rating_comment: Text = ""
+
+
 class Participant(_Model):
     """A participant of a meeting (also used for styrgrupp/arbetsgrupp members)."""
 
@@ -189,6 +213,7 @@ class AgreementContext(_Document):
     background: RequiredText  # 1 Bakgrund och behovsanalys
     purpose: RequiredText  # 2 Syfte och mål
     goals: list[RequiredText] = Field(default_factory=list)
+    indicators: list[IndicatorLine] = Field(default_factory=list)  # 2: how each goal is followed up
     target_group: RequiredText  # 3 Målgrupp
     activities: RequiredText  # 4 Verksamhet och aktiviteter
     contributions: list[Contribution] = Field(min_length=1)  # 5
@@ -303,6 +328,7 @@ class FollowUpRequestContext(_Document):
     funding_for_period: Amount | None = None
     agreement_date: date | None = None  # when the överenskommelse was signed
     additional_requirements: list[RequiredText] = Field(default_factory=list)
+    indicators: list[IndicatorLine] = Field(default_factory=list)  # the values this report is to give
     submission_url: Text | None = None  # e-tjänst
     submission_email: Text | None = None
     officer: Contact | None = None
@@ -313,9 +339,38 @@ class FollowUpRequestContext(_Document):
         return self
 
 
+class FollowUpSummaryContext(_Document):
+    """Uppföljningsrapport (templates/uppfoljningsrapport.docx): what a report gave, indicator by indicator, and its assessment."""
+
+    template_name: ClassVar[str] = "uppfoljningsrapport.docx"
+    document_title: ClassVar[str] = "Uppföljningsrapport"
+
+    organisation: Organisation
+    period_start: date
+    period_end: date
+    due_date: date
+    is_final: bool = False
+    submitted_on: date
+    activities_done: RequiredText
+    participants_reached: int = Field(ge=0)
+    money_used: Amount
+    deviations: Text = ""
+    results: list[IndicatorResultLine] = Field(default_factory=list)
+    assessment: Text = ""  # "Godkänd", "Komplettering begärd"; empty: not assessed yet
+    assessment_comment: Text = ""
+    assessed_on: date | None = None
+    officer: Contact | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FollowUpSummaryContext:
+        _check_period(self.period_start, self.period_end, "Rapportperiod")
+        return self
+
+
 ALL_CONTEXTS: tuple[type[_Document], ...] = (
     AgreementContext,
     DecisionContext,
     DialogueMinutesContext,
     FollowUpRequestContext,
+    FollowUpSummaryContext,
 )

@@ -19,6 +19,7 @@ class DocumentKind(StrEnum):
     DECISION = "decision"
     DIALOGUE_MINUTES = "dialogue_minutes"
     FOLLOWUP_REQUEST = "followup_request"
+    FOLLOWUP_SUMMARY = "followup_summary"
     ATTACHMENT = "attachment"
     BOARD_MINUTES = "board_minutes"
 

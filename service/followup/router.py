@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from service.cases.access import get_visible_case
 from service.deps import CurrentUser, DbSession
-from service.followup import service
+from service.followup import indicators, service
 from service.followup.models import FollowUpReport
-from service.followup.schemas import AssessmentIn, ReportContent, ReportOut, ReportScheduleIn
+from service.followup.schemas import AssessmentIn, IndicatorsOut, ReportContent, ReportOut, ReportScheduleIn
 from service.schemas import Id
 from service.idempotency import IdempotencyKey
 
@@ -28,6 +30,14 @@ def list_reports(case_id: Id, session: DbSession, user: CurrentUser) -> list[Fol
     """Reports of a case by due date."""
     case = get_visible_case(session, user, case_id)
     return list(session.scalars(select(FollowUpReport).where(FollowUpReport.case_id == case.id).order_by(FollowUpReport.due_on, FollowUpReport.id)))
+
+
+@router.get("/cases/{case_id}/indicators", response_model=IndicatorsOut)
+def case_indicators(case_id: Id, session: DbSession, user: CurrentUser) -> IndicatorsOut:
+    """Each indicator of the agreement, target vs achieved per report, and money used vs planned instalments."""
+    case = get_visible_case(session, user, case_id)
+    return IndicatorsOut.model_validate({"indicators": [asdict(s) for s in indicators.series(session, case.id)],
+                                         "money": [asdict(m) for m in indicators.money(session, case.id)]})
 
 
 @router.post("/cases/{case_id}/followup-reports/{report_id}/submit", response_model=ReportOut)

@@ -20,6 +20,7 @@ from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineStatus
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.followup import indicators
 from service.followup.models import Assessment, FollowUpReport
 from service.followup.schemas import AssessmentIn, ReportContent, ReportScheduleIn
 from service.outbox.service import emit
@@ -51,6 +52,17 @@ def schedule(session: Session, user: User, case: Case, data: ReportScheduleIn) -
     return report
 
 
+def ensure_within_agreement(session: Session, report: FollowUpReport) -> None:
+    """A report speaks of a period of the agreement (409 for one outside it: nothing is reported against it)."""
+    agreement = session.scalar(select(Agreement).where(Agreement.case_id == report.case_id))
+    if agreement is None or agreement.period_start is None or agreement.period_end is None:
+        return  # a case followed up without structured terms (older cases) has no period to hold the report to
+    if not (agreement.period_start <= report.period_start and report.period_end <= agreement.period_end):
+        raise Conflict(f"Rapportperioden {report.period_start} – {report.period_end} ligger utanför avtalsperioden "
+                       f"{agreement.period_start} – {agreement.period_end} / report period outside the agreement",
+                       errors=[{"field": "period", "message": "Rapportperioden ligger utanför avtalsperioden"}])
+
+
 def local_today() -> date:
     """The municipality's date now (the tests' data is written for 2027–2028 and sets this forward)."""
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
@@ -72,8 +84,15 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     report = get_report(session, case, report_id)
     if report.assessment == Assessment.APPROVED:
         raise Conflict("Rapporten är redan godkänd / report already approved")
+    if report.submitted_at is not None and report.assessment is None:
+        # What the officer is assessing stays as it was sent; a change comes when the officer asks for completion.
+        raise Conflict("Rapporten är inlämnad och väntar på bedömning; den kan ändras först om handläggaren begär komplettering "
+                       "/ report submitted and awaiting assessment", submitted_at=report.submitted_at.isoformat())
     ensure_period_started(report, today)
-    report.content = data.model_dump(mode="json")
+    ensure_within_agreement(session, report)
+    rows = indicators.check_values(session, report, data.indicator_values)  # everything checked before anything is written
+    indicators.store_values(report, rows)
+    report.content = data.model_dump(mode="json", exclude={"indicator_values"})
     report.submitted_at = utcnow()
     report.submitted_by_id = user.id
     report.assessment = None
@@ -82,6 +101,7 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     # Figures as they are; the organisation's own words (which may name people) by field name and digest only.
     record(session, actor=user, action="followup.submitted", case_id=case.id,
            after={"report_id": report.id, "participants_reached": data.participants_reached, "money_used_sek": data.money_used_sek,
+                  "indicator_values": {str(r.indicator_id): r.value for r in rows},
                   **text_summary(activities_done=data.activities_done, deviations=data.deviations)})
     emit(session, "followup.submitted", {"report_id": report.id, "user_id": user.id}, case_id=case.id)  # the officer assesses it
     return report
@@ -98,11 +118,13 @@ def assess(session: Session, user: User, case: Case, report_id: int, data: Asses
         ensure_period_started(report)
     if data.assessment == Assessment.NEEDS_COMPLETION and not data.comment.strip():
         raise ValidationFailed(errors=[{"field": "comment", "message": "Beskriv vad som ska kompletteras / say what to complete"}])
+    indicators.rate(session, report, data.assessment, data.indicators)
     report.assessment = data.assessment
     report.assessment_comment = data.comment
     report.assessed_by_id = user.id
     report.assessed_at = utcnow()
     session.flush()
     record(session, actor=user, action=f"followup.{data.assessment}", case_id=case.id,
-           after={"report_id": report.id, "comment_sha256": digest(data.comment)})
+           after={"report_id": report.id, "comment_sha256": digest(data.comment),
+                  "indicator_ratings": {str(r.indicator_id): r.rating for r in data.indicators}})
     return report

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the four Swedish docxtpl templates in ``templates/``.
+"""Build the five Swedish docxtpl templates in ``templates/``.
 
     .venv/bin/python templates/source/build_templates.py            # writes templates/*.docx
     .venv/bin/python templates/source/build_templates.py --out DIR  # writes DIR/*.docx
@@ -157,6 +157,18 @@ def build_agreement() -> DocumentObject:
     tag(doc, "{%p if goals %}")
     para(doc, "Partnerskapets mål är att:", keep_next=True)
     bullets(doc, "goal in goals", "{{ goal }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if indicators %}")
+    para(doc, "Målen följs upp med dessa indikatorer:", keep_next=True)
+    loop_table(
+        doc,
+        ["Mål och indikator", "Utgångsvärde", "Målvärde", "Hur det mäts", "Rapporteras i"],
+        [4.4, 2.4, 2.4, 4.2, 2.6],
+        loop="ind in indicators",
+        cells=[[("{{ ind.name }}", "b"), " ({{ ind.unit }}) – {{ ind.goal }}"], "{{ ind.baseline }}", "{{ ind.target }}",
+               "{{ ind.how_measured }}", "{{ ind.periods }}"],
+        align=[None, "right", "right", None, None],
+    )
     tag(doc, "{%p endif %}")
 
     heading(doc, "3 Målgrupp")
@@ -649,6 +661,18 @@ def build_followup_request() -> DocumentObject:
               "hur partnerskapets syfte och mål har uppnåtts under hela avtalsperioden och "
               "vilka lärdomar parterna kan ta med sig.")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if indicators %}")
+    para(doc, "Redovisa uppnått värde för perioden för varje indikator i överenskommelsen nedan, med en kommentar om "
+              "hur värdet har tagits fram och om det avviker från målvärdet.", keep_next=True)
+    loop_table(
+        doc,
+        ["Mål och indikator", "Enhet", "Målvärde", "Hur det mäts"],
+        [5.6, 2.2, 2.6, 5.6],
+        loop="ind in indicators",
+        cells=[[("{{ ind.name }}", "b"), " – {{ ind.goal }}"], "{{ ind.unit }}", "{{ ind.target }}", "{{ ind.how_measured }}"],
+        align=[None, None, "right", None],
+    )
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if additional_requirements %}")
     para(doc, "Rapporten ska dessutom innehålla:", keep_next=True)
     bullets(doc, "req in additional_requirements", "{{ req }}")
@@ -686,11 +710,66 @@ def build_followup_request() -> DocumentObject:
     return doc
 
 
+# ------------------------------------------------------------------- uppfoljningsrapport.docx
+
+
+def build_followup_summary() -> DocumentObject:
+    doc = new_document("Uppföljningsrapport", "Uppföljning av IOP")
+    letterhead(doc, "Uppföljning")
+    title_block(doc, "{% if is_final %}Slutrapport{% else %}Uppföljningsrapport{% endif %}", "{{ case.title }}")
+
+    key_value_table(doc, [
+        ("Organisation", "{{ organisation.name }} ({{ organisation.orgnr }})"),
+        ("Diarienummer", "{{ case.diarienummer }}"),
+        ("Rapportperiod", "{{ period_start|datum }} – {{ period_end|datum }}"),
+        ("Skulle lämnas senast", "{{ due_date|datum }}"),
+        ("Inlämnad", "{{ submitted_on|datum }}"),
+        ("Bedömning", ("{% if assessment %}{{ assessment }}{% if assessed_on %} ({{ assessed_on|datum }}){% endif %}"
+                       "{% else %}Inte bedömd ännu{% endif %}", "b")),
+    ])
+
+    heading(doc, "Mål och indikatorer")
+    tag(doc, "{%p if results %}")
+    loop_table(
+        doc,
+        ["Mål och indikator", "Målvärde", "Uppnått", "Organisationens kommentar", "Bedömning"],
+        [4.4, 2.2, 2.2, 4.0, 3.2],
+        loop="r in results",
+        cells=[[("{{ r.name }}", "b"), " – {{ r.goal }}"], "{{ r.target }}", ("{{ r.achieved }}", "b"), "{{ r.comment }}",
+               [("{% if r.rating %}{{ r.rating }}{% else %}Inte bedömd{% endif %}", "b"),
+                "{% if r.rating_comment %}: {{ r.rating_comment }}{% endif %}"]],
+        align=[None, "right", "right", None, None],
+    )
+    tag(doc, "{%p else %}")
+    para(doc, "Rapporten redovisar inga indikatorer för perioden.")
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Genomförda aktiviteter")
+    para(doc, "{{ activities_done }}")
+    key_value_table(doc, [
+        ("Nådda deltagare", "{{ participants_reached }}"),
+        ("Använda medel under perioden", "{{ money_used|sek }}"),
+    ])
+    heading(doc, "Avvikelser")
+    para(doc, "{% if deviations %}{{ deviations }}{% else %}Inga avvikelser redovisade.{% endif %}")
+
+    heading(doc, "Handläggarens bedömning")
+    para(doc, [("{% if assessment %}{{ assessment }}.{% else %}Rapporten är inte bedömd ännu.{% endif %}", "b"),
+               "{% if assessment_comment %} {{ assessment_comment }}{% endif %}"])
+    tag(doc, "{%p if officer %}")
+    para(doc, ("{{ officer.name }}", "b"), before=12, after=0, keep_next=True)
+    para(doc, "{{ officer.title }}", after=0, keep_next=True)
+    para(doc, "{{ authority.department }}, {{ authority.municipality }}", after=0)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], DocumentObject]] = {
     "iop_avtal.docx": build_agreement,
     "beslut.docx": build_decision,
     "dialogmote_protokoll.docx": build_minutes,
     "uppfoljning_begaran.docx": build_followup_request,
+    "uppfoljningsrapport.docx": build_followup_summary,
 }
 
 

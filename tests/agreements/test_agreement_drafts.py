@@ -42,7 +42,7 @@ def test_a_half_filled_draft_is_saved_and_round_trips_with_what_is_missing(clien
     assert missing["instalments.0.amount_sek"]["label"] == "Utbetalning 1 – Belopp (kronor)"
     assert missing["governance"]["label"] == "Styrgrupp och arbetsgrupp" and missing["governance"]["section"] == "uppfoljning"
     sections = {s["key"]: s for s in body["sections"]}
-    assert list(sections) == ["parter", "verksamhet", "period", "utbetalningar", "uppfoljning", "ovrigt"]
+    assert list(sections) == ["parter", "verksamhet", "mal", "period", "utbetalningar", "uppfoljning", "ovrigt"]
     assert sections["ovrigt"]["complete"] is True and sections["parter"]["complete"] is False
     assert sections["parter"]["missing"] == sum(1 for m in body["missing"] if m["section"] == "parter") == 6
     got = client.get(_url(c), headers=auth(w.officer)).json()

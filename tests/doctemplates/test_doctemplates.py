@@ -171,7 +171,7 @@ def test_custom_template_is_used_for_the_next_generation_and_old_versions_stay(c
     assert meta["template_name"] == "iop_avtal.docx" and "EGEN MALL" not in body
     # The other kinds were never touched.
     listed = {k["kind"]: k["active_version"] for k in client.get("/api/v1/document-templates", headers=auth(w.admin)).json()}
-    assert listed == {"agreement": 0, "decision": 0, "dialogue_minutes": 0, "followup_request": 0}
+    assert listed == {"agreement": 0, "decision": 0, "dialogue_minutes": 0, "followup_request": 0, "followup_summary": 0}
 
     events = db.scalars(select(AuditEvent).where(AuditEvent.stream == "document-templates").order_by(AuditEvent.id)).all()
     assert [(e.action, (e.after or {}).get("version")) for e in events] == [

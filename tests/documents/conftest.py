@@ -14,6 +14,9 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from service.documents.contexts import (  # noqa: E402  (after the path fix above)
+    FollowUpSummaryContext,
+    IndicatorLine,
+    IndicatorResultLine,
     AgreementContext,
     Authority,
     CaseRef,
@@ -57,6 +60,10 @@ ORGANISATION = Organisation(
 )
 
 
+INDICATOR = IndicatorLine(goal="minst 120 barn deltar i läxhjälpen varje termin", name="Barn i läxhjälpen", unit="antal",
+                          baseline="85 st", target="120 st", how_measured="Närvarolistor per kväll", periods="alla rapporter")
+
+
 def agreement_context(**overrides) -> AgreementContext:
     data = dict(
         authority=AUTHORITY,
@@ -90,6 +97,7 @@ def agreement_context(**overrides) -> AgreementContext:
             "minst 40 ideella läxhjälpare är engagerade",
             "föräldrar i området erbjuds föräldraträffar fyra gånger per år",
         ],
+        indicators=[INDICATOR],
         target_group="Barn och unga 8–16 år i Norrby och deras föräldrar.",
         activities=(
             "Läxhjälp tre kvällar i veckan, lovaktiviteter under sport-, påsk- och "
@@ -230,9 +238,24 @@ def followup_context(**overrides) -> FollowUpRequestContext:
         submission_url="https://iop.exempelby.se",
         submission_email="socialforvaltningen@exempelby.se",
         officer=OFFICER,
+        indicators=[INDICATOR],
     )
     data.update(overrides)
     return FollowUpRequestContext(**data)
+
+
+def summary_context(**overrides) -> FollowUpSummaryContext:
+    data = dict(
+        authority=AUTHORITY, case=CASE, document_date=date(2027, 7, 10), organisation=ORGANISATION,
+        period_start=date(2027, 1, 1), period_end=date(2027, 5, 31), due_date=date(2027, 6, 30), submitted_on=date(2027, 6, 20),
+        activities_done="Läxhjälp 70 kvällar, två lovveckor.", participants_reached=131, money_used=480_000,
+        deviations="En lovvecka ställdes in.",
+        results=[IndicatorResultLine(goal=INDICATOR.goal, name=INDICATOR.name, target=INDICATOR.target, achieved="131 st",
+                                     comment="Närvarolistor", rating="Uppnått", rating_comment="Över målvärdet")],
+        assessment="Godkänd", assessment_comment="Väl genomfört.", assessed_on=date(2027, 7, 1), officer=OFFICER,
+    )
+    data.update(overrides)
+    return FollowUpSummaryContext(**data)
 
 
 @pytest.fixture
@@ -244,11 +267,13 @@ def samples() -> SimpleNamespace:
         decision=decision_context,
         minutes=minutes_context,
         followup=followup_context,
+        summary=summary_context,
         by_template={
             "iop_avtal.docx": agreement_context,
             "beslut.docx": decision_context,
             "dialogmote_protokoll.docx": minutes_context,
             "uppfoljning_begaran.docx": followup_context,
+            "uppfoljningsrapport.docx": summary_context,
         },
     )
 

@@ -51,6 +51,7 @@ TEMPLATE_NAMES = [
     "beslut.docx",
     "dialogmote_protokoll.docx",
     "uppfoljning_begaran.docx",
+    "uppfoljningsrapport.docx",
 ]
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
