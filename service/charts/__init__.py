@@ -31,17 +31,12 @@ Value = int | float | None
 Formatter = Callable[[float], str]
 
 # Dark enough for 3:1 against white (WCAG 1.4.11 non-text contrast); colour is never the only difference.
-PALETTE: tuple[str, ...] = ("#1c4f8f", "#a14a00", "#17603a", "#6b2d83", "#4a5361", "#8f1a12")
+PALETTE: tuple[str, ...] = ("#1c4f8f", "#a14a00", "#17603a", "#6b2d83", "#4a5361", "#8f1a12", "#005a70", "#6e5a00")
 # Lines: dash patterns and marker shapes, in series order.
 DASHES: tuple[str | None, ...] = (None, "8 4", "2 3", "10 3 2 3", "4 4", "1 2")
 MARKERS: tuple[str, ...] = ("circle", "square", "triangle", "diamond", "cross", "circle")
 # Bars: fill patterns, in series order.
-PATTERNS: tuple[str, ...] = ("solid", "diagonal", "dots", "crosshatch", "horizontal", "vertical")
-PATTERN_NAMES: dict[str, str] = {
-    "solid": "hel fyllning", "diagonal": "diagonala streck", "dots": "prickar", "crosshatch": "rutmönster",
-    "horizontal": "vågräta streck", "vertical": "lodräta streck",
-}
-MARKER_NAMES: dict[str, str] = {"circle": "cirkel", "square": "kvadrat", "triangle": "triangel", "diamond": "romb", "cross": "kryss"}
+PATTERNS: tuple[str, ...] = ("solid", "diagonal", "dots", "crosshatch", "horizontal", "vertical", "backdiagonal", "checks")
 
 EMPTY_TEXT = "Inga uppgifter att visa"
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -174,6 +169,8 @@ def _pattern_defs(chart_id: str, n: int) -> str:
             "crosshatch": f'<path d="M0,0 L8,8 M8,0 L0,8" stroke="{colour}" stroke-width="1.5"/>',
             "horizontal": f'<path d="M0,4 H8" stroke="{colour}" stroke-width="2"/>',
             "vertical": f'<path d="M4,0 V8" stroke="{colour}" stroke-width="2"/>',
+            "backdiagonal": f'<path d="M-2,6 l4,4 M0,0 l8,8 M6,-2 l4,4" stroke="{colour}" stroke-width="2"/>',
+            "checks": f'<path d="M0,0 h4 v4 h-4 Z M4,4 h4 v4 h-4 Z" fill="{colour}"/>',
         }[kind]
         out.append(f'<pattern id="{pid}" width="8" height="8" patternUnits="userSpaceOnUse">'
                    f'<rect width="8" height="8" fill="#ffffff"/>{body}</pattern>')

@@ -115,11 +115,11 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
     # Self-registered organisations wait for an officer's, registrar's or administrator's confirmation.
     verify = [("/organisationer/att-bekrafta", "Nya organisationer")]
     if user.role in (Role.OFFICER, Role.APPROVER):
-        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"),
+        return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"),
                 *(verify if user.role == Role.OFFICER else []), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
-        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), *verify]
-    return [("/admin", "Start"), *verify]
+        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"), *verify]
+    return [("/admin", "Start"), ("/statistik", "Statistik"), *verify]
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
