@@ -152,6 +152,7 @@ def create_app() -> FastAPI:
     from service.followup.router import router as followup_router
     from service.organisations.router import router as organisations_router
     from service.reviews.router import router as reviews_router
+    from service.signing.router import router as signing_router
     from service.statistics.router import router as statistics_router
     from service.messages.router import router as messages_router
     from service.notifications.router import router as notifications_router
@@ -202,6 +203,7 @@ def create_app() -> FastAPI:
         documents_router,
         doctemplates_router,
         agreements_router,
+        signing_router,
         followup_router,
         audit_router,
         messages_router,

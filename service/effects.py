@@ -10,6 +10,7 @@ from service.notifications.receipts import HANDLERS as RECEIPTS
 from service.notifications.service import HANDLERS as NOTIFICATIONS
 from service.outbox.service import Handler
 from service.reviews.effects import HANDLERS as REVIEWS
+from service.signing.effects import HANDLERS as SIGNING
 
 
 def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
@@ -22,4 +23,4 @@ def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
     return out
 
 
-HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP)
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP, SIGNING)

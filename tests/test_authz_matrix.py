@@ -261,6 +261,18 @@ MATRIX: dict[tuple[str, str], Call] = {
         _json({"party": "public", "name": "Eva Ek", "role": "Kommundirektör", "signed_on": TODAY}),
         note="the municipality's signature: the officer corrects it; the organisation corrects only its own"),
     ("DELETE", "/api/v1/cases/{case_id}/signatures/{signature_id}"): Call(OFFICER_ONLY, _with("signed", signature_id="signature")),
+    # ------------------------------------------------------------------ electronic signing (service/signing, tests/signing)
+    ("POST", "/api/v1/cases/{case_id}/signing-orders"): Call(
+        expect(e409="officer", e403="org_member approver registrar", e404="org_member_other officer_other_dep admin"),
+        CASE["signed"], lambda ids: {"json": {"signatories": [{"party": "organisation", "user_id": ids["officer2"]},
+                                                              {"party": "public", "user_id": ids["officer2"]}]}},
+        note="the municipality has signed the prepared agreement on paper, so the officer meets that refusal"),
+    ("GET", "/api/v1/cases/{case_id}/signing-orders"): Call(CASE_READ, CASE["agreement"]),
+    ("POST", "/api/v1/cases/{case_id}/signing-orders/{order_id}/sign"): Call(
+        expect(e409="org_member", e403="officer approver registrar", e404="org_member_other officer_other_dep admin"),
+        _with("agreement", order_id="signing_order"),
+        note="only the invited signatory (the member) passes; the prepared order's PDF is not in storage, so it meets that 409"),
+    ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/signatures"): Call(CASE_READ, _with("dialogue", doc_id="document")),
     # ------------------------------------------------------------------ follow-up
     ("POST", "/api/v1/cases/{case_id}/followup-reports"): Call(
         OFFICER_ONLY, CASE["follow_up"], _json({"period_start": "2027-01-01", "period_end": "2027-06-30", "due_on": "2027-08-31"})),
@@ -358,7 +370,16 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     message = Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")
     setup.add_all([review, due, submitted, contact, message])
     setup.flush()
-    add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    agreement_doc = add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    from service.signing.models import SigningInvitation, SigningOrder
+
+    # Out for e-signature with the organisation's member as the first signatory.
+    signing_order = SigningOrder(case_id=agreement.id, source_document_id=agreement_doc.id, document_id=agreement_doc.id,
+                                 provider="builtin", provider_ref="builtin:matrix")
+    setup.add(signing_order)
+    setup.flush()
+    setup.add(SigningInvitation(order_id=signing_order.id, position=1, party="organisation", user_id=w.member.id, name=w.member.full_name,
+                                role="Ordförande", field_name="Underskrift1"))
     # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
     signed, signature = signed_agreement_case(setup, w, terms)
     from service.config import get_settings
@@ -381,7 +402,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     minutes = organisations.join_overenskommelse(setup, store, w.member, w.org, joined_on=date(2026, 1, 10),
                                                  filename="protokoll.pdf", content=PDF, content_type="application/pdf")
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "signing_order": signing_order.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
            "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

@@ -36,7 +36,9 @@ from service.documents import builders, pdfa
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import render
 from service.documents.pdfa import PDF_CONTENT_TYPE, PdfConversionError, PdfConversionUnavailable
+from service.outbox.service import emit
 from service.reviews.models import Review
+from service.signing import keys as signing_keys
 from service.errors import AppError, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
 from service.schemas import CONTROL_CHARS, MAX_ID
 from storage.base import ContentMismatch, ObjectLocked, ObjectNotFound, ObjectStore, StorageError, StorageUnavailable, open_verified
@@ -260,9 +262,13 @@ def generate(session: Session, store: ObjectStore, user: User | None, case: Case
         context = builders.BUILDERS[kind](session, case, today, settings)
     rendered = render(context)
     filename = f"{builders.FILENAMES[kind]}-{(case.diarienummer or str(case.id)).replace(' ', '-').replace('/', '-')}.docx"
-    return store_document(session, store, case=case, kind=kind, filename=filename, content=rendered.content, content_type=DOCX,
-                          user=user, template_name=rendered.template_name, template_sha256=rendered.template_sha256,
-                          settings=settings, review_id=review_id)
+    doc = store_document(session, store, case=case, kind=kind, filename=filename, content=rendered.content, content_type=DOCX,
+                         user=user, template_name=rendered.template_name, template_sha256=rendered.template_sha256,
+                         settings=settings, review_id=review_id)
+    if kind == DocumentKind.DECISION and signing_keys.configured(settings):
+        # Sealed as PDF/A + PAdES with the municipality's certificate after commit (LibreOffice takes seconds; retried).
+        emit(session, "decision.seal", {"document_id": doc.id}, case_id=case.id)
+    return doc
 
 
 class PdfaUnavailable(ServiceUnavailable):
@@ -320,6 +326,16 @@ def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Cas
     LibreOffice is not installed, busy or fails.
     """
     settings = settings or get_settings()
+    pdf = pdfa_bytes(store, source, settings)
+    stem = PurePosixPath(source.filename).stem or "dokument"
+    return store_document(session, store, case=case, kind=DocumentKind(source.kind), filename=f"{stem}-v{source.version}.pdf", content=pdf,
+                          content_type=PDF_CONTENT_TYPE, user=user, template_name=source.template_name,
+                          template_sha256=source.template_sha256, internal=source.internal, settings=settings, derived_from=source,
+                          review_id=source.review_id)
+
+
+def pdfa_bytes(store: ObjectStore, source: Document, settings: Settings) -> bytes:
+    """The PDF/A-2b bytes of a generated .docx (LibreOffice, one of pdfa_max_concurrent slots): 409, 503 as pdfa_copy."""
     # Only documents we generated from our own templates: LibreOffice never parses a file a user uploaded.
     if source.content_type != DOCX or source.template_name is None:
         raise Conflict("Bara dokument som systemet har skapat (.docx) kan få en PDF/A-kopia / "
@@ -344,11 +360,7 @@ def pdfa_copy(session: Session, store: ObjectStore, user: User | None, case: Cas
     finally:
         slots.release()
     log.info("document %s converted to PDF/A-2b in %.2f s (%d bytes)", source.id, time.monotonic() - started, len(pdf))
-    stem = PurePosixPath(source.filename).stem or "dokument"
-    return store_document(session, store, case=case, kind=DocumentKind(source.kind), filename=f"{stem}-v{source.version}.pdf", content=pdf,
-                          content_type=PDF_CONTENT_TYPE, user=user, template_name=source.template_name,
-                          template_sha256=source.template_sha256, internal=source.internal, settings=settings, derived_from=source,
-                          review_id=source.review_id)
+    return pdf
 
 
 @dataclass
