@@ -39,6 +39,8 @@ MARKERS: tuple[str, ...] = ("circle", "square", "triangle", "diamond", "cross", 
 PATTERNS: tuple[str, ...] = ("solid", "diagonal", "dots", "crosshatch", "horizontal", "vertical", "backdiagonal", "checks")
 
 EMPTY_TEXT = "Inga uppgifter att visa"
+# Average width of a character of 12 px sans-serif text, for laying out labels without measuring them.
+CHAR_WIDTH = 6.5
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
@@ -247,18 +249,33 @@ def _axes(lay: _Layout, lo: float, hi: float, fmt: Formatter, categories: Sequen
     zero = _scale(0.0, lo, hi, lay)
     out.append(f'<line class="chart__axis" x1="{_f(lay.plot_left)}" y1="{_f(zero)}" x2="{_f(lay.plot_right)}" y2="{_f(zero)}" stroke="#1a1f26" stroke-width="1.5"/>')
     out.append(f'<line class="chart__axis" x1="{_f(lay.plot_left)}" y1="{_f(lay.plot_top)}" x2="{_f(lay.plot_left)}" y2="{_f(lay.plot_bottom)}" stroke="#1a1f26" stroke-width="1.5"/>')
-    # Leave out labels that would overlap (about 8 px per character): every k-th one is shown.
-    widest = max((len(c) for c in categories), default=1)
+    # Long labels wrap onto two lines; labels that would still overlap (CHAR_WIDTH px per character) are thinned out,
+    # every k-th one shown (the data table and the description have them all).
     room = lay.plot_width / max(len(categories), 1)
-    every = max(1, math.ceil((widest * 7 + 8) / room)) if room else 1
-    for n, (c, x) in enumerate(zip(categories, xs, strict=True)):
+    lines = [_wrap(c, max(1, int((room - 8) // CHAR_WIDTH))) for c in categories]
+    widest = max((len(part) for parts in lines for part in parts), default=1)
+    every = max(1, math.ceil((widest * CHAR_WIDTH + 8) / room)) if room else 1
+    for n, (parts, x) in enumerate(zip(lines, xs, strict=True)):
         if n % every == 0:
-            out.append(_text(x, lay.plot_bottom + 18, c, cls="chart__category"))
-    out.append(_text(lay.plot_left + lay.plot_width / 2, lay.plot_bottom + 40, x_label, cls="chart__axis-label", extra=' font-weight="bold"'))
+            spans = "".join(f'<tspan x="{_f(x)}" dy="{0 if i == 0 else 14}">{escape(part)}</tspan>' for i, part in enumerate(parts))
+            out.append(f'<text class="chart__category" x="{_f(x)}" y="{_f(lay.plot_bottom + 17)}" text-anchor="middle" font-size="12" '
+                       f'fill="#1a1f26">{spans}</text>')
+    two_lines = any(len(parts) > 1 for parts in lines)
+    out.append(_text(lay.plot_left + lay.plot_width / 2, lay.plot_bottom + (50 if two_lines else 40), x_label, cls="chart__axis-label",
+                     extra=' font-weight="bold"'))
     cy = lay.plot_top + lay.plot_height / 2
     out.append(_text(16, cy, y_label, cls="chart__axis-label", extra=f' font-weight="bold" transform="rotate(-90 16 {_f(cy)})"'))
     out.append("</g>")
     return "".join(out)
+
+
+def _wrap(label: str, width: int) -> list[str]:
+    """A label on one line, or on two split at a space when it is wider than `width` characters."""
+    if len(label) <= width or " " not in label:
+        return [label]
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: max(i, len(label) - i - 1))  # the most even split
+    return [label[:cut], label[cut + 1:]]
 
 
 def _scale(v: float, lo: float, hi: float, lay: _Layout) -> float:

@@ -175,3 +175,17 @@ def test_chart_figure_holds_chart_and_table() -> None:
     assert folded.xpath(".//details//table") and folded.xpath(".//*[local-name()='svg']")
     shown = lxml.html.fragment_fromstring(str(chart_figure(chart, table, show_table=True)))
     assert shown.xpath(".//table") and not shown.xpath(".//details")
+
+
+def test_long_category_labels_wrap_onto_two_lines_instead_of_disappearing() -> None:
+    cats = ["Behovsidentifiering till dialog", "Dialog till överenskommelse", "Överenskommelse till uppföljning",
+            "Uppföljning till avslutat", "Alla granskningar"]
+    root = _svg(bar_chart(chart_id="w", title="T", categories=cats, series=[Series("Median", [5, 4, 6, None, 5])], x_label="", y_label="",
+                               width=760))
+    labels = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "chart__category"]
+    shown = [" ".join(span.text for span in t) for t in labels]
+    assert shown == cats  # every one, each on at most two lines
+    assert max(len(list(t)) for t in labels) == 2
+    many = [f"Kategori nummer {n}" for n in range(40)]
+    crowded = _svg(bar_chart(chart_id="m", title="T", categories=many, series=[Series("s", list(range(40)))], x_label="", y_label=""))
+    assert 0 < len([t for t in crowded.iter() if t.get("class") == "chart__category"]) < 40  # thinned out, never overlapping

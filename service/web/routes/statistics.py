@@ -63,7 +63,7 @@ def _duration_figure(chart_id: str, title: str, items: list[Duration], what: str
     table = data_table(caption=f"{title} (antal {what}, medelvärde och median i arbetsdagar)", categories=cats, category_label="Avser",
                        series=[Series(f"Antal {what}", [d.count for d in items]), *series])
     chart = bar_chart(chart_id=chart_id, title=title, categories=cats, series=series, x_label="", y_label="Arbetsdagar",
-                      description="Medelvärde och median i arbetsdagar (helgfria vardagar).", integer=False)
+                      description="Medelvärde och median i arbetsdagar (helgfria vardagar).", integer=False, width=760)
     return chart_figure(chart, table, show_table=True)
 
 
