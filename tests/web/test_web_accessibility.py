@@ -139,6 +139,8 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     assert anonymous.evaluate("document.activeElement.className") == "skip-link"
     assert anonymous.locator(".skip-link").bounding_box()["y"] >= 0
     a.submit(anonymous, "form[action='/logga-in']", "login with errors", {"email": "", "password": ""})
+    a.visit(anonymous, "/skapa-konto", "sign-up")
+    a.submit(anonymous, "form[action='/skapa-konto']", "sign-up with errors", {"account_email": "inte-en-adress", "orgnr": "123"})
     a.visit(anonymous, "/glomt-losenord", "password forgotten")
     a.submit(anonymous, "form[action='/glomt-losenord']", "password forgotten with errors", {"email": "inte-en-adress"})
     a.visit(anonymous, "/aterstall-losenord?token=ogiltig", "password reset")

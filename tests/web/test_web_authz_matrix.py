@@ -151,6 +151,10 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/glomt-losenord"): Call(PUBLIC, form=lambda ids: {"email": ids["email"]}, note="the same page for every address"),
     ("GET", "/aterstall-losenord"): Call(PUBLIC),
     ("GET", "/bekrafta-konto"): Call(PUBLIC),
+    ("GET", "/skapa-konto"): Call(PUBLIC, note="anyone may sign up; a logged-in person is sent to their start page"),
+    ("POST", "/skapa-konto"): Call(PUBLIC, form=_form({"account_name": "Ny Person", "account_email": "ny@example.se",
+                                                       "password": "kort", "password2": "kort"}),
+                                   note="refused input (a 422 page) for everyone; the same answer for a known e-mail"),
     ("POST", "/bekrafta-konto"): Call(PUBLIC, form=_form({"token": "x" * 43}), note="the e-mailed token authorises"),
     ("GET", "/organisationer/att-bekrafta"): Call(expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver")),
     ("POST", "/organisationer/{org_id}/bekrafta"): Call(

@@ -19,9 +19,10 @@ from service.web.routes import (
     organisation,
     queue,
     review,
+    signup,
     statistics,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, statistics, admin):
+for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, statistics, admin):
     router.include_router(_module.router)
