@@ -195,6 +195,9 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(officer, "/arenden?q=finns-inte", "case list without hits")
     a.visit(officer, "/arenden?ar=tjugo&skede=okant&sortera=password", "case list with errors", status=422)
     a.visit(officer, "/oversikt", "overview")
+    a.visit(officer, "/statistik", "statistics")
+    a.visit(officer, "/statistik?forvaltning=all&ar=2026", "statistics for the municipality and a year")
+    a.visit(officer, "/statistik?forvaltning=socialen&ar=tjugo", "statistics with errors", status=422)
     a.visit(officer, "/organisationer/att-bekrafta", "organisations to confirm")
     a.visit(officer, f"/arenden/{world.review_case_id}", "officer case with pending review")
     a.visit(officer, f"/arenden/{st.unassigned_id}", "officer case unassigned")
@@ -238,6 +241,7 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     registrar = audit_login(world.registrar)
     a.visit(registrar, "/arenden", "registrar case list")
     a.visit(registrar, "/oversikt", "registrar overview")
+    a.visit(registrar, "/statistik?ar=2001", "registrar statistics without data")
     a.visit(registrar, f"/arenden/{st.followup_id}", "registrar case page")
     a.visit(registrar, "/organisationer/att-bekrafta", "registrar organisations to confirm")
 
