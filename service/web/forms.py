@@ -43,7 +43,7 @@ PYDANTIC_SV: dict[str, str] = {
     "date_type": "Ange ett datum som ÅÅÅÅ-MM-DD.",
     "enum": "Välj ett av alternativen.",
     "literal_error": "Välj ett av alternativen.",
-    "too_short": "Minst {min_length} rad(er) krävs.",
+    "too_short": "Minst {min_length} rader krävs.",
     "too_long": "Högst {max_length} rader.",
     "value_error": "{error}",
     "bool_parsing": "Välj ja eller nej.",
@@ -62,6 +62,11 @@ def translate(err: Mapping[str, Any]) -> str:
         return swedish_part(str(err.get("msg", "Ogiltigt värde.")))
     if etype == "value_error":
         return swedish_part(str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, "))
+    if etype in ("too_short", "too_long"):
+        # Rows of a list: "minst en rad", "högst 3 rader", not "1 rad(er)".
+        n = ctx.get("min_length" if etype == "too_short" else "max_length")
+        count = "en rad" if n == 1 else f"{n} rader"
+        return f"Minst {count} krävs." if etype == "too_short" else f"Högst {count}."
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):

@@ -100,7 +100,7 @@ def _terms_form(org_name: str, orgnr: str) -> dict[str, str]:
             form[f"{party}-{k}"] = v
     for k in ("background", "purpose", "target_group", "activities", "extension_terms", "governance", "period_start", "period_end"):
         form[k] = str(t[k])
-    form["goals"] = "\n".join(t["goals"])
+    form |= {f"goals-{g}-title": title for g, title in enumerate(t["goals"])}
     form["funding_amount_sek"] = f"{t['funding_amount_sek']:,}".replace(",", " ")
     form["notice_period_months"] = str(t["notice_period_months"])
     for group in ("contributions", "instalments", "followup_schedule"):
@@ -121,7 +121,7 @@ def test_dialogue_agreement_and_follow_up_forms(web: Browserless, db: Session) -
 
     # Dialogue meeting: refused without participants (message at the field), then recorded.
     r = officer.post(f"{base}/dialog/mote", {"held_on": "2026-10-01", "place": "Stadshuset", "participants": ""}, expect=422)
-    assert 'id="meeting-participants-error"' in r.text and "Minst 1" in r.text
+    assert 'id="meeting-participants-error"' in r.text and "Minst en rad krävs." in r.text
     assert 'value="Stadshuset"' in r.text  # input kept
     officer.post(f"{base}/dialog/mote", {"held_on": "2026-10-01", "place": "Stadshuset",
                                          "participants": "Anna Ek, Exempelstads kommun, handläggare\nOlle Ordf; Föreningen; ordförande"})

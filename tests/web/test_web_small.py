@@ -83,3 +83,12 @@ def test_a_submitted_reports_amount_is_grouped_when_completed(web: Browserless, 
     web.login(w.member)
     page = web.get(f"/arenden/{c.id}").text
     assert 'value="190 000"' in page and f"190{NB}000{NB}kr" in page and "190000" not in page
+
+
+def test_list_length_messages_count_rows_in_swedish() -> None:
+    """Issue 22: "Minst 1 rad(er)" read as a template; one row is "en rad", more are "rader"."""
+    from service.web.forms import translate
+
+    assert translate({"type": "too_short", "ctx": {"min_length": 1}}) == "Minst en rad krävs."
+    assert translate({"type": "too_short", "ctx": {"min_length": 2}}) == "Minst 2 rader krävs."
+    assert translate({"type": "too_long", "ctx": {"max_length": 12}}) == "Högst 12 rader."
