@@ -277,6 +277,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/cases/{case_id}/followup-reports"): Call(
         OFFICER_ONLY, CASE["follow_up"], _json({"period_start": "2027-01-01", "period_end": "2027-06-30", "due_on": "2027-08-31"})),
     ("GET", "/api/v1/cases/{case_id}/followup-reports"): Call(CASE_READ, CASE["follow_up"]),
+    ("GET", "/api/v1/cases/{case_id}/indicators"): Call(CASE_READ, CASE["follow_up"]),
     ("POST", "/api/v1/cases/{case_id}/followup-reports/{report_id}/submit"): Call(
         MEMBER_ONLY, _with("follow_up", report_id="report_due"),
         _json({"activities_done": "Träffar varje vecka", "participants_reached": 120, "money_used_sek": 150_000})),
@@ -311,6 +312,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/dashboard/my-deadlines"): Call(ANY_USER),
     ("GET", "/api/v1/dashboard/overdue"): Call(
         expect(ok="officer officer_other_dep approver registrar", e403="org_member org_member_other admin")),
+    **{("GET", f"/api/v1/statistics{ext}"): Call(
+        expect(ok="officer officer_other_dep approver registrar admin", e403="org_member org_member_other"),
+        note="aggregates only: the municipality's staff may see any department's figures") for ext in ("", ".csv", ".xlsx")},
 }
 
 # Where the code disagrees with the SPEC today: (route, role) -> (what the code answers, who was told).

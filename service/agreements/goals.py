@@ -101,7 +101,8 @@ def format_value(unit: IndicatorUnit | str, value: float | int | None) -> str:
         return "–"
     unit = IndicatorUnit(unit)
     whole = float(value).is_integer()
-    text = f"{int(value):,}".replace(",", "\u00a0") if whole else f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",")
+    text = f"{int(value):,}" if whole else f"{value:,.2f}".rstrip("0")
+    text = text.replace(",", "\u00a0").replace(".", ",")
     suffix = UNIT_SUFFIX[unit]
     return f"{text}\u00a0{suffix}" if suffix else text
 

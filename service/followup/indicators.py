@@ -68,9 +68,10 @@ def check_values(session: Session, report: FollowUpReport, values: list[Indicato
     return rows
 
 
-def store_values(report: FollowUpReport, rows: list[IndicatorResult]) -> None:
+def store_values(session: Session, report: FollowUpReport, rows: list[IndicatorResult]) -> None:
     """Replace the report's values (a completed report's earlier values and ratings go with the earlier version)."""
     report.results.clear()
+    session.flush()  # the earlier rows go first: one value per indicator and report
     report.results.extend(rows)
 
 

@@ -91,7 +91,7 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     ensure_period_started(report, today)
     ensure_within_agreement(session, report)
     rows = indicators.check_values(session, report, data.indicator_values)  # everything checked before anything is written
-    indicators.store_values(report, rows)
+    indicators.store_values(session, report, rows)
     report.content = data.model_dump(mode="json", exclude={"indicator_values"})
     report.submitted_at = utcnow()
     report.submitted_by_id = user.id

@@ -124,7 +124,7 @@ def _terms_form(ids: dict) -> dict[str, str]:
             form[f"{party}-{k}"] = v
     for k in ("background", "purpose", "target_group", "activities", "extension_terms", "governance", "period_start", "period_end"):
         form[k] = str(t[k])
-    form["goals"] = "\n".join(t["goals"])
+    form |= {f"goals-{g}-title": title for g, title in enumerate(t["goals"])}
     form["funding_amount_sek"] = str(t["funding_amount_sek"])
     form["notice_period_months"] = str(t["notice_period_months"])
     for group in ("contributions", "instalments", "followup_schedule"):

@@ -22,7 +22,7 @@ from service.config import Settings
 from service.deps import AppSettings, DbSession
 from service.errors import AppError, StaleVersion, ValidationFailed
 from service.schemas import Id
-from service.web import casepage
+from service.web import casepage, goalsform
 from service.web.deps import CsrfForm, WebUser, amount, attempt, digits, optional, text, web_router, whole
 from service.web.forms import FormState, expected_version
 from service.web.labels import swedish_part
@@ -60,7 +60,6 @@ def _terms_values(terms: dict[str, Any]) -> dict[str, Any]:
         v = terms.get(f)
         values[f] = "" if v is None else str(v)
     values["funding_amount_sek"] = _kronor(terms.get("funding_amount_sek"))
-    values["goals"] = "\n".join(terms.get("goals") or [])
     for group, cols in ROWS.items():
         for i, row in enumerate(terms.get(group) or []):
             for col in cols:
@@ -69,6 +68,7 @@ def _terms_values(terms: dict[str, Any]) -> dict[str, Any]:
                     values[f"{group}-{i}-{col}"] = "ja" if v else ""
                 else:
                     values[f"{group}-{i}-{col}"] = _kronor(v) if col == "amount_sek" else ("" if v is None else str(v))
+    values |= goalsform.values(terms, values)
     return values
 
 
@@ -92,12 +92,11 @@ def _terms_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
         data[party] = {f: optional(form, f"{party}-{f}") for f in PARTY_FIELDS}
     for f in TEXT_FIELDS:
         data[f] = optional(form, f)
-    data["goals"] = [g.strip() for g in text(form, "goals").splitlines() if g.strip()] or None
+    data["goals"], aliases = goalsform.parse(form)
     data["funding_amount_sek"] = amount(form, "funding_amount_sek") if text(form, "funding_amount_sek") else None
     data["notice_period_months"] = optional(form, "notice_period_months")
     data["period_start"] = optional(form, "period_start")
     data["period_end"] = optional(form, "period_end")
-    aliases: dict[str, str] = {f"goals-{i}": "goals" for i in range(60)}
     indices = {i for k in form.keys() if any(k.startswith(g + "-") for g in ROWS) and (i := _row_index(k)) is not None}
     for group, cols in ROWS.items():
         rows = []
@@ -136,10 +135,10 @@ def _path(name: str) -> tuple[str | int, ...]:
     return tuple(int(p) if digits(p) else p for p in name.split("-"))
 
 
-def _agreement_fields(counts: dict[str, int]) -> list[str]:
+def _agreement_fields(counts: dict[str, int], goal_rows: list[int]) -> list[str]:
     """Every field of the form in the order it shows them (the error summary follows it)."""
     fields = [f"{p}-{f}" for p in ("public_party", "organisation_party") for f in PARTY_FIELDS]
-    fields += ["background", "purpose", "goals", "target_group", "activities", "period_start", "period_end", "funding_amount_sek",
+    fields += ["background", "purpose", "target_group", "activities", *goalsform.fields(goal_rows, counts["followup_schedule"]), "period_start", "period_end", "funding_amount_sek",
                "contributions", *(f"contributions-{i}-{c}" for i in range(counts["contributions"]) for c in ROWS["contributions"]),
                "extension_terms", "notice_period_months",
                "instalments", *(f"instalments-{i}-{c}" for i in range(counts["instalments"]) for c in ROWS["instalments"]),
@@ -173,7 +172,8 @@ def _agreement_page(request: Request, session: Session, user: User, case: Case, 
         state = FormState(values=_terms_values(row.terms if row else _default_terms(case)), prefix="avtal")
         state.values["version"] = str(row.version if row else 0)
     counts = {g: _row_count(state.values, g) for g in ROWS}
-    fields = _agreement_fields(counts)
+    goal_rows = goalsform.rows(state.values)
+    fields = _agreement_fields(counts, goal_rows)
     state.labels = {name: completeness.label(_path(name)) for name in fields}
     # The progress is that of the saved terms: what the document, the gate and the API see.
     missing = completeness.missing(row.terms) if row else completeness.missing({})
@@ -182,6 +182,7 @@ def _agreement_page(request: Request, session: Session, user: User, case: Case, 
                          for key, _, _ in completeness.SECTIONS}
     return render(request, "officer/agreement.html", {
         "title": f"Avtalsvillkor: {case.title}", "v": view, "c": case, "form": state, "counts": counts, "saved": row is not None,
+        "goal_rows": goal_rows, "IL": completeness.INDICATOR_LABELS, "units": goalsform.UNIT_OPTIONS,
         "sections": sections, "errors_by_section": errors_by_section, "L": _short_labels(fields),
         "done": sum(1 for s in sections if s.complete), "section_number": {s.key: n for n, s in enumerate(sections, 1)}},
         status_code=status_code)
@@ -230,7 +231,8 @@ def save_agreement(case_id: Id, request: Request, user: WebUser, form: CsrfForm,
     state = FormState.from_form(form, prefix="avtal")
     data, aliases = _terms_from_form(form)
     counts = {g: _row_count(state.values, g) for g in ROWS}
-    fields = [*_agreement_fields(counts), *(f"{g}-{i}-{c}" for g, cols in ROWS.items() for i in range(counts[g] + 50) for c in cols)]
+    fields = [*_agreement_fields(counts, [goalsform.MAX_INDICATORS] * goalsform.MAX_GOALS),
+              *(f"{g}-{i}-{c}" for g, cols in ROWS.items() for i in range(counts[g] + 50) for c in cols)]
     incomplete = False
     try:
         draft = AgreementDraft.model_validate(data)  # the format of what is filled in, with the form's Swedish messages
