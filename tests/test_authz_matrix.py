@@ -312,6 +312,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/dashboard/my-deadlines"): Call(ANY_USER),
     ("GET", "/api/v1/dashboard/overdue"): Call(
         expect(ok="officer officer_other_dep approver registrar", e403="org_member org_member_other admin")),
+    **{("GET", f"/api/v1/statistics{ext}"): Call(
+        expect(ok="officer officer_other_dep approver registrar admin", e403="org_member org_member_other"),
+        note="aggregates only: the municipality's staff may see any department's figures") for ext in ("", ".csv", ".xlsx")},
 }
 
 # Where the code disagrees with the SPEC today: (route, role) -> (what the code answers, who was told).

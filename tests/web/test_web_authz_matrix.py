@@ -84,6 +84,7 @@ MEMBERS = expect(ok="org_member org_member_other", e403="officer officer_other_d
 CIVIL = expect(ok="officer officer_other_dep approver", e403="org_member org_member_other registrar admin")
 LISTERS = expect(ok="officer officer_other_dep approver registrar", e403="org_member org_member_other admin")
 ADMIN_ONLY = expect(ok="admin", e403="org_member org_member_other officer officer_other_dep approver registrar")
+STATISTICS = expect(ok="officer officer_other_dep approver registrar admin", e403="org_member org_member_other")
 # A case as seen through get_visible_case(): its organisation's members, its department's civil servants, registrars.
 CASE_READ = expect(ok="org_member officer approver registrar", e404="org_member_other officer_other_dep admin")
 MEMBER_ONLY = expect(ok="org_member", e403="officer approver registrar", e404="org_member_other officer_other_dep admin")
@@ -201,6 +202,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/arenden"): Call(LISTERS, note="lists are filtered by visibility"),
     ("GET", "/export/arenden.csv"): Call(LISTERS),
     ("GET", "/oversikt"): Call(LISTERS),
+    ("GET", "/statistik"): Call(STATISTICS, note="aggregates only: any department or the whole municipality"),
+    ("GET", "/statistik.csv"): Call(STATISTICS),
+    ("GET", "/statistik.xlsx"): Call(STATISTICS),
     # ------------------------------------------------------------------ civil servants: stage actions on a case
     ("POST", "/arenden/{case_id}/tilldela"): Call(STAFF, _case("identify_need"), lambda ids: {"officer_id": str(ids["officer2"])}),
     ("POST", "/arenden/{case_id}/begar-beslut"): Call(STAFF, _case("identify_need"), _form({"comment": "Klart"})),
