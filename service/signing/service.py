@@ -67,12 +67,14 @@ def _party_terms(agreement: Agreement, party: str) -> dict:
     return (agreement.terms or {}).get("public_party" if party == Party.PUBLIC.value else "organisation_party") or {}
 
 
-def _check_signatory(session: Session, case: Case, agreement: Agreement, party: str, user_id: int, i: int) -> tuple[User, dict]:
+def _check_signatory(session: Session, case: Case, agreement: Agreement, party: str, user_id: int | None, i: int) -> tuple[User, dict]:
     """The invited account, checked against the party and the agreement's named signatory."""
     field = f"signatories.{i}.user_id"
     named = _party_terms(agreement, party)
     if not (named.get("signatory_name") or "").strip():
         raise _refuse(f"signatories.{i}.party", "Avtalet namnger ingen firmatecknare för parten / the agreement names no signatory for the party")
+    if user_id is None:
+        raise _refuse(field, "Välj undertecknare för parten / choose the party's signatory")
     user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None or not user.is_active:
         raise _refuse(field, "Kontot finns inte eller är inaktiverat / no such active account")
@@ -90,7 +92,7 @@ def _check_signatory(session: Session, case: Case, agreement: Agreement, party: 
     return user, named
 
 
-def invite(session: Session, store: ObjectStore, user: User, case: Case, signatories: Sequence[tuple[str, int]], settings: Settings,
+def invite(session: Session, store: ObjectStore, user: User, case: Case, signatories: Sequence[tuple[str, int | None]], settings: Settings,
            provider: SigningProvider | None = None) -> SigningOrder:
     """The case officer sends the current agreement version to its named signatories, to sign in the order given."""
     ensure_case_officer(user, case)

@@ -234,6 +234,12 @@ MATRIX: dict[tuple[str, str], Call] = {
         _form({"party": "organisation", "name": "Olle Ordförande", "role": "Ordförande", "signed_on": TODAY}),
         note="the organisation's signature: its members correct it as the officer may (the other party's: test_web_signatures)"),
     ("POST", "/arenden/{case_id}/underskrift/{signature_id}/ta-bort"): Call(MEMBER_OR_OFFICER, _case("signed", signature_id="org_signature")),
+    ("POST", "/arenden/{case_id}/e-underskrift"): Call(
+        OFFICER_ONLY, _case("signed"), lambda ids: {"organisation_user_id": str(ids["officer2"]), "public_user_id": str(ids["officer2"])},
+        note="the prepared agreement is signed on paper already, so the officer meets that refusal (409); e-signing: test_web_esigning"),
+    ("POST", "/arenden/{case_id}/e-underskrift/{order_id}/skriv-under"): Call(
+        MEMBER_ONLY, _case("agreement", order_id="signing_order"),
+        note="only the invited signatory (the member) passes; the prepared order's PDF is not in storage (409)"),
     ("POST", "/arenden/{case_id}/undertecknat-avtal"): Call(
         MEMBER_OR_OFFICER, _case("agreement"), _form({"kind": "signed_agreement"}),
         files=lambda ids: {"file": ("undertecknat.pdf", PDF, "application/pdf")},
@@ -337,7 +343,16 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
                                submitted_at=utcnow(), submitted_by_id=w.member.id)
     setup.add_all([review, due, submitted, Message(case_id=dialogue.id, author_id=w.member.id, body="Hej!")])
     setup.flush()
-    add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    agreement_doc = add_document(setup, agreement, DocumentKind.AGREEMENT)  # generated from the saved terms: signatures may be recorded
+    from service.signing.models import SigningInvitation, SigningOrder
+
+    # Out for e-signature with the organisation's member as the first signatory.
+    signing_order = SigningOrder(case_id=agreement.id, source_document_id=agreement_doc.id, document_id=agreement_doc.id,
+                                 provider="builtin", provider_ref="builtin:matrix")
+    setup.add(signing_order)
+    setup.flush()
+    setup.add(SigningInvitation(order_id=signing_order.id, position=1, party="organisation", user_id=w.member.id, name=w.member.full_name,
+                                role="Ordförande", field_name="Underskrift1"))
     # A second agreement with the municipality's signature, to correct and remove (a signed agreement's terms are frozen).
     signed, signature = signed_agreement_case(setup, w, terms)
     org_signature = Signature(case_id=signed.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande",
@@ -352,7 +367,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
-    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
+    ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "signing_order": signing_order.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 

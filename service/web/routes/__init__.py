@@ -14,6 +14,7 @@ from service.web.routes import (
     cases,
     deadlines,
     dialogue,
+    esigning,
     followup,
     notifications,
     organisation,
@@ -24,5 +25,5 @@ from service.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, casedocuments, followup, deadlines, notifications, statistics, admin):
+for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, admin):
     router.include_router(_module.router)

@@ -22,7 +22,7 @@ from service.followup import service as followup
 from service.followup.schemas import ReportContent
 from service.schemas import Id
 from service.messages import service as messages
-from service.web import casepage
+from service.web import casepage, esigning
 from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
@@ -37,8 +37,9 @@ def case_page(request: Request, session: DbSession, user, case: Case, settings, 
               status_code: int = 200) -> Response:
     """Render the case page, optionally with one form's input and errors kept."""
     view = casepage.load(session, user, case, settings, forms)
+    es = esigning.load(session, esigning.request_store(request), user, case, settings)
     title = f"{case.diarienummer} {case.title}" if case.diarienummer else case.title
-    return render(request, "case/case.html", {"title": title, "v": view, "c": case, "generatable": casepage.GENERATABLE},
+    return render(request, "case/case.html", {"title": title, "v": view, "es": es, "c": case, "generatable": casepage.GENERATABLE},
                   status_code=status_code)
 
 
