@@ -45,11 +45,20 @@ def test_the_page_shows_charts_tables_and_downloads_for_the_chosen_department(we
     assert funding.find("{http://www.w3.org/2000/svg}title").text == "Beslutad och utbetald finansiering per år"
     assert f'<span class="kpi__value">{sek(sum(want["decided"].values()))}</span>' in page
     assert 'href="/statistik.csv?forvaltning=' + str(w.deps["A"].id) in page
+    # The organisations line: one point per year for partnerships and for organisations.
+    points = [float(p.get("data-value")) for p in _svg(page, "stat-organisationer").iter() if p.get("class") == "chart__point"]
+    per_year = {}
+    for (y, _), n in want["cells"].items():
+        per_year[y] = per_year.get(y, 0) + n
+    assert points == [float(per_year[y]) for y in sorted(per_year)] + [float(want["organisations_per_year"][y]) for y in sorted(per_year)]
+    # The overdue cases are the officer's own list's when the page shows the own department.
+    assert '<a href="/arenden?forsenade=ja">' in page
 
     # Another department, the whole municipality, one year.
     page_b = officer.get(f"/statistik?forvaltning={w.deps['B'].id}&ar=2025").text
     assert "Statistikförvaltningen B, 2025" in htmllib.unescape(page_b)
     assert sorted(_bars(_svg(page_b, "stat-partnerskap"))) == sorted(float(n) for n in expected("B", 2025, utcnow())["cells"].values())
+    assert "/arenden?forsenade=ja" not in officer.get(f"/statistik?forvaltning={w.deps['B'].id}").text  # not the officer's list
     everything = officer.get("/statistik?forvaltning=all").text
     assert f'<span class="kpi__value">{number(expected(None, None, utcnow())["total"])}</span>' in everything
 

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
-from service.auth.models import User
+from service.auth.models import Role, User
 from service.cases.stages import Stage
 from service.deps import DbSession
 from service.errors import ValidationFailed
-from service.charts import Series, bar_chart, chart_figure, data_table
+from service.charts import Series, bar_chart, chart_figure, data_table, line_chart
 from service.labels import STAGES
 from service.statistics import export, service
 from service.statistics.schemas import Duration, Statistics
@@ -92,8 +92,18 @@ def figures(s: Statistics) -> dict[str, Markup]:
                    series=[Series("Beslutat (kr)", decided.values), Series("Antal avtal", [f.decided_agreements for f in s.funding]),
                            Series("Utbetalt (kr)", paid.values), Series("Antal utbetalningar", [f.paid_instalments for f in s.funding])]),
         show_table=True)
+    org_years = [y.year for y in s.partnerships_per_year]
+    orgs = {y.year: y.count for y in s.organisations_per_year}
+    per_year = [Series("Partnerskap", [totals.get(y, 0) for y in org_years]), Series("Organisationer", [orgs.get(y, 0) for y in org_years])]
+    organisations = chart_figure(
+        line_chart(chart_id="stat-organisationer", title="Partnerskap och organisationer per år", categories=[str(y) for y in org_years],
+                   series=per_year, x_label="År för inskickat förslag", y_label="Antal", integer=True,
+                   description="Antal partnerskap och antal olika organisationer bakom dem, per år då förslaget skickades in."),
+        data_table(caption="Partnerskap och organisationer per år", categories=[str(y) for y in org_years], category_label="År",
+                   series=per_year),
+        show_table=True)
     return {
-        "partnerships": partnerships, "funding": funding,
+        "partnerships": partnerships, "funding": funding, "organisations": organisations,
         "stages": _duration_figure("stat-skeden", "Tid i varje skede", s.stage_durations, "avslutade skeden"),
         "reviews": _duration_figure("stat-granskningar", "Tid från begäran till beslut", s.review_durations, "beslut"),
     }
@@ -111,8 +121,19 @@ def statistics_page(request: Request, user: WebUser, session: DbSession) -> Resp
     stats = service.compute(session, user, department, year)
     return render(request, "officer/statistics.html", {
         **context, "stats": stats, "figures": figures(stats), "query": _query(stats),
-        "overdue_kinds": [o for o in stats.overdue_deadlines if o.count],
+        "overdue_kinds": [o for o in stats.overdue_deadlines if o.count], "overdue_list": _overdue_list(user, stats),
     })
+
+
+def _overdue_list(user: User, s: Statistics) -> str | None:
+    """The case list of the same overdue cases, where the list shows the same ones (the user's visibility, every year)."""
+    if not s.overdue_cases or s.year is not None:
+        return None
+    if user.role == Role.REGISTRAR:
+        return "/arenden?forsenade=ja" + (f"&forvaltning={s.department_id}" if s.department_id is not None else "")
+    if user.role in (Role.OFFICER, Role.APPROVER) and s.department_id == user.department_id:
+        return "/arenden?forsenade=ja"
+    return None
 
 
 def _download(request: Request, user: User, session: DbSession, ext: str) -> Response:
