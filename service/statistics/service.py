@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from service.agreements.amounts import amount_of
 from service.agreements.models import Agreement
@@ -207,21 +207,22 @@ def compute(session: Session, user: User, department: DepartmentChoice = None, y
     decided_n: Counter[int] = Counter()
     paid: Counter[int] = Counter()
     paid_n: Counter[int] = Counter()
+    # Plain rows, not ORM objects (a municipality's every agreement): a row has the attributes amount_of() reads.
     rows = session.execute(
-        select(Case, Agreement, StageChange.at).join(StageChange, StageChange.case_id == Case.id)
-        .outerjoin(Agreement, Agreement.case_id == Case.id)
-        .where(*in_scope, StageChange.to_stage == Stage.FOLLOW_UP)
-        .options(lazyload(Case.organisation), lazyload(Case.department), lazyload(Case.officer))).all()
-    for c, agreement, in_force_at in rows:
-        in_force = local(in_force_at)
+        select(Case.id, Case.terminated, Case.requested_amount_sek, Agreement.id.label("agreement_id"), Agreement.funding_amount_sek,
+               Agreement.terms, StageChange.at)
+        .join(StageChange, StageChange.case_id == Case.id).outerjoin(Agreement, Agreement.case_id == Case.id)
+        .where(*in_scope, StageChange.to_stage == Stage.FOLLOW_UP)).all()
+    for row in rows:
+        in_force = local(row.at)
         if wanted(in_force):
-            decided[in_force.year] += amount_of(c, agreement)
+            decided[in_force.year] += amount_of(row, row if row.agreement_id is not None else None)  # type: ignore[arg-type]
             decided_n[in_force.year] += 1
         last_day = today
-        ended = left_follow_up.get(c.id)
-        if ended is not None and (ended[0] in EARLY_ENDS or c.terminated):
+        ended = left_follow_up.get(row.id)
+        if ended is not None and (ended[0] in EARLY_ENDS or row.terminated):
             last_day = min(today, local(ended[1]))
-        for due_on, amount in _instalments(agreement.terms if agreement else None):
+        for due_on, amount in _instalments(row.terms):
             paid_on = max(due_on, in_force)
             if paid_on <= last_day and wanted(paid_on):
                 paid[paid_on.year] += amount

@@ -113,6 +113,7 @@ class CaseView:
     agreement_missing: list[MissingItem] = field(default_factory=list)  # completeness of the saved terms
     agreement_sections: list[SectionProgress] = field(default_factory=list)
     current_agreement: Document | None = None  # the version signatures are of (agreements.evidence)
+    e_signed: set[int] = field(default_factory=set)  # signatures made in the agreement's PDF (evidence.e_signed_in_pdf): fixed
 
     extendable = EXTENDABLE
 
@@ -127,7 +128,7 @@ class CaseView:
 
     def may_change(self, sig: Signature) -> bool:
         """Whether the viewer may correct or remove this signature (the service checks it again)."""
-        return self.can.change_signatures and sig.party in self.can.signing_parties
+        return self.can.change_signatures and sig.party in self.can.signing_parties and sig.id not in self.e_signed
 
     def signature_form(self, sig: Signature) -> FormState:
         """The correction form of one signature: as just refused, or filled in with what is recorded."""
@@ -254,6 +255,7 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
                     deadlines=deadlines, thread=thread, overdue=is_overdue(session, case), history=history, missing=missing, next_stage=next_stage, can=can, officers=officers,
                     approvers=approvers, signed_copies=copies, forms=forms or {}, completion=ask,
                     agreement_missing=agreement_missing, current_agreement=current_agreement,
+                    e_signed={s.id for s in signatures if evidence.e_signed_in_pdf(session, s)},
                     agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [])
 
 
