@@ -8,6 +8,9 @@ Contract:
 - A signature is dated between the day the current version was drawn up (local time) and today, both included.
 - An e-signature needs its evidence (the signed file); a signed paper copy may name it later, when it is uploaded,
   and the agreement gate then asks for a signed copy of the current version.
+- A signature made in the service (service/signing: PAdES, signed in turn) is an e-signature whose evidence is the signed
+  PDF it stored, a signed_agreement of the current version: the same rule, so the gate needs no scanned copy. It is
+  part of that PDF, so it cannot be corrected or removed as a record (e_signed_in_pdf).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement
+from service.agreements.models import Agreement, Signature
 from service.cases.models import Case
 from service.config import get_settings
 from service.documents.models import Document, DocumentKind
 from service.documents.rendering import DOCX_CONTENT_TYPE
 from service.errors import Conflict, ValidationFailed
 from service.schemas import MAX_ID
+from service.signing.models import SigningInvitation
 
 
 def current_agreement_document(session: Session, case_id: int) -> Document | None:
@@ -81,3 +85,10 @@ def ensure_evidence(session: Session, case: Case, *, document_id: int | None, me
     if doc.id < current.id:
         raise _refuse(f"Det undertecknade avtalet gäller en äldre version än avtalsdokumentet version {current.version} "
                       f"/ the signed copy is of an earlier agreement version")
+
+
+def e_signed_in_pdf(session: Session, signature: Signature) -> bool:
+    """True when the signature was made by the service's signing (its evidence is the PDF the signatory's signature went into)."""
+    return signature.method == "e_signature" and signature.document_id is not None and session.scalar(
+        select(SigningInvitation.id).where(SigningInvitation.signed_document_id == signature.document_id,
+                                           SigningInvitation.party == signature.party).limit(1)) is not None

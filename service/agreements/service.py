@@ -194,6 +194,9 @@ def _changeable_signature(session: Session, user: User, case: Case, signature_id
             raise Forbidden("Organisationen ändrar bara sin egen underskrift / only your own party's signature")
     else:
         ensure_case_officer(user, case)
+    if evidence.e_signed_in_pdf(session, sig):
+        raise Conflict("Underskriften är gjord elektroniskt i avtalets PDF och kan inte rättas eller tas bort "
+                       "/ an electronic signature in the agreement's PDF cannot be corrected or removed", signature_id=sig.id)
     # In force from the approval into follow-up; the signatures are what that decision rested on.
     ensure_stage(case, Stage.AGREEMENT)
     if has_pending_review(session, case.id):

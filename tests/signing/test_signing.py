@@ -109,6 +109,8 @@ def test_two_party_agreement_signed_in_turn_validates_and_shows_its_fields(app, 
         assert [(s.party, s.name, s.method) for s in sigs] == [("organisation", "Olle Ordförande", "e_signature"),
                                                                 ("public", "Eva Ek", "e_signature")]
         assert _signature_items(db, c, settings) == []  # the gate needs no scanned copy
+        # A signature in the PDF is not a record to correct or remove.
+        assert "elektroniskt" in problem(client.delete(f"/api/v1/cases/{c.id}/signatures/{sigs[0].id}", headers=auth(w.officer)), 409)["detail"]
         with pytest.raises(ObjectLocked):  # the signed agreement is kept under retention
             store.delete(final_doc.storage_key, final_doc.storage_version_id)
 
