@@ -406,7 +406,9 @@ def data_table(*, caption: str, categories: Sequence[str], series: Sequence[Seri
     fmt = _formatter(unit, value_format)
     id_attr = f' id="{_check_id(table_id)}"' if table_id else ""
     head = "".join(f'<th scope="col" class="num">{escape(s.name)}</th>' for s in series)
-    out = [f'<div class="table-wrap"><table class="table chart-table"{id_attr}><caption>{escape(caption)}</caption>'
+    # A region that can take focus: a wide table scrolls inside it by keyboard too (WCAG 2.1.1).
+    out = [f'<div class="table-wrap" role="region" aria-label="Tabell: {escape(caption)}" tabindex="0">'
+           f'<table class="table chart-table"{id_attr}><caption>{escape(caption)}</caption>'
            f'<thead><tr><th scope="col">{escape(category_label)}</th>{head}</tr></thead><tbody>']
     if not categories:
         out.append(f'<tr><td colspan="{len(series) + 1}">{EMPTY_TEXT}</td></tr>')

@@ -68,3 +68,14 @@ def test_the_statistics_page_draws_its_charts(login: Callable[..., Page], world,
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert not problems, "\n".join(problems)
+
+
+def test_the_statistics_page_fits_a_phone_screen(login: Callable[..., Page], world, stats_department) -> None:  # noqa: ANN001
+    page = login(world.officer, viewport={"width": 360, "height": 740})
+    page.goto("/statistik?forvaltning=all")
+    expect(page.get_by_role("img", name="Beslutad och utbetald finansiering per år")).to_be_visible()
+    # The charts shrink to the screen; wide tables scroll inside their own (focusable) region, never the page.
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"/statistik is {overflow}px wider than the screen"
+    widths = page.locator("svg.chart").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and max(widths) <= 360
