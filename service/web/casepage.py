@@ -35,6 +35,7 @@ from service.documents.models import Document
 from service.documents.service import SIGNED_AGREEMENT_STAGES
 from service.followup.models import Assessment, FollowUpReport
 from service.reviews.models import Review, ReviewStatus
+from service.web import followupview
 from service.web.forms import FormState
 from service.labels import DOCUMENT_KINDS
 from service.web.labels import MAIN_PATH, amounts_in_text, stage_label
@@ -114,6 +115,7 @@ class CaseView:
     agreement_sections: list[SectionProgress] = field(default_factory=list)
     current_agreement: Document | None = None  # the version signatures are of (agreements.evidence)
     e_signed: set[int] = field(default_factory=set)  # signatures made in the agreement's PDF (evidence.e_signed_in_pdf): fixed
+    followup: followupview.FollowUpView | None = None  # indicators over time, money used vs planned, each report's indicators due
 
     extendable = EXTENDABLE
 
@@ -256,7 +258,8 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
                     approvers=approvers, signed_copies=copies, forms=forms or {}, completion=ask,
                     agreement_missing=agreement_missing, current_agreement=current_agreement,
                     e_signed={s.id for s in signatures if evidence.e_signed_in_pdf(session, s)},
-                    agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [])
+                    agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [],
+                    followup=followupview.load(session, case.id, reports))
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

@@ -18,19 +18,16 @@ from service.deps import AppSettings, DbSession
 from service.documents import service as documents
 from service.documents.models import DocumentKind
 from service.errors import AppError, ValidationFailed
-from service.followup import service as followup
-from service.followup.schemas import ReportContent
 from service.schemas import Id
 from service.messages import service as messages
 from service.web import casepage, esigning
-from service.web.deps import CsrfForm, WebUser, amount, attempt, text, web_router, whole
+from service.web.deps import CsrfForm, WebUser, attempt, text, web_router, whole
 from service.web.forms import FormState
 from service.web.rendering import redirect, render
 from storage.base import ObjectStore
 
 router = web_router()
 Store = Annotated[ObjectStore, Depends(documents.get_store)]
-REPORT_FIELDS = ("activities_done", "participants_reached", "money_used_sek", "deviations")
 
 
 def case_page(request: Request, session: DbSession, user, case: Case, settings, *, forms: dict[str, FormState] | None = None,  # noqa: ANN001
@@ -120,24 +117,6 @@ def download(case_id: Id, doc_id: Id, user: WebUser, session: DbSession, store: 
         "Content-Disposition": documents.content_disposition(doc.filename),
         "Content-Length": str(doc.size), "X-Content-SHA256": doc.sha256,
     })
-
-
-@router.post("/arenden/{case_id}/uppfoljning/{report_id}/lamna")
-def submit_report(case_id: Id, report_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
-                  settings: AppSettings) -> Response:
-    """The organisation submits (or completes) a follow-up report."""
-    case = get_visible_case(session, user, case_id)
-    key = f"report-{report_id}"
-    try:
-        content = ReportContent.model_validate({
-            "activities_done": text(form, "activities_done"), "participants_reached": amount(form, "participants_reached"),
-            "money_used_sek": amount(form, "money_used_sek"), "deviations": text(form, "deviations"),
-        })
-        with attempt(session):
-            followup.submit(session, user, case, report_id, content)
-    except (ValidationError, AppError) as exc:
-        return refused(request, session, user, case, settings, key, form, exc, REPORT_FIELDS)
-    return redirect(f"/arenden/{case.id}#uppfoljning", flash="rapport-inskickad")
 
 
 @router.post("/arenden/{case_id}/meddelanden")
