@@ -156,3 +156,22 @@ def test_api_access_and_bad_parameters(client, db) -> None:  # noqa: ANN001
         for path in ("/api/v1/statistics", "/api/v1/statistics.csv"):
             body = problem(client.get(path, params=params, headers=auth(w.registrar)), 422)
             assert any(e["field"].rsplit(".", 1)[-1] == field for e in body["errors"]), body
+
+
+def test_exports_never_write_a_formula_and_keep_decimals() -> None:
+    from service.statistics import export
+    from service.statistics.schemas import Duration
+
+    s = Statistics(department_id=1, scope_label='=HYPERLINK("http://example.invalid","klicka")', year=2026, generated_at=utcnow(),
+                   years=[2026], partnerships=[], partnerships_per_year=[], partnerships_total=0, funding=[],
+                   funding_decided_total_sek=0, funding_paid_total_sek=0,
+                   stage_durations=[Duration(key="dialogue", label="Dialog", count=2, mean_working_days=21.5, median_working_days=21.5)],
+                   review_durations=[], overdue_deadlines=[], overdue_deadlines_total=0, overdue_reviews=0, overdue_cases=0,
+                   organisations=0, organisations_per_year=[])
+    table = list(csv.reader(io.StringIO(export.to_csv(s).decode("utf-8-sig")), delimiter=";"))
+    assert table[1][3].startswith("'=HYPERLINK")
+    assert ["Arbetsdagar per skede", "Medelvärde (arbetsdagar)", "2026", "Dialog", "21,5"] in table
+    ws = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(s)))["Statistik"]
+    assert ws["D2"].value.startswith("'=HYPERLINK") and ws["D2"].data_type == "s"
+    assert ("Arbetsdagar per skede", "Medelvärde (arbetsdagar)", 2026, "Dialog", 21.5) in list(ws.iter_rows(values_only=True))
+    assert export.filename(s, "csv") == "iop-statistik-forvaltning-1-2026.csv"
