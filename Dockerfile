@@ -43,9 +43,11 @@ USER iop
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
-# Migrations first (idempotent), then the API. --no-proxy-headers: the app itself takes the client address (login
+# Migrations first (idempotent), then the API. No proxy headers from uvicorn: the app itself takes the client address (login
 # throttling) from X-Forwarded-For only when the peer is one of IOP_TRUSTED_PROXIES (the reverse proxy).
 # An idle keep-alive connection is closed after 5 s and request headers are capped at 16 KiB; bodies are bounded by
 # the app itself (size, and 30 s of silence mid-body: service/bodylimit.py). MALLOC_ARENA_MAX above: one malloc arena
 # per worker thread kept 8 x 24 MB of parallel uploads' memory for ever (bench/memory.py, 3 rounds: 136 -> 625 MB; now 170 MB).
-CMD ["sh", "-c", "python -m service.migrate && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --no-proxy-headers --timeout-keep-alive 5 --h11-max-incomplete-event-size 16384"]
+# service.serve starts IOP_WEB_CONCURRENCY uvicorn workers (0, the image's default: one per CPU), with these limits.
+ENV IOP_WEB_CONCURRENCY=0
+CMD ["sh", "-c", "python -m service.migrate && exec python -m service.serve --host 0.0.0.0 --port 8000"]

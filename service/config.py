@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age; 0 sends no header (set it where TLS terminates in front of the API).
     hsts_seconds: int = 0
     # Failed logins allowed per e-mail and client address within the window before 429.
+    # API worker processes (uvicorn --workers); 0 = one per CPU. SQLite runs one.
+    web_concurrency: int = Field(default=1, ge=0, le=64)
+    # Where throttling counts live: "memory" (one process) or "database" (shared by every worker and host); unset:
+    # the database with several workers or in production, else memory.
+    ratelimit_store: Literal["memory", "database"] | None = None
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     # Self-registrations (POST /auth/register, no login) allowed per client address within the window before 429:

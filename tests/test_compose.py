@@ -77,9 +77,9 @@ def test_each_secret_is_required(missing, tmp_path) -> None:
 
 
 def test_commands_and_scripts_exist_and_parse() -> None:
-    for module in ("service.migrate", "service.main", "flows.serve"):
+    for module in ("service.migrate", "service.main", "service.serve", "flows.serve"):
         assert importlib.util.find_spec(module) is not None, module
     for script in ("docker/postgres/10-databases.sh", "docker/minio/setup.sh"):
         subprocess.run(["sh", "-n", str(ROOT / script)], check=True)
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "python -m service.migrate && exec uvicorn service.main:app --host 0.0.0.0" in dockerfile
+    assert "python -m service.migrate && exec python -m service.serve --host 0.0.0.0" in dockerfile

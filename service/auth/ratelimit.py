@@ -6,10 +6,10 @@ The client address is the socket peer. X-Forwarded-For is believed only when the
 proxies (IOP_TRUSTED_PROXIES, none by default), and then only up to the first hop that is not itself a trusted
 proxy: addresses further left were written by the client and prove nothing. So rotating the header changes no key.
 
-The counts live in this process's memory behind a lock. That is exact for one API process (the
-default deployment: one uvicorn process per container). With several processes or replicas each
-keeps its own counts, so an attacker gets `max_failures` per process: put the counts in a shared
-store (a table with an upsert, or Redis) before scaling out, keeping the same three calls.
+Where the counts live (`shared`): in this process's memory behind a lock for one API process (make dev, tests), or
+in the database (DatabaseWindow, table rate_limit_events) when IOP_RATELIMIT_STORE=database, and by default with
+several workers (IOP_WEB_CONCURRENCY > 1) or in production, so N processes or hosts share one budget instead of
+granting N of them.
 """
 
 from __future__ import annotations
@@ -20,14 +20,18 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from fastapi import Request
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
+from service.auth.models import RateLimitEvent
 from service.config import Settings, get_settings
 from service.errors import TooManyRequests
 
 Key = tuple[str, str]
+_EVENTS = RateLimitEvent.__table__
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -80,7 +84,7 @@ def wait_en(seconds: int) -> str:
 
 
 class SlidingWindow:
-    """Event times per key within the last `window` seconds, with bounded memory (stalest keys go first)."""
+    """Event times per key within the last `window` seconds in this process, with bounded memory (stalest keys go first)."""
 
     def __init__(self, window_seconds: int, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window_seconds
@@ -89,8 +93,7 @@ class SlidingWindow:
         self.lock = threading.Lock()
         self.times: OrderedDict[object, deque[float]] = OrderedDict()
 
-    def live(self, key: object, now: float) -> deque[float]:
-        """The key's times still inside the window (call under the lock); drops the key when none are."""
+    def _live(self, key: object, now: float) -> deque[float]:
         times = self.times.get(key)
         if times is None:
             return deque()
@@ -100,9 +103,8 @@ class SlidingWindow:
             del self.times[key]
         return times
 
-    def add(self, key: object, now: float) -> None:
-        """Record one event (call under the lock)."""
-        times = self.live(key, now)
+    def _add(self, key: object, now: float) -> None:
+        times = self._live(key, now)
         times.append(now)
         self.times[key] = times
         self.times.move_to_end(key)
@@ -110,9 +112,147 @@ class SlidingWindow:
         while len(self.times) > self.max_keys:
             self.times.popitem(last=False)
 
-    def retry_after(self, times: deque[float], now: float) -> int:
-        """Whole seconds until the oldest event leaves the window."""
+    def _wait(self, times: deque[float], now: float) -> int:
         return max(1, math.ceil(times[0] + self.window - now))
+
+    def waits(self, limits: list[tuple[object, int]]) -> list[int]:
+        """Seconds until each key is under its limit again (0: it is now)."""
+        with self.lock:
+            now = self.clock()
+            out = []
+            for key, limit in limits:
+                times = self._live(key, now)
+                out.append(self._wait(times, now) if len(times) >= limit else 0)
+            return out
+
+    def add(self, *keys: object) -> None:
+        """Count one event under each key."""
+        with self.lock:
+            now = self.clock()
+            for key in keys:
+                self._add(key, now)
+
+    def hit(self, key: object, limit: int) -> int:
+        """Count one event unless the key has reached its limit: 0 when counted, else the seconds to wait."""
+        with self.lock:
+            now = self.clock()
+            times = self._live(key, now)
+            if len(times) >= limit:
+                return self._wait(times, now)
+            self._add(key, now)
+            return 0
+
+    def clear(self, key: object) -> None:
+        """Forget one key's events."""
+        with self.lock:
+            self.times.pop(key, None)
+
+    def clear_all(self) -> None:
+        """Forget every key's events."""
+        with self.lock:
+            self.times.clear()
+
+
+class DatabaseWindow:
+    """The same window in the database (table rate_limit_events), so every API process and host counts against one budget.
+
+    Each call is a short transaction of its own on the process's engine, committed whatever the request does. hit() is
+    atomic across processes: the key is locked (PostgreSQL advisory lock; SQLite's single writer) while it counts and
+    adds. The check before a login and the count after a failed one are two calls, as in memory: logins of one key that
+    are in flight together when its budget runs out can each still be counted (at most one per request in flight).
+    Times come from this host's clock (UTC); rows older than the window are deleted as the key is written.
+    """
+
+    LOCK_NAMESPACE = 0x494F5052  # "IOPR": this use among the database's advisory locks
+
+    def __init__(self, window_seconds: int, *, name: str, engine: Callable[[], Engine] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.window = window_seconds
+        self.name = name
+        self.engine = engine or _default_engine
+        self.clock = clock
+
+    def _key(self, key: object) -> str:
+        return f"{self.name}:" + ("|".join(str(k) for k in key) if isinstance(key, tuple) else str(key))[:380]
+
+    def _at(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, UTC)
+
+    def _state(self, conn: Connection, key: str, now: float) -> tuple[int, float | None]:
+        n, oldest = conn.execute(select(func.count(), func.min(_EVENTS.c.at)).where(
+            _EVENTS.c.key == key, _EVENTS.c.at > self._at(now - self.window))).one()
+        return n, (_aware(oldest).timestamp() if oldest is not None else None)
+
+    def _insert(self, conn: Connection, keys: list[str], now: float) -> None:
+        conn.execute(insert(_EVENTS), [{"key": k, "at": self._at(now)} for k in keys])
+        conn.execute(delete(_EVENTS).where(_EVENTS.c.key.in_(keys), _EVENTS.c.at <= self._at(now - self.window)))
+
+    def _lock(self, conn: Connection, key: str) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"), {"ns": self.LOCK_NAMESPACE, "key": key})
+
+    def waits(self, limits: list[tuple[object, int]]) -> list[int]:
+        """Seconds until each key is under its limit again (0: it is now)."""
+        now = self.clock()
+        out = []
+        with self.engine().connect() as conn:
+            for key, limit in limits:
+                n, oldest = self._state(conn, self._key(key), now)
+                out.append(max(1, math.ceil(oldest + self.window - now)) if n >= limit and oldest is not None else 0)
+            conn.rollback()
+        return out
+
+    def add(self, *keys: object) -> None:
+        """Count one event under each key."""
+        with self.engine().begin() as conn:
+            self._insert(conn, [self._key(k) for k in keys], self.clock())
+
+    def hit(self, key: object, limit: int) -> int:
+        """Count one event unless the key has reached its limit: 0 when counted, else the seconds to wait."""
+        k = self._key(key)
+        with self.engine().begin() as conn:
+            self._lock(conn, k)
+            now = self.clock()
+            n, oldest = self._state(conn, k, now)
+            if n >= limit and oldest is not None:
+                return max(1, math.ceil(oldest + self.window - now))
+            self._insert(conn, [k], now)
+            return 0
+
+    def clear(self, key: object) -> None:
+        """Forget one key's events."""
+        with self.engine().begin() as conn:
+            conn.execute(delete(_EVENTS).where(_EVENTS.c.key == self._key(key)))
+
+    def clear_all(self) -> None:
+        """Forget every event of this limiter."""
+        with self.engine().begin() as conn:
+            conn.execute(delete(_EVENTS).where(_EVENTS.c.key.like(f"{self.name}:%")))
+
+
+Window = SlidingWindow | DatabaseWindow
+
+
+def _default_engine() -> Engine:
+    from service.db import get_engine
+
+    return get_engine()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def shared(settings: Settings) -> bool:
+    """Whether the counts live in the database: asked for, or implied by several workers or production."""
+    if settings.ratelimit_store is not None:
+        return settings.ratelimit_store == "database"
+    return settings.web_concurrency != 1 or settings.env == "production"
+
+
+def make_window(settings: Settings, window_seconds: int, name: str) -> Window:
+    """The window the settings ask for: in this process's memory, or shared in the database."""
+    return DatabaseWindow(window_seconds, name=name) if shared(settings) else SlidingWindow(window_seconds)
 
 
 class LoginLimiter:
@@ -123,11 +263,10 @@ class LoginLimiter:
     """
 
     def __init__(self, max_failures: int, window_seconds: int, *, max_failures_per_client: int | None = None,
-                 max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic, window: Window | None = None) -> None:
         self.max_failures = max_failures
         self.max_failures_per_client = max_failures_per_client
-        self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
-        self._failures = self._window.times
+        self._window = window or SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
 
     @staticmethod
     def key(email: str, client: str | None) -> Key:
@@ -141,17 +280,16 @@ class LoginLimiter:
 
     def check(self, email: str, client: str | None) -> None:
         """Raise 429 with Retry-After while the key, or the client address as a whole, has used up its failures."""
-        w = self._window
-        with w.lock:
-            now = w.clock()
-            times = w.live(self.key(email, client), now)
-            spray = w.live(self.client_key(client), now) if self.max_failures_per_client else deque()
-            if self.max_failures_per_client and len(spray) >= self.max_failures_per_client:
-                retry_after, sv, en = w.retry_after(spray, now), " från din adress", " from your address"
-            elif len(times) >= self.max_failures:
-                retry_after, sv, en = w.retry_after(times, now), "", ""
-            else:
-                return
+        limits: list[tuple[object, int]] = [(self.key(email, client), self.max_failures)]
+        if self.max_failures_per_client:
+            limits.append((self.client_key(client), self.max_failures_per_client))
+        waits = self._window.waits(limits)
+        if len(waits) > 1 and waits[1]:
+            retry_after, sv, en = waits[1], " från din adress", " from your address"
+        elif waits[0]:
+            retry_after, sv, en = waits[0], "", ""
+        else:
+            return
         raise TooManyRequests(
             f"För många misslyckade inloggningar{sv}; försök igen om {wait_sv(retry_after)} / "
             f"too many failed logins{en}, retry in {wait_en(retry_after)}",
@@ -160,29 +298,26 @@ class LoginLimiter:
 
     def failed(self, email: str, client: str | None) -> None:
         """Count one failed attempt, for the key and for the address."""
-        w = self._window
-        with w.lock:
-            now = w.clock()
-            w.add(self.key(email, client), now)
-            if self.max_failures_per_client:
-                w.add(self.client_key(client), now)
+        keys: list[object] = [self.key(email, client)]
+        if self.max_failures_per_client:
+            keys.append(self.client_key(client))
+        self._window.add(*keys)
 
     def succeeded(self, email: str, client: str | None) -> None:
         """A correct login clears the key's failures."""
-        with self._window.lock:
-            self._failures.pop(self.key(email, client), None)
+        self._window.clear(self.key(email, client))
 
     def reset(self) -> None:
         """Forget every count (tests, or an operator after a false alarm)."""
-        with self._window.lock:
-            self._failures.clear()
+        self._window.clear_all()
 
 
 @lru_cache
 def get_login_limiter() -> LoginLimiter:
     """The process-wide limiter, configured from settings (a dependency, so tests can replace it)."""
     s = get_settings()
-    return LoginLimiter(s.login_max_failures, s.login_window_seconds, max_failures_per_client=s.login_max_failures_per_client)
+    return LoginLimiter(s.login_max_failures, s.login_window_seconds, max_failures_per_client=s.login_max_failures_per_client,
+                        window=make_window(s, s.login_window_seconds, "login"))
 
 
 class AttemptLimiter:
@@ -190,21 +325,14 @@ class AttemptLimiter:
 
     def __init__(self, max_attempts: int, window_seconds: int, *, max_keys: int = 100_000,
                  clock: Callable[[], float] = time.monotonic,
-                 what: tuple[str, str] = ("registreringar", "registrations")) -> None:
+                 what: tuple[str, str] = ("registreringar", "registrations"), window: Window | None = None) -> None:
         self.max_attempts = max_attempts
         self.what = what
-        self._window = SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
+        self._window = window or SlidingWindow(window_seconds, max_keys=max_keys, clock=clock)
 
     def hit(self, client: str | None) -> None:
         """Count one attempt, or raise 429 with Retry-After when the address has used up its window."""
-        key = client or "unknown"
-        w = self._window
-        with w.lock:
-            now = w.clock()
-            times = w.live(key, now)
-            retry_after = w.retry_after(times, now) if len(times) >= self.max_attempts else 0
-            if not retry_after:
-                w.add(key, now)
+        retry_after = self._window.hit(client or "unknown", self.max_attempts)
         if retry_after:
             raise TooManyRequests(
                 f"För många {self.what[0]} från din adress; försök igen om {wait_sv(retry_after)} / "
@@ -214,15 +342,14 @@ class AttemptLimiter:
 
     def reset(self) -> None:
         """Forget every count (tests, or an operator after a false alarm)."""
-        with self._window.lock:
-            self._window.times.clear()
+        self._window.clear_all()
 
 
 @lru_cache
 def get_register_limiter() -> AttemptLimiter:
     """The process-wide self-registration limiter, configured from settings (a dependency, so tests can replace it)."""
     s = get_settings()
-    return AttemptLimiter(s.register_max_attempts, s.register_window_seconds)
+    return AttemptLimiter(s.register_max_attempts, s.register_window_seconds, window=make_window(s, s.register_window_seconds, "register"))
 
 
 @lru_cache
@@ -230,4 +357,5 @@ def get_reset_limiter() -> AttemptLimiter:
     """The process-wide limiter of password-reset requests (each may send an e-mail), per client address."""
     s = get_settings()
     return AttemptLimiter(s.password_reset_max_attempts, s.password_reset_window_seconds,
-                          what=("begäranden om nytt lösenord", "password-reset requests"))
+                          what=("begäranden om nytt lösenord", "password-reset requests"),
+                          window=make_window(s, s.password_reset_window_seconds, "reset"))

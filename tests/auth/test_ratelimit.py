@@ -108,10 +108,10 @@ def test_memory_stays_bounded_when_addresses_cycle() -> None:
     lim = LoginLimiter(5, 900, max_keys=100, clock=clock)
     for i in range(1000):
         lim.failed(f"user{i}@example.se", "198.51.100.7")
-    assert len(lim._failures) == 100
+    assert len(lim._window.times) == 100
     # The newest keys are kept: the latest attacker target is still counted.
     lim.failed("user999@example.se", "198.51.100.7")
-    assert len(lim._failures["user999@example.se", "198.51.100.7"]) == 2
+    assert len(lim._window.times["user999@example.se", "198.51.100.7"]) == 2
 
 
 # ---------------------------------------------------------------- the web login shares the API's limiter
