@@ -95,7 +95,10 @@ def seed(s: Session) -> list[tuple[str, str, str]]:
     terms = AgreementTerms.model_validate({
         "public_party": {"name": "Exempelstads kommun", "orgnr": "212000-0142", "signatory_name": "Eva Förvaltningschef", "signatory_role": "Förvaltningschef"},
         "organisation_party": {"name": orgs[2].name, "orgnr": orgs[2].orgnr, "signatory_name": "Ordförande", "signatory_role": "Ordförande"},
-        "background": "Behov av skyddat boende.", "purpose": "Trygghet för våldsutsatta.", "goals": ["40 platser per år"],
+        "background": "Behov av skyddat boende.", "purpose": "Trygghet för våldsutsatta.", "goals": [
+            {"title": "40 platser per år", "indicators": [
+                {"name": "Platser i boendet", "unit": "count", "baseline": 30, "target": 40, "how_measured": "Beläggningsstatistik per månad"},
+                {"name": "Jourtimmar", "unit": "hours", "target": 2000, "how_measured": "Jourkvinnornas tidrapporter"}]}],
         "target_group": "Våldsutsatta kvinnor och barn.", "activities": "Jour, boende, samtalsstöd.",
         "contributions": [{"party": "public", "kind": "money", "description": "Verksamhetsbidrag", "amount_sek": 800_000},
                           {"party": "organisation", "kind": "in_kind", "description": "Ideella jourkvinnor", "extent": "2 000 timmar/år"}],
