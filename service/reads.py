@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -59,6 +61,37 @@ class Query:
         return cls(stmt, compiled.string, tuple(compiled.positiontup or ()))
 
 
+_COMPILED: OrderedDict[Any, Any] = OrderedDict()
+_COMPILED_MAX = 500  # shapes: filters x sorts x directions x cursor or not, for a handful of roles
+_compiled_lock = threading.Lock()
+
+
+def compile_cached(stmt: Select) -> tuple[str, list[Any]]:
+    """SQL and positional values of a statement, compiled once per shape like SQLAlchemy's own statement cache.
+
+    The shape is SQLAlchemy's cache key (structure without values); the values of this statement are its extracted
+    parameters, bound into the cached compilation; IN lists are expanded per call (their length is not in the key).
+    A statement that cannot be cached (no key) is compiled afresh.
+    """
+    key = stmt._generate_cache_key()  # what Connection.execute keys its compiled cache on
+    compiled = None
+    if key is not None:
+        with _compiled_lock:
+            compiled = _COMPILED.get(key.key)
+            if compiled is not None:
+                _COMPILED.move_to_end(key.key)
+    if compiled is None:
+        compiled = stmt.compile(dialect=_DIALECT, cache_key=key)  # remembers which parameters are extracted
+        if key is not None:
+            with _compiled_lock:
+                _COMPILED[key.key] = compiled
+                while len(_COMPILED) > _COMPILED_MAX:
+                    _COMPILED.popitem(last=False)
+    params = compiled.construct_params(extracted_parameters=key.bindparams if key is not None else None)
+    expanded = compiled.construct_expanded_state(params)
+    return expanded.statement, [expanded.parameters[name] for name in expanded.positiontup or ()]
+
+
 class Reader(Protocol):
     """Runs read-only statements and answers rows as mappings."""
 
@@ -99,10 +132,9 @@ class PgReader:
         return await self._run("fetchrow", query.sql, [params[name] for name in query.names])
 
     async def all(self, stmt: Select) -> list[Mapping[str, Any]]:
-        """Every row; the statement is compiled here (its shape varies with the request's filters)."""
-        compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-        params = compiled.construct_params()
-        return await self._run("fetch", compiled.string, [params[name] for name in compiled.positiontup or ()])
+        """Every row; the statement's SQL comes from the cache of its shape (compiled once per shape)."""
+        sql, args = compile_cached(stmt)
+        return await self._run("fetch", sql, args)
 
     async def _run(self, method: str, sql: str, args: list[Any]) -> Any:  # noqa: ANN401
         """Run a read; one retry on fresh connections when the pooled one turns out dead."""

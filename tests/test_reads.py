@@ -92,3 +92,26 @@ def test_list_pages_on_the_read_path_equal_the_orm_pages(fresh_engine) -> None: 
         await reader.close()
 
     asyncio.run(scenario())
+
+
+def test_compiled_once_per_shape_with_each_statements_own_values() -> None:
+    """Issue 18: the list's SQL comes from a cache keyed by the statement's shape; values (and IN-list lengths) are
+    each statement's own, exactly what a fresh compilation gives."""
+    from sqlalchemy import select
+
+    from service.cases.models import Case
+    from service.reads import _COMPILED, _DIALECT, compile_cached
+
+    def fresh(stmt):  # noqa: ANN001, ANN202
+        c = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        params = c.construct_params()
+        return c.string, [params[n] for n in c.positiontup or ()]
+
+    shapes_before = len(_COMPILED)
+    stmts = [select(Case.id).where(Case.title == title, Case.department_id.in_(deps)).limit(n)
+             for title, deps, n in (("A", [1], 5), ("B", [2, 3, 4], 7), ("C & <D>", [9, 8], 1))]
+    for stmt in stmts:
+        assert compile_cached(stmt) == fresh(stmt)
+    assert len(_COMPILED) == shapes_before + 1  # one shape, three statements
+    sql, args = compile_cached(stmts[1])
+    assert sorted(map(str, args)) == ["2", "3", "4", "7", "B"] and sql.count("$") == 5  # numbered as asyncpg binds them
