@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements import evidence
 from service.agreements.models import Agreement, Party, Signature
-from service.audit.service import lock_stream, record, stream_for
+from service.audit.service import record
 from service.auth.models import Role, User
 from service.cases.access import ensure_case_officer, ensure_stage
 from service.cases.models import Case
@@ -105,22 +105,11 @@ def invite(session: Session, store: ObjectStore, user: User, case: Case, signato
     if current is None:
         raise Conflict("Skapa avtalsdokumentet från de sparade villkoren innan det skickas för underskrift "
                        "/ generate the agreement document from the saved terms first")
-    lock_stream(session, stream_for(case.id, None))  # one order at a time per case
-    if session.scalar(select(Signature.id).where(Signature.case_id == case.id).limit(1)):
-        raise Conflict("En part har redan skrivit under; avtalet kan inte skickas för e-underskrift nu / a party has already signed")
-    open_orders = list(session.scalars(select(SigningOrder).where(SigningOrder.case_id == case.id, SigningOrder.status == OrderStatus.OPEN)))
-    for old in open_orders:
-        if old.source_document_id == current.id:
-            raise Conflict("Avtalet i gällande version är redan skickat för underskrift / this version is already out for signature",
-                           signing_order_id=old.id)
+    _ensure_not_taken(session, case, current)
     agreement = session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     checked = [_check_signatory(session, case, agreement, party, uid, i) for i, (party, uid) in enumerate(signatories)]
     keys.load_signer(settings)  # 503 before LibreOffice runs when no key is configured
     provider = provider or get_provider(settings)
-    for old in open_orders:
-        old.status = OrderStatus.SUPERSEDED  # nobody signed it (no Signature yet) and a newer version now stands
-        record(session, actor=user, action="signing.order_superseded", case_id=case.id,
-               after={"signing_order_id": old.id, "by_source_document_id": current.id})
     specs = [pades.FieldSpec(f"Underskrift{i + 1}", f"{PARTY_LABELS[party]}: {named['signatory_name']}, {named.get('signatory_role') or ''}")
              for i, ((party, _), (_, named)) in enumerate(zip(signatories, checked, strict=True))]
     pdf = documents.pdfa_bytes(store, current, settings)
@@ -129,6 +118,11 @@ def invite(session: Session, store: ObjectStore, user: User, case: Case, signato
     doc = documents.store_document(session, store, case=case, kind=DocumentKind.AGREEMENT, filename=f"{stem}-v{current.version}-underskrift.pdf",
                                    content=prepared, content_type=PDF_CONTENT_TYPE, user=user, template_name=current.template_name,
                                    template_sha256=current.template_sha256, settings=settings, derived_from=current)
+    # LibreOffice ran outside the case's lock (seconds); store_document holds it now: checked again against what committed since.
+    for old in _ensure_not_taken(session, case, current):
+        old.status = OrderStatus.SUPERSEDED  # nobody signed it (no Signature yet) and a newer version now stands
+        record(session, actor=user, action="signing.order_superseded", case_id=case.id,
+               after={"signing_order_id": old.id, "by_source_document_id": current.id})
     order = SigningOrder(case_id=case.id, source_document_id=current.id, document_id=doc.id, provider=provider.name, provider_ref="",
                          status=OrderStatus.OPEN, created_by_id=user.id)
     session.add(order)
@@ -149,6 +143,19 @@ def invite(session: Session, store: ObjectStore, user: User, case: Case, signato
                   "provider": provider.name, "signatories": [{"position": inv.position, "party": inv.party, "user_id": inv.user_id}
                                                              for inv in invitations]})
     return order
+
+
+def _ensure_not_taken(session: Session, case: Case, current: Document) -> list[SigningOrder]:
+    """409 when a party has signed or this version is already out for signature; the open orders of older versions."""
+    if session.scalar(select(Signature.id).where(Signature.case_id == case.id).limit(1)):
+        raise Conflict("En part har redan skrivit under; avtalet kan inte skickas för e-underskrift nu / a party has already signed")
+    open_orders = list(session.scalars(select(SigningOrder).where(SigningOrder.case_id == case.id, SigningOrder.status == OrderStatus.OPEN)
+                                       .execution_options(populate_existing=True)))
+    for old in open_orders:
+        if old.source_document_id == current.id:
+            raise Conflict("Avtalet i gällande version är redan skickat för underskrift / this version is already out for signature",
+                           signing_order_id=old.id)
+    return open_orders
 
 
 def _signer(case: Case, agreement: Agreement, inv: SigningInvitation, session: Session) -> Signer:
@@ -181,8 +188,6 @@ def sign(session: Session, store: ObjectStore, user: User, case: Case, order_id:
          provider: SigningProvider | None = None, now: datetime | None = None) -> SigningInvitation:
     """The logged-in, invited signatory signs the order's PDF in their turn (PAdES, visible field with name, role, date)."""
     order = get_order(session, case, order_id)
-    lock_stream(session, stream_for(case.id, None))  # two signatories at once get their turns one after the other
-    session.refresh(order)
     steps = invitations(session, order)
     mine = next((inv for inv in steps if inv.user_id == user.id), None)
     if mine is None:
@@ -227,11 +232,18 @@ def record_completion(session: Session, store: ObjectStore, user: User | None, c
         raise SigningFailed("Det undertecknade dokumentet är inte det skickade med en underskrift tillagd "
                             "/ the signed PDF is not the sent one with a signature added")
     stem = PurePosixPath(session.get(Document, order.document_id).filename).stem
+    signed_from = order.signed_document_id or order.document_id
     doc = documents.store_document(session, store, case=case, kind=DocumentKind.SIGNED_AGREEMENT,
                                    filename=f"{stem}-{inv.position}-av-{len(invitations(session, order))}.pdf", content=signed,
                                    content_type=PDF_CONTENT_TYPE, user=user, settings=settings,
-                                   derived_from=session.get(Document, order.signed_document_id or order.document_id), retain=True,
+                                   derived_from=session.get(Document, signed_from), retain=True,
                                    audit={"retention": "signed_agreement", "signing_order_id": order.id})
+    # The signature was made outside the case's lock (a TSA may take seconds); store_document holds it now: nothing may
+    # have been signed on this order meanwhile (a double click, two tabs), or this signature is over an older PDF.
+    session.refresh(order)
+    session.refresh(inv)
+    if inv.signed_at is not None or (order.signed_document_id or order.document_id) != signed_from or order.status != OrderStatus.OPEN:
+        raise Conflict("Avtalet skrevs under samtidigt i en annan flik eller av någon annan; ladda om sidan / signed meanwhile, reload")
     inv.signed_at = now
     inv.signed_over_sha256 = hashlib.sha256(before).hexdigest()
     inv.signed_document_id = doc.id

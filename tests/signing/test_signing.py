@@ -229,3 +229,43 @@ def test_decision_is_sealed_by_the_outbox_and_validates_against_the_test_ca(fres
     assert b"/GTS_PDFA1" in pdf or b"pdfaid" in pdf  # the sealed decision is the PDF/A copy
     with pytest.raises(ObjectLocked):
         store.delete(sealed.storage_key, sealed.storage_version_id)
+
+
+@needs_tools
+def test_one_signatory_signing_twice_at_once_signs_once(fresh_engine, tmp_path: Path, pki) -> None:  # noqa: ANN001
+    import threading
+
+    from storage.filesystem import FilesystemStore
+
+    store = FilesystemStore(tmp_path / "objects")
+    settings = signing_settings(pki)
+    factory = sessionmaker(fresh_engine, expire_on_commit=False)
+    with factory() as s, s.begin():
+        w, c, olle, eva, docx = _agreement_case(s, store, settings)
+        order = signing.invite(s, store, w.officer, c, [("organisation", olle.id), ("public", eva.id)], settings)
+        case_id, order_id, olle_id = c.id, order.id, olle.id
+    barrier, results = threading.Barrier(2), []
+
+    def attempt() -> None:
+        from service.auth.models import User
+        from service.cases.models import Case
+
+        with factory() as s:
+            barrier.wait()
+            try:
+                with s.begin():
+                    signing.sign(s, store, s.get(User, olle_id), s.get(Case, case_id), order_id, settings)
+                results.append("signed")
+            except Conflict as exc:
+                results.append(f"409 {exc.detail}")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    # SQLite serialises the two transactions (the second finds the signature); PostgreSQL signs twice and keeps the first.
+    assert sorted(r.split()[0] for r in results) == ["409", "signed"], results
+    with factory() as s:
+        assert len(s.scalars(select(Signature).where(Signature.case_id == case_id)).all()) == 1
+        assert s.get(SigningOrder, order_id).signed_document_id is not None
