@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 from service.config import Settings
+from service.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,13 @@ FONT_CANDIDATES = (
 # A4 in points; signature boxes on the signature page, two per row, top down.
 BOX_W, BOX_H, MARGIN, GAP = 240, 90, 56, 20
 TOP = 842 - 150
+
+
+class TsaUnavailable(ServiceUnavailable):
+    """The configured time-stamping authority did not answer: nothing is signed (a signature without it is not B-T)."""
+
+    code = "tsa-unavailable"
+    title = "Tidsstämpeltjänsten svarar inte / The time-stamping authority does not answer"
 
 
 class PdfUnreadable(ValueError):
@@ -143,14 +151,20 @@ def sign(pdf: bytes, settings: Settings, *, field_name: str, name: str, role: st
         raise PdfUnreadable(f"no empty signature field {field_name!r}")
     meta = signers.PdfSignatureMetadata(field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
                                         name=name, reason=reason, location=settings.signing_location)
-    timestamper = (timestamps.HTTPTimeStamper(settings.signing_tsa_url, timeout=int(settings.signing_tsa_timeout_seconds))
-                   if settings.signing_tsa_url else None)
+    url = settings.signing_tsa_url
+    timestamper = (timestamps.HTTPTimeStamper(url, https=url.startswith("https:"), timeout=max(1, round(settings.signing_tsa_timeout_seconds)))
+                   if url else None)
     style = _text_style(9, 1, "%(title)s\n%(name)s\n%(role)s\n%(party)s\nDatum: %(date)s")
     pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper, stamp_style=style)
     out = BytesIO()
-    pdf_signer.sign_pdf(w, existing_fields_only=True, output=out, appearance_text_params={
-        "title": "Elektroniskt undertecknat" if party != "seal" else "Elektroniskt sigill", "name": name, "role": role,
-        "party": party if party != "seal" else "", "date": when.strftime("%Y-%m-%d %H:%M")})
+    try:
+        pdf_signer.sign_pdf(w, existing_fields_only=True, output=out, appearance_text_params={
+            "title": "Elektroniskt undertecknat" if party != "seal" else "Elektroniskt sigill", "name": name, "role": role,
+            "party": party if party != "seal" else "", "date": when.strftime("%Y-%m-%d %H:%M")})
+    except timestamps.TimestampRequestError as exc:
+        log.warning("time-stamping authority %s: %s", url, exc)
+        raise TsaUnavailable("Tidsstämpeltjänsten svarar inte; försök igen om en stund / the time-stamping authority does not answer, "
+                             "retry later", retry_after=60) from exc
     return out.getvalue()
 
 
@@ -230,6 +244,10 @@ def validate(pdf: bytes, trust_roots: list) -> DocumentReport:  # noqa: C901 - o
             problems.append("Signaturen täcker inte hela dokumentet, eller dokumentet har ändrats på annat sätt än med fler underskrifter "
                             "/ the signature does not cover the whole document, or it was changed by more than later signatures")
         ts = st.timestamp_validity
+        if ts is not None and not (ts.intact and ts.valid):
+            problems.append("Tidsstämpeln är ogiltig / the signature timestamp does not verify")
+        elif ts is not None and not ts.trusted:
+            problems.append("Tidsstämpelns certifikat kedjar inte till en betrodd utfärdare / the timestamp does not chain to a trusted root")
         reports.append(SignatureReport(
             field=emb.field_name, name=str(name) if name else None,
             signer=st.signing_cert.subject.human_friendly if st.signing_cert else None,
