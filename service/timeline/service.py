@@ -129,6 +129,9 @@ def _audit_text(e: AuditEvent) -> tuple[str, str]:
         # The signatory's name is left out on purpose; the signature record carries it.
         title = f"Underskrift registrerad för {label(PARTIES, after.get('party'))}"
         detail = f"Undertecknat {_day(after.get('signed_on'))}"
+    elif e.action == "agreement.e_signed":
+        title = f"Elektronisk underskrift för {label(PARTIES, after.get('party'))}"
+        detail = "Överenskommelsen är undertecknad av alla parter" if after.get("completed") else f"Underskrift {after.get('position')} i tur"
     elif e.action == "agreement.signature_corrected":
         title = f"Underskrift rättad för {label(PARTIES, after.get('party') or before.get('party'))}"
         detail = f"Undertecknat {_day(after.get('signed_on'))} (tidigare {_day(before.get('signed_on'))})"
@@ -158,7 +161,7 @@ def _audited(session: Session, user: User, case: Case) -> Iterator[TimelineItem]
         title, detail = _audit_text(e)
         after = e.after or {}
         refs = {"audit_event_id": e.id, **{k: v for k, v in after.items() if k.endswith("_id") and isinstance(v, int) and not isinstance(v, bool)}}
-        kind = ItemType.SIGNATURE_RECORDED if e.action == "agreement.signed" else ItemType.CASE_EVENT
+        kind = ItemType.SIGNATURE_RECORDED if e.action in ("agreement.signed", "agreement.e_signed") else ItemType.CASE_EVENT
         yield TimelineItem(at=e.at, type=kind, title=title, detail=detail, internal=e.action in ORG_HIDDEN, actor_id=e.actor_id,
                            action=e.action, refs=refs)
 

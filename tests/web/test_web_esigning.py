@@ -67,6 +67,7 @@ def test_agreement_is_sent_signed_in_turn_and_shown_valid(app, web: Browserless,
         assert "Giltig Alla 2 underskrifter är oförändrade" in shown
         assert re.search(r"Underskrift1 Olle Ordförande .*Exempelstads kommun.* Giltig", shown)
         assert re.search(r"Underskrift2 Eva Ek .* Giltig", shown)
+        assert "Elektronisk underskrift för organisationen" in shown and "Överenskommelsen är undertecknad av alla parter" in shown
         web.login(w.officer)
         assert "Rätta eller ta bort underskriften" not in web.get(page).text  # signatures in the PDF are not records to change
     finally:
