@@ -73,6 +73,7 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "changes_submitted",
     "followup_submitted",
     "completion_requested",
+    "signing_requested",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is

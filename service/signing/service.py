@@ -137,6 +137,7 @@ def invite(session: Session, store: ObjectStore, user: User, case: Case, signato
     order.provider_ref = provider.create_order(prepared, [_signer(case, agreement, inv, session) for inv in invitations],
                                                reference=f"order-{order.id}", title=f"IOP-avtal {case.diarienummer or case.id}")
     session.flush()
+    _tell_next(session, case, agreement, order, settings)
     # Ids and positions only: the signatories' names stay in the rows (the chain cannot forget a name).
     record(session, actor=user, action="signing.order_created", case_id=case.id,
            after={"signing_order_id": order.id, "source_document_id": current.id, "document_id": doc.id, "sha256": doc.sha256,
@@ -164,6 +165,22 @@ def _signer(case: Case, agreement: Agreement, inv: SigningInvitation, session: S
     party_name = named.get("name") or (case.organisation.name if inv.party == Party.ORGANISATION.value else "")
     return Signer(reference=f"invitation-{inv.id}", party=inv.party, party_name=party_name, name=inv.name, role=inv.role,
                   field_name=inv.field_name, email=user.email if user else None)
+
+
+def _tell_next(session: Session, case: Case, agreement: Agreement, order: SigningOrder, settings: Settings) -> None:
+    """Tell the signatory whose turn it now is (in-app, and e-mail if they want it); nobody once all have signed."""
+    from service.notifications.service import notify
+
+    waiting = next((i for i in invitations(session, order) if i.signed_at is None), None)
+    if waiting is None or order.status != OrderStatus.OPEN:
+        return
+    signer = session.get(User, waiting.user_id)
+    party_name = _signer(case, agreement, waiting, session).party_name or PARTY_LABELS[waiting.party].lower()
+    notify(session, [signer], key=f"signing-requested:{waiting.id}", template="signing_requested", case_id=case.id,
+           title=f"Överenskommelse att skriva under: {case.diarienummer or case.id} {case.title}", body="",
+           context={"diarienummer": case.diarienummer or f"ärende {case.id}", "case_title": case.title,
+                    "organisation_name": case.organisation.name, "case_url": f"{settings.public_base_url}/arenden/{case.id}",
+                    "party_name": party_name, "signatory_role": waiting.role})
 
 
 def get_order(session: Session, case: Case, order_id: int) -> SigningOrder:
@@ -255,6 +272,7 @@ def record_completion(session: Session, store: ObjectStore, user: User | None, c
         order.status = OrderStatus.COMPLETED
         order.completed_at = now
     session.flush()
+    _tell_next(session, case, session.scalar(select(Agreement).where(Agreement.case_id == case.id)), order, settings)
     record(session, actor=user, action="agreement.e_signed", case_id=case.id,
            after={"signing_order_id": order.id, "invitation_id": inv.id, "position": inv.position, "party": inv.party,
                   "signed_over_sha256": inv.signed_over_sha256, "document_id": doc.id, "sha256": doc.sha256,

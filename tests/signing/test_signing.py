@@ -58,6 +58,13 @@ def _signature_items(db: Session, c, settings) -> list[dict]:  # noqa: ANN001
     return [m for m in gates.agreement_ready(db, c, settings, None) if m["field"].startswith(("signatures", "signed_copy"))]
 
 
+def _told(db: Session, case_id: int) -> list:
+    from service.notifications.models import Notification
+
+    return list(db.scalars(select(Notification).where(Notification.case_id == case_id, Notification.kind == "signing_requested")
+                           .order_by(Notification.id)))
+
+
 def _flip_inside_first_revision(pdf: bytes) -> bytes:
     """One bit changed inside the first page's content stream (signed by every signature)."""
     at = pdf.index(b"stream", pdf.index(b"/Contents")) + 40
@@ -87,6 +94,7 @@ def test_two_party_agreement_signed_in_turn_validates_and_shows_its_fields(app, 
         assert [(i["position"], i["party"], i["name"]) for i in order["invitations"]] == [(1, "organisation", "Olle Ordförande"),
                                                                                          (2, "public", "Eva Ek")]
         problem(client.post(base, json=body, headers=auth(w.officer)), 409)  # this version is already out for signature
+        assert [n.user_id for n in _told(db, c.id)] == [olle.id]  # the first signatory is told; the second when it is her turn
         sign = f"{base}/{order['id']}/sign"
         assert "Olle" in problem(client.post(sign, headers=auth(eva)), 409)["detail"]  # the organisation signs first
         problem(client.post(sign, headers=auth(w.member)), 403)  # a member of the organisation, but not invited
@@ -94,6 +102,7 @@ def test_two_party_agreement_signed_in_turn_validates_and_shows_its_fields(app, 
         first = client.post(sign, headers=auth(olle))
         assert first.status_code == 200, first.text
         assert "redan" in problem(client.post(sign, headers=auth(olle)), 409)["detail"]  # twice
+        assert [n.user_id for n in _told(db, c.id)] == [olle.id, eva.id]
         second = client.post(sign, headers=auth(eva))
         assert second.status_code == 200, second.text
 
