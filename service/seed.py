@@ -94,7 +94,7 @@ def seed(s: Session) -> list[tuple[str, str, str]]:
     advance(c)  # -> agreement
     terms = AgreementTerms.model_validate({
         "public_party": {"name": "Exempelstads kommun", "orgnr": "212000-0142", "signatory_name": "Eva Förvaltningschef", "signatory_role": "Förvaltningschef"},
-        "organisation_party": {"name": orgs[2].name, "orgnr": orgs[2].orgnr, "signatory_name": "Ordförande", "signatory_role": "Ordförande"},
+        "organisation_party": {"name": orgs[2].name, "orgnr": orgs[2].orgnr, "signatory_name": members[2].full_name, "signatory_role": "Ordförande"},
         "background": "Behov av skyddat boende.", "purpose": "Trygghet för våldsutsatta.", "goals": [
             {"title": "40 platser per år", "indicators": [
                 {"name": "Platser i boendet", "unit": "count", "baseline": 30, "target": 40, "how_measured": "Beläggningsstatistik per månad"},
@@ -106,6 +106,7 @@ def seed(s: Session) -> list[tuple[str, str, str]]:
         "period_start": "2027-01-01", "period_end": "2028-12-31", "extension_terms": "Ett år i taget.", "notice_period_months": 6,
         "governance": "Styrgrupp kvartalsvis.", "followup_schedule": [{"due_on": "2028-01-31", "description": "Årsrapport"}, {"due_on": "2029-02-28", "description": "Slutrapport", "is_final": True}],
     })
+    # The named signatories are demo accounts (Eva Förvaltningschef, the organisation's member), so e-signing can be tried.
     s.add(Agreement(case_id=c.id, terms=terms.model_dump(mode="json"), funding_amount_sek=800_000, period_start=terms.period_start, period_end=terms.period_end))
     # Later stages need signed documents; the demo places these cases directly, with a recorded reason.
     for title, stage in (("Fritidsgård i samverkan", Stage.FOLLOW_UP), ("Språkcafé 2024–2025", Stage.CLOSED)):
