@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from service.cases.access import get_visible_case
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service as documents
+from service.idempotency import IdempotencyKey
 from service.signing import keys, service
 from service.signing.models import SigningOrder
 from service.signing.schemas import DocumentSignaturesOut, InvitationOut, SigningOrderIn, SigningOrderOut
@@ -28,12 +29,12 @@ def order_out(session, order: SigningOrder) -> SigningOrderOut:  # noqa: ANN001
 
 
 @router.post("/cases/{case_id}/signing-orders", response_model=SigningOrderOut, status_code=201)
-def create_order(case_id: Id, data: SigningOrderIn, session: DbSession, user: CurrentUser, store: Store,
-                 settings: AppSettings) -> SigningOrderOut:
+def create_order(case_id: Id, data: SigningOrderIn, session: DbSession, user: CurrentUser, store: Store, settings: AppSettings,
+                 idem: IdempotencyKey) -> object:
     """The case officer sends the current agreement version (PDF/A with a signature page) to its named signatories, in this order."""
     case = get_visible_case(session, user, case_id)
-    order = service.invite(session, store, user, case, [(s.party, s.user_id) for s in data.signatories], settings)
-    return order_out(session, order)
+    return idem.run(session, user.id, data, SigningOrderOut, lambda: order_out(session, service.invite(
+        session, store, user, case, [(s.party, s.user_id) for s in data.signatories], settings)))
 
 
 @router.get("/cases/{case_id}/signing-orders", response_model=list[SigningOrderOut])

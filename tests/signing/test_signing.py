@@ -88,9 +88,11 @@ def test_two_party_agreement_signed_in_turn_validates_and_shows_its_fields(app, 
                                                                 {"party": "public", "user_id": eva.id}]}, headers=auth(w.officer)), 422)
         assert wrong["errors"][0]["field"] == "signatories.0.user_id"
         problem(client.post(base, json=body, headers=auth(olle)), 403)  # the officer invites, not a signatory
-        created = client.post(base, json=body, headers=auth(w.officer))
+        created = client.post(base, json=body, headers={**auth(w.officer), "Idempotency-Key": "skicka-1"})
         assert created.status_code == 201, created.text
         order = created.json()
+        again = client.post(base, json=body, headers={**auth(w.officer), "Idempotency-Key": "skicka-1"})  # a retry: the same order
+        assert again.status_code == 201 and again.json()["id"] == order["id"] and again.headers.get("idempotency-replayed") == "true"
         assert [(i["position"], i["party"], i["name"]) for i in order["invitations"]] == [(1, "organisation", "Olle Ordförande"),
                                                                                          (2, "public", "Eva Ek")]
         problem(client.post(base, json=body, headers=auth(w.officer)), 409)  # this version is already out for signature
