@@ -201,6 +201,14 @@ class DocumentReport:
         return self.error is None and bool(self.signatures) and all(s.ok for s in self.signatures)
 
 
+def _subject(cert) -> str:  # noqa: ANN001 - asn1crypto certificate
+    """The certificate holder as a reader names it: common name and organisation (the full subject when it has neither)."""
+    native = cert.subject.native
+    parts = [native.get("common_name"), native.get("organization_name")]
+    named = ", ".join(dict.fromkeys(str(p) for p in parts if p))
+    return named or cert.subject.human_friendly
+
+
 def validate(pdf: bytes, trust_roots: list) -> DocumentReport:  # noqa: C901 - one report per signature
     """Validate every signature: intact, valid, chain to `trust_roots`, coverage and later modifications."""
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -250,7 +258,7 @@ def validate(pdf: bytes, trust_roots: list) -> DocumentReport:  # noqa: C901 - o
             problems.append("Tidsstämpelns certifikat kedjar inte till en betrodd utfärdare / the timestamp does not chain to a trusted root")
         reports.append(SignatureReport(
             field=emb.field_name, name=str(name) if name else None,
-            signer=st.signing_cert.subject.human_friendly if st.signing_cert else None,
+            signer=_subject(st.signing_cert) if st.signing_cert else None,
             signed_at=st.signer_reported_dt, timestamp_at=ts.timestamp if ts is not None else None,
             intact=bool(st.intact), valid=bool(st.valid), trusted=bool(st.trusted), coverage=coverage, modifications=modifications,
             ok=not problems, problems=problems))
