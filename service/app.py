@@ -289,5 +289,5 @@ class Readiness(BaseModel):
 
 
 # Tags in the order /docs shows them.
-API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements",
+API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements", "signing",
             "follow-up", "statistics", "audit", "messages", "timeline", "drift")
