@@ -99,9 +99,8 @@ def _api(db_url: str, port: int, log: Path, secret: str) -> subprocess.Popen[byt
                              "--log-level", "warning"], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # several processes on one database: production's setup
 def test_failed_logins_across_two_api_processes_are_limited_in_total(backend, tmp_path) -> None:  # noqa: ANN001
-    if backend.name != "postgresql":
-        pytest.skip("two processes on one database: the production setup is PostgreSQL")
     from service.db import make_engine
 
     url = backend.clone()

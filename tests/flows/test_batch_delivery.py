@@ -287,13 +287,13 @@ def test_connection_reconnects_after_a_drop_and_fails_fast_when_the_server_is_go
     assert _message_ids(smtp_server) == [f"<m{i}@test>" for i in range(9)]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # synchronous_commit is PostgreSQL's
 def test_the_sent_log_connection_skips_the_disk_wait_and_gives_it_back(env) -> None:
     """Only the sent-log's own writes skip the WAL flush wait; the pooled connection comes back with the default."""
     from flows.runtime import autocommit_connection
     from service.db import get_engine
 
-    if get_engine().dialect.name != "postgresql":
-        pytest.skip("synchronous_commit is PostgreSQL's")
+    assert get_engine().dialect.name == "postgresql"
     with autocommit_connection(wait_for_disk=False) as log:
         assert log.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
         backend = log.exec_driver_sql("SELECT pg_backend_pid()").scalar()
