@@ -1,13 +1,14 @@
 """Browser check (Chromium) of electronic signing on the case page: the officer sends the agreement, both signatories sign
 in turn, the organisation sees every signature validated; axe-core and the page audit on each state.
 
-A server of its own, configured with a signing key and trust root made here (the shared browser server has none).
+The validated section is saved as docs/screenshots/e-underskrift.png. A server of its own, configured with a signing key and trust root made here (the shared browser server has none).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from factories import PASSWORD
@@ -19,6 +20,7 @@ from service.documents.pdfa import pdfa_available
 
 
 
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "e-underskrift.png"
 pytestmark = pytest.mark.skipif(not pdfa_available() or not AXE_JS.exists(), reason="LibreOffice and axe-core are needed")
 
 
@@ -136,6 +138,7 @@ def _walk(browser: Browser, server: LiveServer, h: dict, url: str, problems: lis
     expect(checks.locator("tbody tr").first).to_contain_text("Olle Ordförande")
     expect(checks.locator("tbody tr").nth(1)).to_contain_text("Eva Ek")
     problems += _audit(member, "e-underskrift: kontrollerade underskrifter")
+    member.locator("#e-underskrift").screenshot(path=str(SCREENSHOT))
 
 
 def test_the_server_log_is_clean(esign) -> None:  # noqa: ANN001
