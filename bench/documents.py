@@ -57,8 +57,9 @@ def _terms(org_name: str, orgnr: str, funding: int) -> dict[str, Any]:
 
 
 def prepare_case(session: Session) -> tuple[int, int]:
-    """An agreement-stage case with stored terms and both signatures; returns (case id, officer id)."""
-    from service.agreements.models import Agreement, Party, Signature
+    """An agreement-stage case with stored terms, not yet signed (a signed agreement is frozen and never drawn up
+    again); returns (case id, officer id)."""
+    from service.agreements.models import Agreement
     from service.agreements.schemas import AgreementTerms
     from service.cases.models import Case
     from service.cases.stages import Stage
@@ -69,8 +70,6 @@ def prepare_case(session: Session) -> tuple[int, int]:
     terms = AgreementTerms.model_validate(_terms(case.organisation.name, case.organisation.orgnr, case.requested_amount_sek or 400_000))
     session.add(Agreement(case_id=case.id, terms=terms.model_dump(mode="json"), funding_amount_sek=terms.funding_amount_sek,
                           period_start=terms.period_start, period_end=terms.period_end))
-    session.add(Signature(case_id=case.id, party=Party.PUBLIC, name="Eva Ek", role="Förvaltningschef", signed_on=date(2026, 11, 1)))
-    session.add(Signature(case_id=case.id, party=Party.ORGANISATION, name="Olle Ordförande", role="Ordförande", signed_on=date(2026, 11, 2)))
     session.flush()
     return case.id, int(case.officer_id)
 
