@@ -122,7 +122,7 @@ def audit_login(login: Callable[..., Page]) -> Callable[[str], Page]:
     return lambda email: login(email, bypass_csp=True)
 
 
-def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_context, world, page_states) -> None:  # noqa: ANN001
+def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_context, world, page_states, server) -> None:  # noqa: ANN001
     if not AXE_JS.exists():
         missing = f"axe-core is not installed at {AXE_JS}: run `make axe` (npm ci in tests/fixtures/axe)"
         if os.environ.get("IOP_TEST_REQUIRE_BROWSER") == "1":  # as for the browser itself: CI must run this test
@@ -174,6 +174,10 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.submit(member, f"form[action='/arenden/{st.completion_id}/meddelanden']", "member message with errors", {"body": ""})
     a.visit(member, f"/arenden/{st.signed_id}", "member case agreement")
     a.visit(member, f"/arenden/{st.followup_id}", "member case follow-up with report form")
+    from tests.web.test_web_indicators_browser import _case_with_reported_indicators  # here: that module imports this one
+
+    indicators_id = _case_with_reported_indicators(server, world)
+    a.visit(member, f"/arenden/{indicators_id}", "member case with indicator charts and a report to complete")
     report = member.locator("form[action*='/uppfoljning/'][action$='/lamna']").last.get_attribute("action")
     a.submit(member, f"form[action='{report}']", "report form with errors",
              {"activities_done": "", "participants_reached": "många", "money_used_sek": ""})
@@ -225,6 +229,7 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
              {"party": "organisation", "name": "", "signed_on": "2020-01-01"})
     a.visit(officer, f"/arenden/{st.decision_id}", "officer case awaiting decision on the agreement")
     a.visit(officer, f"/arenden/{st.followup_id}", "officer case follow-up")
+    a.visit(officer, f"/arenden/{indicators_id}", "officer case with indicator charts and ratings")
     assess = officer.locator("form[action$='/bedom']").first.get_attribute("action")
     a.submit(officer, f"form[action='{assess}']", "report assessment with errors", {"assessment": "needs_completion", "comment": ""})
     a.visit(officer, f"/arenden/{st.rejected_id}", "officer case rejected")
