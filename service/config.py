@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     appeal_courts: dict[str, AppealCourt] = Field(default_factory=lambda: {"Exempelstads kommun": AppealCourt(
         court="Förvaltningsrätten i Göteborg", address="Box 1531, 401 50 Göteborg", email="forvaltningsrattenigoteborg@dom.se",
         notice_board_url="https://www.exempelstad.se/anslagstavla")})
+    # Handlingstyper a diary entry may carry (JSON list in IOP_DIARIUM_DOCUMENT_TYPES); the domain's own kinds map onto
+    # these names (service.diarium.service.TYPE_FOR), falling back to the last one when a name is not configured.
+    diarium_document_types: list[str] = Field(default_factory=lambda: [
+        "Ansökan", "Bilaga", "Meddelande", "Beslut", "Avtal", "Undertecknat avtal", "Protokoll", "Begäran om uppföljning",
+        "Uppföljningsrapport", "Tjänsteanteckning", "Övrigt"], min_length=1)
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to

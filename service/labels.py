@@ -16,7 +16,7 @@ from service.reviews.models import Decision, ReviewStatus
 
 __all__ = ["STAGES", "ROLES", "LEGAL_FORMS", "DOCUMENT_KINDS", "REVIEW_STATUS", "REVIEW_DECIDED", "DECISIONS",
            "DECISIONS_IN_TEXT", "DEADLINE_KINDS", "DEADLINE_KINDS_IN_TEXT", "DEADLINE_STATUS", "PARTIES", "CASE_FIELDS",
-           "AUDIT_ACTIONS", "label"]
+           "AUDIT_ACTIONS", "DIARY_DIRECTIONS", "label"]
 
 ROLES: dict[Role, str] = {
     Role.ORG_MEMBER: "Organisationsmedlem",
@@ -114,6 +114,9 @@ CASE_FIELDS: dict[str, str] = {
 }
 
 # The case history's title of each audited action that has no richer record of its own (see timeline.service).
+# A diary entry's direction (service.diarium.models.Direction) as a column shows it.
+DIARY_DIRECTIONS: dict[str, str] = {"inkommande": "Inkommande", "upprättad": "Upprättad", "utgående": "Utgående"}
+
 AUDIT_ACTIONS: dict[str, str] = {
     "case.created": "Utkast skapat",
     "case.updated": "Ärendets uppgifter ändrades",
@@ -139,6 +142,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "case.completion_request_redacted": "Personuppgifter i begäran om komplettering raderade",
     "review.reassigned": "Granskning tilldelad annan beslutsfattare",
     "review.cancelled": "Begäran om beslut återtogs",
+    "diary.corrected": "Diariepost rättad av registratorn",
 }
 
 

@@ -6,6 +6,7 @@ from service.auth.models import User
 from service.cases.models import Case, CompletionRequest, DiarieCounter, StageChange
 from service.deadlines.models import Deadline, Reminder, Suspension
 from service.departments.models import Department
+from service.diarium.models import DiaryEntry
 from service.dialogue.models import DialogueMeeting, SuitabilityAssessment
 from service.doctemplates.models import DocumentTemplate
 from service.documents.models import Document
@@ -20,7 +21,7 @@ from service.signing.models import SigningInvitation, SigningOrder
 
 __all__ = [
     "Agreement", "AuditEvent", "Case", "ContactPerson", "Department", "DiarieCounter",
-    "DialogueMeeting", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
+    "DialogueMeeting", "DiaryEntry", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
     "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
     "Message", "Notification", "OutboxEvent", "DocumentTemplate", "SigningOrder", "SigningInvitation",
 ]

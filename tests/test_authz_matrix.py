@@ -26,6 +26,7 @@ from factories import PASSWORD, World, auth, case, department, make_orgnr, user
 from fastapi.testclient import TestClient
 from gates_setup import add_document, signed_agreement_case, terms_payload
 from helpers import committing_sessions, drop_sessions, use_sessions
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.reads import SessionReader
@@ -292,6 +293,15 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/cases/{case_id}/messages"): Call(CASE_READ, CASE["dialogue"]),
     ("GET", "/api/v1/cases/{case_id}/messages/{message_id}"): Call(CASE_READ, _with("dialogue", message_id="message")),
     ("GET", "/api/v1/cases/{case_id}/timeline"): Call(CASE_READ, CASE["dialogue"]),
+    # ------------------------------------------------------------------ diarium
+    ("GET", "/api/v1/cases/{case_id}/diary"): Call(CASE_READ, CASE["dialogue"], note="the organisation: not confidential, not internal"),
+    ("PATCH", "/api/v1/cases/{case_id}/diary/{entry_id}"): Call(
+        expect(ok="registrar", e403="org_member officer approver", e404="org_member_other officer_other_dep admin"),
+        _with("dialogue", entry_id="diary_entry"), lambda ids: {"json": {"description": "Bilaga: rättad beskrivning"},
+                                                               "headers": {"If-Match": '"1"'}}),
+    ("GET", "/api/v1/diary"): Call(
+        expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
+        note="officers search their department's cases, registrars all"),
     # ------------------------------------------------------------------ deadlines and notifications
     ("GET", "/api/v1/cases/{case_id}/deadlines"): Call(CASE_READ, CASE["dialogue"]),
     ("POST", "/api/v1/cases/{case_id}/suspend"): Call(
@@ -405,9 +415,12 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
                                    content=PDF, content_type="application/pdf", user=w.member)
     minutes = organisations.join_overenskommelse(setup, store, w.member, w.org, joined_on=date(2026, 1, 10),
                                                  filename="protokoll.pdf", content=PDF, content_type="application/pdf")
+    from service.diarium.models import DiaryEntry
+
+    diary_entry = setup.scalars(select(DiaryEntry).where(DiaryEntry.document_id == doc.id)).one()  # registered with the upload
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "signing_order": signing_order.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
-           "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id,
+           "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id, "diary_entry": diary_entry.id,
            "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     state: dict = {}

@@ -27,6 +27,7 @@ from service.agreements.models import Signature
 from service.cases.access import documents_shown, ensure_case_officer
 from service.audit.models import AuditEvent
 from service.audit.service import lock_stream, record, stream_for
+from service.diarium import service as diarium
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.stages import TERMINAL, Stage
@@ -177,6 +178,8 @@ def store_document(session: Session, store: ObjectStore, *, case: Case, kind: Do
     if derived_from is not None:
         after |= {"source_document_id": derived_from.id, "source_sha256": derived_from.sha256}
     record(session, actor=user, action="document.stored", case_id=case.id, after=after)
+    if derived_from is None:  # a PDF/A, signed or sealed copy is the same handling in another form, already registered
+        diarium.register_document(session, case, doc, user)
     return doc
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.cases.access import messages_shown
 from service.audit.service import record
+from service.diarium import service as diarium
 from service.auth.models import Role, User
 from service.cases.models import Case
 from service.cases.repository import decode_cursor, encode_cursor
@@ -61,6 +62,8 @@ def post_message(session: Session, user: User, case: Case, body: str, internal: 
     # The text stays out of the append-only audit chain: free text often holds personal data that
     # must stay erasable (see organisations.service.erase_contact); the row itself is the record.
     record(session, actor=user, action="message.posted", case_id=case.id, after={"message_id": message.id, "internal": internal})
+    if not internal:  # an internal note is the administration's working note, not a handling exchanged with the organisation
+        diarium.register_message(session, case, message, user)
     _notify(session, user, case, message)
     return message
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements import amounts
 from service.audit.service import digest, record
+from service.diarium import service as diarium
 from service.auth.models import Role, User
 from service.cases import gates
 from service.cases.access import review_comment_shown
@@ -137,6 +138,7 @@ def decide(session: Session, user: User, case: Case, review: Review, decision: D
     session.flush()
     record(session, actor=user, action=f"review.{review.status}", case_id=case.id, before=before,
            after={**snapshot(case), "review_id": review.id, "motivation_sha256": digest(motivation)})
+    diarium.register_decision(session, case, review)
     return review
 
 
