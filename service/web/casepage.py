@@ -16,9 +16,11 @@ from service.agreements.schemas import MissingItem, SectionProgress
 from service.agreements.service import signing_parties
 from service.cases import completion, gates
 from service.cases.completion import CompletionAsk
-from service.cases.access import deadlines_shown, documents_shown
+from service.cases.access import deadlines_shown, documents_shown, sees_internal
 from service.cases.models import Case, StageChange
 from service.dashboard.overdue import is_overdue
+from service.diarium import service as diarium
+from service.diarium.models import DiaryEntry
 from service.messages import service as messages
 from service.messages.models import Message
 from service.timeline import service as timeline
@@ -116,6 +118,7 @@ class CaseView:
     current_agreement: Document | None = None  # the version signatures are of (agreements.evidence)
     e_signed: set[int] = field(default_factory=set)  # signatures made in the agreement's PDF (evidence.e_signed_in_pdf): fixed
     followup: followupview.FollowUpView | None = None  # indicators over time, money used vs planned, each report's indicators due
+    diary: list[tuple[DiaryEntry, str, Case]] = field(default_factory=list)  # the case's diarium for staff: (entry, reference, case)
 
     extendable = EXTENDABLE
 
@@ -259,7 +262,8 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
                     agreement_missing=agreement_missing, current_agreement=current_agreement,
                     e_signed={s.id for s in signatures if evidence.e_signed_in_pdf(session, s)},
                     agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [],
-                    followup=followupview.load(session, case.id, reports))
+                    followup=followupview.load(session, case.id, reports),
+                    diary=[(e, diarium.reference(case, e), case) for e in diarium.list_for_case(session, user, case)] if sees_internal(user) else [])
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

@@ -52,7 +52,7 @@ env.filters.update(
 env.globals.update(
     STATIC=STATIC_PREFIX, ROLE_LABELS=names.ROLES, LEGAL_FORMS=names.LEGAL_FORMS, DOCUMENT_KINDS=names.DOCUMENT_KINDS,
     REVIEW_STATUS=names.REVIEW_STATUS, DEADLINE_LABELS=names.DEADLINE_KINDS, checklist_size=len(ITEMS),
-    DECISIONS=names.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role,
+    DECISIONS=names.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role, DIRECTIONS=names.DIARY_DIRECTIONS,
 )
 
 # The interface runs no inline script or style, so a strict policy costs nothing.
@@ -118,9 +118,10 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
     verify = [("/organisationer/att-bekrafta", "Nya organisationer")]
     if user.role in (Role.OFFICER, Role.APPROVER):
         return [("/arbetsko", "Arbetskö"), ("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"),
+                *([("/diarium", "Diarium")] if user.role == Role.OFFICER else []),
                 *(verify if user.role == Role.OFFICER else []), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
-        return [("/arenden", "Alla ärenden"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"), *verify]
+        return [("/arenden", "Alla ärenden"), ("/diarium", "Diarium"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"), *verify]
     return [("/admin", "Start"), ("/statistik", "Statistik"), *verify]
 
 

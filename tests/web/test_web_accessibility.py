@@ -203,6 +203,8 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(officer, "/statistik?forvaltning=all&ar=2026", "statistics for the municipality and a year")
     a.visit(officer, "/statistik?forvaltning=socialen&ar=tjugo", "statistics with errors", status=422)
     a.visit(officer, "/organisationer/att-bekrafta", "organisations to confirm")
+    a.visit(officer, "/diarium", "diarium search")
+    a.visit(officer, "/diarium?fran=1%20mars&till=2026-01-01", "diarium search with errors", status=422)
     a.visit(officer, f"/arenden/{world.review_case_id}", "officer case with pending review")
     a.visit(officer, f"/arenden/{st.unassigned_id}", "officer case unassigned")
     a.submit(officer, f"form[action='/arenden/{st.unassigned_id}/begar-komplettering']", "completion request with errors",
@@ -247,6 +249,7 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(registrar, "/arenden", "registrar case list")
     a.visit(registrar, "/oversikt", "registrar overview")
     a.visit(registrar, "/statistik?ar=2001", "registrar statistics without data")
+    a.visit(registrar, "/diarium?q=bilaga", "registrar diarium search")
     a.visit(registrar, f"/arenden/{st.followup_id}", "registrar case page")
     a.visit(registrar, "/organisationer/att-bekrafta", "registrar organisations to confirm")
 

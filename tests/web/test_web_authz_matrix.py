@@ -203,6 +203,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/export/arenden.csv"): Call(LISTERS),
     ("GET", "/oversikt"): Call(LISTERS),
     ("GET", "/statistik"): Call(STATISTICS, note="aggregates only: any department or the whole municipality"),
+    ("GET", "/diarium"): Call(expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
+                              note="officers search their department's cases' diarium, registrars every case's"),
     ("GET", "/statistik.csv"): Call(STATISTICS),
     ("GET", "/statistik.xlsx"): Call(STATISTICS),
     # ------------------------------------------------------------------ civil servants: stage actions on a case

@@ -13,6 +13,7 @@ from service.web.routes import (
     casesheet,
     cases,
     deadlines,
+    diarium,
     dialogue,
     esigning,
     followup,
@@ -25,5 +26,5 @@ from service.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, admin):
+for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, admin):
     router.include_router(_module.router)
