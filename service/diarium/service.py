@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ TYPE_FOR = {
     "board_minutes": "Protokoll", "message": "Meddelande",
 }
 SEARCH_LIMIT = 200
+# C0 control characters but tab and newlines (PostgreSQL refuses NUL in text outright).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def document_types(settings: Settings | None = None) -> list[str]:
@@ -117,6 +120,9 @@ def correct(session: Session, user: User, case: Case, entry: DiaryEntry, data: D
     for field in ("description", "document_type", "confidential"):
         if field in changes and changes[field] is None:
             errors.append({"field": field, "message": "får inte vara tomt / must not be null"})
+    for field in ("description", "document_type", "counterpart", "osl_reference"):
+        if isinstance(changes.get(field), str) and CONTROL_CHARS.search(changes[field]):
+            errors.append({"field": field, "message": "får inte innehålla styrtecken / must not contain control characters"})
     if isinstance(changes.get("description"), str) and not changes["description"].strip():
         errors.append({"field": "description", "message": "Beskrivning krävs / description required"})
     if changes.get("document_type") is not None and changes["document_type"] not in document_types(settings):
@@ -153,6 +159,8 @@ def search(session: Session, user: User, *, q: str | None = None, date_from: dat
            limit: int = SEARCH_LIMIT) -> list[tuple[DiaryEntry, Case]]:
     """Entries of the cases the user sees (officers: their department's), newest first, matching the text and period."""
     ensure_may_search(user)
+    if q and CONTROL_CHARS.search(q):
+        raise ValidationFailed(errors=[{"field": "q", "message": "får inte innehålla styrtecken / must not contain control characters"}])
     stmt = select(DiaryEntry, Case).join(Case, Case.id == DiaryEntry.case_id).where(visible(user), shown(user))
     if q and q.strip():
         like = f"%{q.strip().lower()}%"

@@ -101,6 +101,8 @@ def test_bad_corrections_are_422_and_change_nothing(client, db, store) -> None:
     assert error_fields(body) == {"document_type"}
     problem(_patch(client, c, entry, w.registrar, {"description": "x" * 301}), 422)
     problem(_patch(client, c, entry, w.registrar, {"number": 7}), 422)
+    assert error_fields(problem(_patch(client, c, entry, w.registrar, {"description": "Bilaga\x00", "counterpart": "A\x07"}), 422)) == {
+        "description", "counterpart"}
     problem(client.patch(f"/api/v1/cases/{c.id}/diary/{entry['id']}", json={"description": "Utan version"}, headers=auth(w.registrar)), 428)
     db.expire_all()
     row = db.get(DiaryEntry, entry["id"])
@@ -144,5 +146,6 @@ def test_search_follows_case_visibility(client, db, store) -> None:
     assert search(w.registrar, **{"from": "2001-01-01", "to": "2001-12-31"}).json() == []
     problem(search(w.registrar, **{"from": "2001-12-31", "to": "2001-01-01"}), 422)
     problem(search(w.registrar, **{"from": "inte-ett-datum"}), 422)
+    assert error_fields(problem(search(w.registrar, q="budget\x00"), 422)) == {"q"}
     for who in (w.member, w.approver, w.admin):
         problem(search(who), 403)

@@ -60,5 +60,6 @@ def test_diarium_search_page(web: Browserless, db: Session, app) -> None:  # noq
     assert "Ange datumet som ÅÅÅÅ-MM-DD" in htmllib.unescape(bad)
     assert "Slutdatumet kan inte vara före startdatumet." in htmllib.unescape(
         officer.get("/diarium?fran=2026-03-01&till=2026-02-01", expect=422).text)
+    assert "Sökningen får inte innehålla styrtecken." in htmllib.unescape(officer.get("/diarium?q=a%00b", expect=422).text)
     Browserless(web.client).login(w.member).get("/diarium", expect=403)
     Browserless(web.client).login(w.approver).get("/diarium", expect=403)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from service.deps import DbSession
 from service.diarium import service
+from service.errors import ValidationFailed
 from service.web.deps import WebUser, web_router
 from service.web.forms import FormState
 from service.web.rendering import render
@@ -42,5 +43,9 @@ def diarium_page(request: Request, user: WebUser, session: DbSession) -> Respons
     context = {"title": "Diarium", "form": form, "rows": [], "limit": service.SEARCH_LIMIT}
     if form.has_errors:
         return render(request, "diarium/search.html", context, status_code=422)
-    found = service.search(session, user, q=raw["q"] or None, date_from=date_from, date_to=date_to)
+    try:
+        found = service.search(session, user, q=raw["q"] or None, date_from=date_from, date_to=date_to)
+    except ValidationFailed:
+        form.add("q", "Sökningen får inte innehålla styrtecken.")
+        return render(request, "diarium/search.html", context, status_code=422)
     return render(request, "diarium/search.html", {**context, "rows": [(e, service.reference(c, e), c) for e, c in found]})
