@@ -200,10 +200,10 @@ def register_document(session: Session, case: Case, doc: object, user: User | No
 def register_message(session: Session, case: Case, message: object, user: User) -> DiaryEntry:
     """A message in the thread: from the organisation (inkommande) or to it (utgående)."""
     incoming = user.role == Role.ORG_MEMBER
-    first_line = message.body.strip().splitlines()[0] if message.body.strip() else ""
-    description = ("Meddelande från organisationen" if incoming else "Meddelande till organisationen") + (f": {first_line}" if first_line else "")
+    # Not the text: a message's personal data is erased in its row (organisations.service), which a copy here would outlive.
+    description = "Meddelande från organisationen" if incoming else "Meddelande till organisationen"
     return register(session, case, direction=Direction.INCOMING if incoming else Direction.OUTGOING,
-                    counterpart=_organisation_name(session, case), description=description[:300], kind="message", message_id=message.id)
+                    counterpart=_organisation_name(session, case), description=description, kind="message", message_id=message.id)
 
 
 def register_decision(session: Session, case: Case, review: object) -> DiaryEntry:
