@@ -122,6 +122,20 @@ MeasureText = Annotated[str, Field(min_length=1, max_length=2_000), NoControlCha
 Value = Annotated[int | float | str, Field(union_mode="left_to_right"), BeforeValidator(_not_bool)]
 
 
+def _checked_values(indicator: BaseModel, unit: IndicatorUnit) -> list[tuple[tuple[str | int, ...], str, object]]:
+    """Baseline and target read as values of the unit (set on the model); a problem per value that is not one."""
+    problems: list[tuple[tuple[str | int, ...], str, object]] = []
+    for field in ("baseline", "target"):
+        raw = getattr(indicator, field)
+        if raw is None:
+            continue
+        try:
+            setattr(indicator, field, check_value(unit, raw))
+        except ValueError as exc:
+            problems.append(((field,), str(exc), raw))
+    return problems
+
+
 class Indicator(BaseModel):
     """One indicator of a goal; its baseline and target are values of its unit."""
 
@@ -135,15 +149,7 @@ class Indicator(BaseModel):
     @model_validator(mode="after")
     def _values_of_unit(self) -> Indicator:
         # Each value checked against the unit here, so the error sits on the value's own field.
-        problems: list[tuple[tuple[str | int, ...], str, object]] = []
-        for field in ("baseline", "target"):
-            raw = getattr(self, field)
-            if raw is None:
-                continue
-            try:
-                setattr(self, field, check_value(self.unit, raw))
-            except ValueError as exc:
-                problems.append(((field,), str(exc), raw))
+        problems = _checked_values(self, self.unit)
         if len(set(self.periods)) != len(self.periods):
             problems.append((("periods",), "Samma rapport är vald två gånger / a report is listed twice", [p.isoformat() for p in self.periods]))
         if problems:
@@ -190,16 +196,8 @@ class IndicatorDraft(BaseModel):
 
     @model_validator(mode="after")
     def _values_of_unit(self) -> IndicatorDraft:
-        problems: list[tuple[tuple[str | int, ...], str, object]] = []
-        for field in ("baseline", "target"):
-            raw = getattr(self, field)
-            if raw is None:
-                continue
-            try:
-                # Without a unit yet, a value is at least a number.
-                setattr(self, field, check_value(self.unit or IndicatorUnit.NUMBER, raw))
-            except ValueError as exc:
-                problems.append(((field,), str(exc), raw))
+        # Without a unit yet, a value is at least a number.
+        problems = _checked_values(self, self.unit or IndicatorUnit.NUMBER)
         if problems:
             raise located_errors(type(self).__name__, problems)
         return self
