@@ -187,6 +187,10 @@ class DatabaseWindow:
         conn.execute(insert(_EVENTS), [{"key": k, "at": self._at(now)} for k in keys])
         conn.execute(delete(_EVENTS).where(_EVENTS.c.key.in_(keys), _EVENTS.c.at <= self._at(now - self.window)))
 
+    def _wait(self, oldest: float, now: float) -> int:
+        """Whole seconds until the oldest event leaves the window."""
+        return max(1, math.ceil(oldest + self.window - now))
+
     def _lock(self, conn: Connection, key: str) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"), {"ns": self.LOCK_NAMESPACE, "key": key})
@@ -198,7 +202,7 @@ class DatabaseWindow:
         with self.engine().connect() as conn:
             for key, limit in limits:
                 n, oldest = self._state(conn, self._key(key), now)
-                out.append(max(1, math.ceil(oldest + self.window - now)) if n >= limit and oldest is not None else 0)
+                out.append(self._wait(oldest, now) if n >= limit and oldest is not None else 0)
             conn.rollback()
         return out
 
@@ -215,7 +219,7 @@ class DatabaseWindow:
             now = self.clock()
             n, oldest = self._state(conn, k, now)
             if n >= limit and oldest is not None:
-                return max(1, math.ceil(oldest + self.window - now))
+                return self._wait(oldest, now)
             self._insert(conn, [k], now)
             return 0
 

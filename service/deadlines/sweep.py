@@ -86,10 +86,12 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
             refresh_schedule(cal, d, now)
     # Like every notification: in-app always, by e-mail too unless the person chose in-app only.
     by_email = lookup.wants_email(u.id for *_, users in planned for u in users)
+    fmt = _formatter(settings)
     for d, case, key, at, users in planned:
+        title = reminder_title(d, case, fmt)[:300]
         for u in users:
             dedupe = f"{d.id}:{u.email}:{key}"
-            cards.append({"user_id": u.id, "case_id": case.id, "kind": "reminder", "title": reminder_title(d, case, settings)[:300],
+            cards.append({"user_id": u.id, "case_id": case.id, "kind": "reminder", "title": title,
                           "body": "", "dedupe_key": f"reminder:{dedupe}", "created_at": now})
             if u.id in by_email:
                 rows.append({"deadline_id": d.id, "recipient": u.email, "recipient_user_id": u.id, "channel": "email",
@@ -101,15 +103,18 @@ def plan_reminders(session: Session, settings: Settings, now: datetime | None = 
     return len(rows)
 
 
-def reminder_title(d: Deadline, case: Case, settings: Settings) -> str:
-    """The in-app card of a reminder: which deadline, which case, by when (in the configured timezone)."""
+def _formatter(settings: Settings):  # noqa: ANN202
     from zoneinfo import ZoneInfo
 
     from service.notifications.email import SwedishFormatter
 
+    return SwedishFormatter(ZoneInfo(settings.timezone))
+
+
+def reminder_title(d: Deadline, case: Case, fmt) -> str:  # noqa: ANN001
+    """The in-app card of a reminder: which deadline, which case, by when (fmt: a SwedishFormatter of the configured zone)."""
     kind = DEADLINE_KINDS.get(DeadlineKind(d.kind), str(d.kind))
-    return (f"Påminnelse: {kind} i {case.diarienummer or f'ärende {case.id}'} senast "
-            f"{SwedishFormatter(ZoneInfo(settings.timezone)).frist(d.due_at)}")
+    return f"Påminnelse: {kind} i {case.diarienummer or f'ärende {case.id}'} senast {fmt.frist(d.due_at)}"
 
 
 def _due(now: datetime) -> list[Any]:
