@@ -11,8 +11,10 @@ export PYTHONUNBUFFERED := 1
 .PHONY: dev test install sysdeps axe migrate seed run clean screenshots bench
 
 # Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts), poppler-utils to render signed PDFs.
-SYSDEPS_CMDS := soffice chromium docker-compose npm pdftoppm
-SYSDEPS_PKGS := libreoffice-writer-nogui fonts-liberation2 chromium docker-compose npm poppler-utils
+# command:packages — only the packages of missing commands are installed (Node.js from NodeSource brings its own npm and
+# conflicts with Debian's npm package).
+SYSDEPS := soffice:libreoffice-writer-nogui,fonts-liberation2 chromium:chromium docker-compose:docker-compose \
+	npm:npm pdftoppm:poppler-utils
 # axe-core for the browser accessibility test, from tests/fixtures/axe/package-lock.json (npm ci once; then up to date).
 AXE_DIR := tests/fixtures/axe
 AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
@@ -33,10 +35,10 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json | sysdeps
 axe: $(AXE)
 
 sysdeps:
-	@missing=0; for c in $(SYSDEPS_CMDS); do command -v $$c >/dev/null || missing=1; done; \
-	if [ $$missing = 1 ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSDEPS_PKGS); \
-	  else echo "Installera / install: sudo apt-get install $(SYSDEPS_PKGS)"; fi; fi
+	@pkgs=""; for pair in $(SYSDEPS); do command -v $${pair%%:*} >/dev/null || pkgs="$$pkgs $$(echo $${pair#*:} | tr , ' ')"; done; \
+	if [ -n "$$pkgs" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs; \
+	  else echo "Installera / install: sudo apt-get install$$pkgs"; fi; fi
 
 migrate: install
 	mkdir -p var
