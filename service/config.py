@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     # these names (service.diarium.service.TYPE_FOR), falling back to the last one when a name is not configured.
     diarium_document_types: list[str] = Field(default_factory=lambda: [
         "Ansökan", "Bilaga", "Meddelande", "Beslut", "Avtal", "Undertecknat avtal", "Protokoll", "Begäran om uppföljning",
-        "Uppföljningsrapport", "Tjänsteanteckning", "Övrigt"], min_length=1)
+        "Uppföljningsrapport", "Begäran om komplettering", "Återkallelse", "Tjänsteanteckning", "Övrigt"], min_length=1)
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to

@@ -19,6 +19,7 @@ from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineKind, DeadlineStatus
 from service.departments.models import Department
+from service.diarium import service as diarium
 from service.errors import Conflict, Forbidden, GateFailed, StaleVersion, ValidationFailed
 from service.outbox.service import emit
 from service.reviews.models import Review, ReviewStatus
@@ -145,6 +146,7 @@ def submit(session: Session, user: User, case: Case, settings: Settings, expecte
     if case.stage != Stage.DRAFT and case.open_for_changes:
         case.open_for_changes = False
         session.flush()
+        diarium.register_application(session, case, completed=True)
         record(session, actor=user, action="case.changes_submitted", case_id=case.id, after=snapshot(case))
         emit(session, "case.changes_submitted", {"case_id": case.id, "user_id": user.id}, case_id=case.id)  # officer and requester told
         return case
@@ -159,6 +161,7 @@ def submit(session: Session, user: User, case: Case, settings: Settings, expecte
     case.submitted_at = now
     move(session, case, Stage.IDENTIFY_NEED, actor=user, action=Action.SUBMIT)
     session.flush()
+    diarium.register_application(session, case)
     record(session, actor=user, action="case.submitted", case_id=case.id, before=before, after=snapshot(case))
     emit(session, "case.submitted", {"case_id": case.id}, case_id=case.id)  # the receipt (kvittens) to the organisation
     return case
@@ -173,6 +176,7 @@ def withdraw(session: Session, user: User, case: Case, reason: str, expected_ver
     move(session, case, Stage.WITHDRAWN, actor=user, action=Action.WITHDRAW, reason=reason or None)
     case.close_reason = reason or None
     session.flush()
+    diarium.register_withdrawal(session, case)
     record(session, actor=user, action="case.withdrawn", case_id=case.id, before=before, after={**snapshot(case), "reason_sha256": digest(reason)})
     return case
 
@@ -210,6 +214,7 @@ def terminate(session: Session, user: User, case: Case, reason: str, expected_ve
     case.terminated = True
     case.close_reason = reason
     session.flush()
+    diarium.register_termination(session, case)
     record(session, actor=user, action="case.terminated", case_id=case.id, before=before,
            after={**snapshot(case), "reason_sha256": digest(reason)})
     emit(session, "case.terminated", {"case_id": case.id}, case_id=case.id)  # its decision document and the organisation's notice
@@ -234,6 +239,7 @@ def request_completion(session: Session, user: User, case: Case, message: str, e
     session.add(ask)
     case.open_for_changes = True  # the version moves too: an edit started before the request fails its optimistic lock
     session.flush()
+    diarium.register_completion_request(session, case)
     record(session, actor=user, action="case.completion_requested", case_id=case.id, before=before,
            after={**snapshot(case), "completion_request_id": ask.id, "message_sha256": digest(message)})
     emit(session, "case.completion_requested", {"completion_request_id": ask.id}, case_id=case.id)  # the organisation is told

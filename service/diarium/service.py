@@ -25,7 +25,9 @@ from service.schemas import MAX_ID
 TYPE_FOR = {
     "agreement": "Avtal", "signed_agreement": "Undertecknat avtal", "decision": "Beslut", "dialogue_minutes": "Protokoll",
     "followup_request": "Begäran om uppföljning", "followup_summary": "Uppföljningsrapport", "attachment": "Bilaga",
-    "board_minutes": "Protokoll", "message": "Meddelande",
+    "board_minutes": "Protokoll", "message": "Meddelande", "application": "Ansökan", "withdrawal": "Återkallelse",
+    "completion_request": "Begäran om komplettering", "followup_report": "Uppföljningsrapport",
+    "followup_assessment": "Tjänsteanteckning",
 }
 SEARCH_LIMIT = 200
 # C0 control characters but tab and newlines (PostgreSQL refuses NUL in text outright).
@@ -214,3 +216,53 @@ def register_decision(session: Session, case: Case, review: object) -> DiaryEntr
     if review.to_stage:
         description += f" (till {STAGES.get(review.to_stage, str(review.to_stage)).lower()})"
     return register(session, case, direction=Direction.DRAWN_UP, description=description, kind="decision", review_id=review.id)
+
+
+def register_application(session: Session, case: Case, *, completed: bool = False) -> DiaryEntry:
+    """The organisation's proposal on submission (inkommande), or its completion after the officer asked for one."""
+    description = "Komplettering av ansökan" if completed else f"Ansökan om idéburet offentligt partnerskap: {case.title}"
+    return register(session, case, direction=Direction.INCOMING, counterpart=_organisation_name(session, case),
+                    description=description, kind="application")
+
+
+def register_withdrawal(session: Session, case: Case) -> DiaryEntry:
+    """The organisation's withdrawal of its proposal (inkommande; the reason stays in the case, not here)."""
+    return register(session, case, direction=Direction.INCOMING, counterpart=_organisation_name(session, case),
+                    description="Återkallelse av ansökan", kind="withdrawal")
+
+
+def register_completion_request(session: Session, case: Case) -> DiaryEntry:
+    """The officer's request to the organisation to complete its proposal (utgående)."""
+    return register(session, case, direction=Direction.OUTGOING, counterpart=_organisation_name(session, case),
+                    description="Begäran om komplettering av ansökan", kind="completion_request")
+
+
+def register_termination(session: Session, case: Case) -> DiaryEntry:
+    """An approver's decision to end the partnership early (its decision document is registered when drawn up)."""
+    return register(session, case, direction=Direction.DRAWN_UP, description="Beslut om förtida avslut av partnerskapet",
+                    kind="decision")
+
+
+def register_followup_report(session: Session, case: Case, report: object, *, completed: bool = False) -> DiaryEntry:
+    """A follow-up report received from the organisation (inkommande), or its completion."""
+    what = "Slutrapport" if report.is_final else "Uppföljningsrapport"
+    description = f"{what} för perioden {report.period_start.isoformat()} – {report.period_end.isoformat()}"
+    return register(session, case, direction=Direction.INCOMING, counterpart=_organisation_name(session, case),
+                    description=f"Komplettering av {description[0].lower()}{description[1:]}" if completed else description,
+                    kind="followup_report")
+
+
+def register_followup_assessment(session: Session, case: Case, report: object, assessment: str) -> DiaryEntry:
+    """The officer's assessment of a follow-up report, drawn up here."""
+    verdict = "godkänd" if assessment == "approved" else "komplettering begärd"
+    return register(session, case, direction=Direction.DRAWN_UP,
+                    description=f"Bedömning av uppföljningsrapport för perioden {report.period_start.isoformat()} – "
+                                f"{report.period_end.isoformat()}: {verdict}", kind="followup_assessment")
+
+
+def register_signed_agreement(session: Session, case: Case, doc: object) -> DiaryEntry:
+    """The agreement once every signatory has e-signed it: one handling, the fully signed PDF (the partly signed
+    versions before it are steps of the same signing, not handlingar of their own)."""
+    return register(session, case, direction=Direction.DRAWN_UP, counterpart=_organisation_name(session, case),
+                    description=f"Undertecknat avtal (e-underskrift av alla parter): {doc.filename}", kind="signed_agreement",
+                    document_id=doc.id)

@@ -19,6 +19,7 @@ from service.config import get_settings
 from service.db import utcnow
 from service.deadlines import rules as deadlines
 from service.deadlines.models import DeadlineStatus
+from service.diarium import service as diarium
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.followup import indicators
 from service.followup.models import Assessment, FollowUpReport
@@ -92,12 +93,14 @@ def submit(session: Session, user: User, case: Case, report_id: int, data: Repor
     ensure_within_agreement(session, report)
     rows = indicators.check_values(session, report, data.indicator_values)  # everything checked before anything is written
     indicators.store_values(session, report, rows)
+    completed = report.submitted_at is not None  # sent again after the officer asked for completion
     report.content = data.model_dump(mode="json", exclude={"indicator_values"})
     report.submitted_at = utcnow()
     report.submitted_by_id = user.id
     report.assessment = None
     deadlines.close(session, case.id, DeadlineStatus.MET, followup_report_id=report.id)
     session.flush()
+    diarium.register_followup_report(session, case, report, completed=completed)
     # Figures as they are; the organisation's own words (which may name people) by field name and digest only.
     record(session, actor=user, action="followup.submitted", case_id=case.id,
            after={"report_id": report.id, "participants_reached": data.participants_reached, "money_used_sek": data.money_used_sek,
@@ -124,6 +127,7 @@ def assess(session: Session, user: User, case: Case, report_id: int, data: Asses
     report.assessed_by_id = user.id
     report.assessed_at = utcnow()
     session.flush()
+    diarium.register_followup_assessment(session, case, report, data.assessment)
     record(session, actor=user, action=f"followup.{data.assessment}", case_id=case.id,
            after={"report_id": report.id, "comment_sha256": digest(data.comment),
                   "indicator_ratings": {str(r.indicator_id): r.rating for r in data.indicators}})

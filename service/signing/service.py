@@ -33,6 +33,7 @@ from service.cases.models import Case
 from service.cases.stages import Stage
 from service.config import Settings
 from service.db import utcnow
+from service.diarium import service as diarium
 from service.documents import service as documents
 from service.documents.models import Document, DocumentKind
 from service.documents.pdfa import PDF_CONTENT_TYPE
@@ -271,6 +272,7 @@ def record_completion(session: Session, store: ObjectStore, user: User | None, c
     if all(i.signed_at is not None for i in invitations(session, order)):
         order.status = OrderStatus.COMPLETED
         order.completed_at = now
+        diarium.register_signed_agreement(session, case, doc)
     session.flush()
     _tell_next(session, case, session.scalar(select(Agreement).where(Agreement.case_id == case.id)), order, settings)
     record(session, actor=user, action="agreement.e_signed", case_id=case.id,
