@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,57 @@ class AppealCourt(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     # The municipality's anslagstavla, where the minutes' justering is announced.
     notice_board_url: str | None = Field(default=None, max_length=300)
+
+
+_RULE = re.compile(r"^\s*gallras\s+efter\s+(-?\d+)\s+(år|ar)\s*$", re.IGNORECASE)
+
+
+class RetentionRule(BaseModel):
+    """A handlingstyp's rule in the informationshanteringsplan: kept for ever, or gallras `years` after the case closed.
+
+    Written as "bevaras" or "gallras efter N år" (also {"years": N} or {"keep": true}).
+    """
+
+    years: int | None = Field(default=None, ge=0, le=1000)  # None: bevaras
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().lower() == "bevaras":
+                return {"years": None}
+            found = _RULE.match(value)
+            if found is None:
+                raise ValueError(f'regeln ska vara "bevaras" eller "gallras efter N år", inte {value!r} / '
+                                 f'a rule is "bevaras" or "gallras efter N år"')
+            years = int(found.group(1))
+            if years < 0:
+                raise ValueError(f"antal år kan inte vara negativt ({years}) / years must not be negative")
+            return {"years": years}
+        if isinstance(value, dict) and value.get("keep") is True:
+            return {"years": None}
+        return value
+
+    @property
+    def keep(self) -> bool:
+        """True when the handlingstyp is kept for ever."""
+        return self.years is None
+
+    @property
+    def label(self) -> str:
+        """The rule in the plan's own words."""
+        return "bevaras" if self.years is None else f"gallras efter {self.years} år"
+
+
+# The shipped informationshanteringsplan (IOP_RETENTION_PLAN replaces it): what documents the partnership and its
+# decisions is kept; working material and correspondence of passing interest is gallrad after some years. A type the
+# plan does not name is kept (nothing is deleted without a rule).
+DEFAULT_RETENTION_PLAN = {
+    "Ansökan": "bevaras", "Bilaga": "gallras efter 5 år", "Meddelande": "gallras efter 2 år", "Beslut": "bevaras",
+    "Avtal": "bevaras", "Undertecknat avtal": "bevaras", "Protokoll": "bevaras", "Begäran om uppföljning": "gallras efter 2 år",
+    "Uppföljningsrapport": "bevaras", "Begäran om komplettering": "gallras efter 2 år", "Återkallelse": "bevaras",
+    "Tjänsteanteckning": "gallras efter 2 år", "Övrigt": "bevaras",
+}
 
 
 class Settings(BaseSettings):
@@ -74,6 +126,11 @@ class Settings(BaseSettings):
     diarium_document_types: list[str] = Field(default_factory=lambda: [
         "Ansökan", "Bilaga", "Meddelande", "Beslut", "Avtal", "Undertecknat avtal", "Protokoll", "Begäran om uppföljning",
         "Uppföljningsrapport", "Begäran om komplettering", "Återkallelse", "Tjänsteanteckning", "Övrigt"], min_length=1)
+    # The informationshanteringsplan (JSON object in IOP_RETENTION_PLAN): a rule per handlingstyp, "bevaras" or
+    # "gallras efter N år" counted from the case's closure; a type it does not name is kept. Unset: the shipped plan
+    # (DEFAULT_RETENTION_PLAN) for the configured handlingstyper. Checked at startup: a type not in
+    # IOP_DIARIUM_DOCUMENT_TYPES or a negative number of years refuses to start.
+    retention_plan: dict[str, RetentionRule] | None = None
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to
@@ -129,6 +186,19 @@ class Settings(BaseSettings):
     signing_trust_roots: list[str] = Field(default_factory=list)
     # Where the signatures say they were made (the signature dictionary's /Location).
     signing_location: str = Field(default="Sverige", max_length=100)
+
+    @model_validator(mode="after")
+    def _check_retention_plan(self) -> Settings:
+        """Every handlingstyp the plan names must be one a diary entry may carry (a misspelt type would keep nothing)."""
+        if self.retention_plan is None:
+            self.retention_plan = {t: RetentionRule.model_validate(r) for t, r in DEFAULT_RETENTION_PLAN.items()
+                                   if t in self.diarium_document_types}
+            return self
+        unknown = sorted(set(self.retention_plan) - set(self.diarium_document_types))
+        if unknown:
+            raise ValueError(f"IOP_RETENTION_PLAN: okänd handlingstyp {', '.join(unknown)} (kända: "
+                             f"{', '.join(self.diarium_document_types)}) / unknown document type in the retention plan")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

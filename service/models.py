@@ -16,6 +16,7 @@ from service.messages.models import Message
 from service.notifications.models import Notification
 from service.organisations.models import ContactPerson, Organisation
 from service.outbox.models import OutboxEvent
+from service.retention.models import DisposalDecision, DisposalItem
 from service.reviews.models import Review
 from service.signing.models import SigningInvitation, SigningOrder
 
@@ -24,4 +25,5 @@ __all__ = [
     "DialogueMeeting", "DiaryEntry", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
     "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
     "Message", "Notification", "OutboxEvent", "DocumentTemplate", "SigningOrder", "SigningInvitation",
+    "DisposalDecision", "DisposalItem",
 ]

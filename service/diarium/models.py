@@ -39,6 +39,9 @@ class DiaryEntry(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    # The entry outlives its handling: a gallrad document's entry says when and by which gallringsbeslut.
+    disposed_at: Mapped[datetime | None]
+    disposal_decision_id: Mapped[int | None] = mapped_column(ForeignKey("disposal_decisions.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

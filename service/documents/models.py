@@ -25,7 +25,7 @@ class DocumentKind(StrEnum):
 
 
 class Document(Base):
-    """One stored version of a document; rows are never updated."""
+    """One stored version of a document; rows are never updated (but marked gallrad when its object is deleted)."""
 
     __tablename__ = "documents"
 
@@ -49,6 +49,10 @@ class Document(Base):
     review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Gallring (service/retention): the only change a row ever gets; the object is gone, the row says when and by which
+    # decision.
+    disposed_at: Mapped[datetime | None]
+    disposal_decision_id: Mapped[int | None] = mapped_column(ForeignKey("disposal_decisions.id"))
 
     __table_args__ = (
         # Internal documents are numbered on their own, so the organisation's versions have no gaps where one is hidden.

@@ -448,11 +448,23 @@ class StoredObjectMissing(AppError):
     title = "Dokumentets fil finns inte i lagringen / The document's file is not in storage"
 
 
+class DocumentDisposed(AppError):
+    """The handling was gallrad under the informationshanteringsplan: the row and its diary entry remain, the file not."""
+
+    status_code = 410
+    code = "document-disposed"
+    title = "Handlingen är gallrad / The document has been disposed of"
+
+
 def open_content(store: ObjectStore, doc: Document) -> Iterator[bytes]:
     """Stream a stored version (after a restore into a new bucket: the key's version with the row's sha256).
 
-    Storage down is a 503; a missing object or one with other bytes is a 409 that says so, never the wrong file.
+    Storage down is a 503; a missing object or one with other bytes is a 409 that says so, never the wrong file; a
+    gallrad document is a 410.
     """
+    if doc.disposed_at is not None:
+        raise DocumentDisposed(f"Dokument {doc.id} är gallrat ({doc.disposed_at:%Y-%m-%d}, gallringsbeslut {doc.disposal_decision_id}) / "
+                               f"document {doc.id} was disposed of", document_id=doc.id, disposal_decision_id=doc.disposal_decision_id)
     try:
         it, opened = open_verified(store, doc.storage_key, doc.storage_version_id, doc.sha256)
         first = next(it, b"")  # fail here, before the response starts, if storage is down

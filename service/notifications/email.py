@@ -74,6 +74,7 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "followup_submitted",
     "completion_requested",
     "signing_requested",
+    "gallring_proposed",
 )
 
 # Swedish names written out here: OS locales are often missing in containers (and setlocale is
