@@ -156,6 +156,7 @@ def create_app() -> FastAPI:
     from service.statistics.router import router as statistics_router
     from service.messages.router import router as messages_router
     from service.diarium.router import router as diarium_router
+    from service.retention.router import router as retention_router
     from service.notifications.router import router as notifications_router
     from service.timeline.router import router as timeline_router
 
@@ -209,6 +210,7 @@ def create_app() -> FastAPI:
         audit_router,
         messages_router,
         diarium_router,
+        retention_router,
         timeline_router,
     ):
         app.include_router(r, prefix="/api/v1")
@@ -292,4 +294,5 @@ class Readiness(BaseModel):
 
 # Tags in the order /docs shows them.
 API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements", "signing",
-            "follow-up", "statistics", "audit", "messages", "diarium", "timeline", "drift")
+            "follow-up", "statistics", "audit", "messages", "diarium", "retention",
+            "timeline", "drift")

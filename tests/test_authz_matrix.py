@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 from pathlib import Path
 
@@ -81,6 +81,7 @@ ANY_USER = expect(ok="org_member org_member_other officer officer_other_dep appr
 ADMIN_ONLY = expect(ok="admin", e403="org_member org_member_other officer officer_other_dep approver registrar")
 ORG_READ = expect(ok="org_member officer officer_other_dep approver registrar admin", e404="org_member_other")
 ORG_EDIT = expect(ok="org_member registrar", e403="officer officer_other_dep approver admin", e404="org_member_other")
+REGISTRAR_ONLY = expect(ok="registrar", e403="org_member org_member_other officer officer_other_dep approver admin")
 ORG_REGISTRAR = expect(ok="registrar", e403="org_member officer officer_other_dep approver admin", e404="org_member_other")
 
 
@@ -302,6 +303,13 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/diary"): Call(
         expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
         note="officers search their department's cases, registrars all"),
+    # ------------------------------------------------------------------ retention (gallring): the registrar's alone
+    ("GET", "/api/v1/retention/due"): Call(REGISTRAR_ONLY),
+    ("GET", "/api/v1/retention/decisions"): Call(REGISTRAR_ONLY),
+    ("POST", "/api/v1/retention/decisions"): Call(REGISTRAR_ONLY, note="the open list (a case closed in 2015 has a due attachment)"),
+    ("GET", "/api/v1/retention/decisions/{decision_id}"): Call(REGISTRAR_ONLY, lambda ids: {"decision_id": ids["gallring"]}),
+    ("POST", "/api/v1/retention/decisions/{decision_id}/approve"): Call(
+        REGISTRAR_ONLY, lambda ids: {"decision_id": ids["gallring"]}, _json({}), note="the deletion runs from the outbox after commit"),
     # ------------------------------------------------------------------ deadlines and notifications
     ("GET", "/api/v1/cases/{case_id}/deadlines"): Call(CASE_READ, CASE["dialogue"]),
     ("POST", "/api/v1/cases/{case_id}/suspend"): Call(
@@ -418,9 +426,18 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     from service.diarium.models import DiaryEntry
 
     diary_entry = setup.scalars(select(DiaryEntry).where(DiaryEntry.document_id == doc.id)).one()  # registered with the upload
+    from service.cases.models import StageChange
+    from service.retention import service as retention
+
+    closed = case(setup, w.org, w.dep, stage=Stage.CLOSED, officer_id=w.officer.id)
+    documents.store_document(setup, store, case=closed, kind=DocumentKind.ATTACHMENT, filename="gammal-bilaga.pdf", content=PDF,
+                             content_type="application/pdf", user=w.officer)
+    setup.add(StageChange(case_id=closed.id, from_stage=Stage.FOLLOW_UP, to_stage=Stage.CLOSED, at=datetime(2015, 3, 2, tzinfo=UTC)))
+    setup.flush()
+    gallring, _ = retention.propose(setup)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "signing_order": signing_order.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
-           "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id, "diary_entry": diary_entry.id,
+           "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id, "diary_entry": diary_entry.id, "gallring": gallring.id,
            "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     state: dict = {}

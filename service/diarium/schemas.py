@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,8 @@ class DiaryEntryOut(BaseModel):
     message_id: int | None
     review_id: int | None
     version: int
+    disposed_at: datetime | None = Field(default=None, description="When the handling was gallrad (the entry stays)")
+    disposal_decision_id: int | None = Field(default=None, description="The gallring decision that disposed of it")
 
 
 class DiaryEntryPatch(BaseModel):

@@ -77,7 +77,8 @@ def to_out(case: Case, entry: DiaryEntry) -> DiaryEntryOut:
                          entry_date=entry.entry_date, direction=Direction(entry.direction), counterpart=entry.counterpart,
                          description=entry.description, document_type=entry.document_type, confidential=entry.confidential,
                          osl_reference=entry.osl_reference, document_id=entry.document_id, message_id=entry.message_id,
-                         review_id=entry.review_id, version=entry.version)
+                         review_id=entry.review_id, version=entry.version, disposed_at=entry.disposed_at,
+                         disposal_decision_id=entry.disposal_decision_id)
 
 
 def shown(user: User) -> ColumnElement[bool]:
