@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test install sysdeps axe migrate seed run clean screenshots bench
+.PHONY: dev test install sysdeps axe eark migrate seed run clean screenshots bench
 
 # Debian packages the tests use: LibreOffice for PDF/A copies (with metric-compatible fonts), poppler-utils to render signed PDFs.
 # command:packages — only the packages of missing commands are installed (Node.js from NodeSource brings its own npm and
@@ -18,6 +18,11 @@ SYSDEPS := soffice:libreoffice-writer-nogui,fonts-liberation2 chromium:chromium 
 # axe-core for the browser accessibility test, from tests/fixtures/axe/package-lock.json (npm ci once; then up to date).
 AXE_DIR := tests/fixtures/axe
 AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+# eark-validator for the e-archive tests, in a virtualenv of its own: its lxml pin clashes with pyHanko's
+# (tests/fixtures/eark/requirements.txt).
+EARK_DIR := tests/fixtures/eark
+EARK := $(EARK_DIR)/.venv/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +38,13 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json | sysdeps
 	else echo "npm saknas: axe-core installeras inte / npm missing: axe-core not installed"; fi
 
 axe: $(AXE)
+
+$(EARK): $(EARK_DIR)/requirements.txt
+	test -x $(EARK_DIR)/.venv/bin/python || $(PYTHON) -m venv $(EARK_DIR)/.venv
+	$(EARK_DIR)/.venv/bin/python -m pip install -q -r $(EARK_DIR)/requirements.txt
+	touch $(EARK)
+
+eark: $(EARK)
 
 sysdeps:
 	@pkgs=""; for pair in $(SYSDEPS); do command -v $${pair%%:*} >/dev/null || pkgs="$$pkgs $$(echo $${pair#*:} | tr , ' ')"; done; \
@@ -52,7 +64,7 @@ dev: seed
 	$(PY) scripts/dev.py
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
-test: install sysdeps axe
+test: install sysdeps axe eark
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
