@@ -156,6 +156,7 @@ def create_app() -> FastAPI:
     from service.statistics.router import router as statistics_router
     from service.messages.router import router as messages_router
     from service.diarium.router import router as diarium_router
+    from service.diarium.public_router import router as public_register_router
     from service.retention.router import router as retention_router
     from service.notifications.router import router as notifications_router
     from service.timeline.router import router as timeline_router
@@ -210,6 +211,7 @@ def create_app() -> FastAPI:
         audit_router,
         messages_router,
         diarium_router,
+        public_register_router,
         retention_router,
         timeline_router,
     ):

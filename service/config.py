@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
     password_reset_max_attempts: int = Field(default=10, ge=1)
     password_reset_window_seconds: int = Field(default=60 * 60, ge=1)
+    # Requests to the public register (no login: the page /offentligt and /api/v1/public/…) per client address within
+    # the window before 429: open to anyone, so a script may not query it without limit.
+    public_register_max_requests: int = Field(default=120, ge=1)
+    public_register_window_seconds: int = Field(default=60, ge=1)
     # How long the link that confirms a self-registered account's e-mail address works (a reset link confirms it too).
     email_confirm_days: int = Field(default=7, ge=1, le=60)
     # Operations (issue 19): /ready writes a probe object at most this often (the result is reused in between, so

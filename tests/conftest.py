@@ -151,10 +151,11 @@ def db(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _fresh_registration_limit() -> None:
-    """Self-registrations, password-reset requests and failed logins (across accounts) are limited per client address,
-    and every test client is "testclient": start each test afresh."""
-    from service.auth.ratelimit import get_login_limiter, get_register_limiter, get_reset_limiter
+    """Self-registrations, password-reset requests, failed logins (across accounts) and public register requests are
+    limited per client address, and every test client is "testclient": start each test afresh."""
+    from service.auth.ratelimit import get_login_limiter, get_public_limiter, get_register_limiter, get_reset_limiter
 
+    get_public_limiter().reset()
     get_register_limiter().reset()
     get_reset_limiter().reset()
     get_login_limiter().reset()

@@ -83,6 +83,8 @@ ORG_READ = expect(ok="org_member officer officer_other_dep approver registrar ad
 ORG_EDIT = expect(ok="org_member registrar", e403="officer officer_other_dep approver admin", e404="org_member_other")
 REGISTRAR_ONLY = expect(ok="registrar", e403="org_member org_member_other officer officer_other_dep approver admin")
 ORG_REGISTRAR = expect(ok="registrar", e403="org_member officer officer_other_dep approver admin", e404="org_member_other")
+# No login at all (the public register): the same answer for every role and for anonymous.
+EVERYONE = expect(ok=" ".join(r for r in ROLES if r != "anonymous"), public=True)
 
 
 @dataclass
@@ -300,6 +302,10 @@ MATRIX: dict[tuple[str, str], Call] = {
         expect(ok="registrar", e403="org_member officer approver", e404="org_member_other officer_other_dep admin"),
         _with("dialogue", entry_id="diary_entry"), lambda ids: {"json": {"description": "Bilaga: rättad beskrivning"},
                                                                "headers": {"If-Match": '"1"'}}),
+    ("GET", "/api/v1/public/diary"): Call(EVERYONE, note="the public register: confidential entries only as existing, no internal"),
+    ("GET", "/api/v1/public/diary.csv"): Call(EVERYONE),
+    ("GET", "/api/v1/public/partnerships"): Call(EVERYONE, note="active partnerships (agreement in force)"),
+    ("GET", "/api/v1/public/partnerships.csv"): Call(EVERYONE),
     ("GET", "/api/v1/diary"): Call(
         expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
         note="officers search their department's cases, registrars all"),

@@ -1,6 +1,6 @@
 """Throttling in a sliding window: failed logins per e-mail address and client address and, against password
 spraying, per client address across all accounts (API and web login share one limiter); self-registrations and
-password-reset requests per client address.
+password-reset requests, and requests to the public register, per client address.
 
 The client address is the socket peer. X-Forwarded-For is believed only when the peer is one of the configured
 proxies (IOP_TRUSTED_PROXIES, none by default), and then only up to the first hop that is not itself a trusted
@@ -363,3 +363,12 @@ def get_reset_limiter() -> AttemptLimiter:
     return AttemptLimiter(s.password_reset_max_attempts, s.password_reset_window_seconds,
                           what=("begäranden om nytt lösenord", "password-reset requests"),
                           window=make_window(s, s.password_reset_window_seconds, "reset"))
+
+
+@lru_cache
+def get_public_limiter() -> AttemptLimiter:
+    """The process-wide limiter of requests to the public register (no login), per client address."""
+    s = get_settings()
+    return AttemptLimiter(s.public_register_max_requests, s.public_register_window_seconds,
+                          what=("förfrågningar till det offentliga registret", "requests to the public register"),
+                          window=make_window(s, s.public_register_window_seconds, "public"))

@@ -149,6 +149,8 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(anonymous, "/bekrafta-konto?token=ogiltig", "account confirmation")
     a.visit(anonymous, "/om-iop", "about IOP")
     a.visit(anonymous, "/tillganglighet", "accessibility statement")
+    a.visit(anonymous, "/offentligt", "public register")
+    a.visit(anonymous, "/offentligt?fran=1%20mars&till=2026-01-01", "public register with errors", status=422)
     a.visit(anonymous, "/arendn/12", "404 anonymous", status=404)
 
     new_member = audit_login(world.new_member)

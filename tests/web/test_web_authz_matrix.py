@@ -145,6 +145,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/logga-ut"): Call(PUBLIC),
     ("GET", "/om-iop"): Call(PUBLIC),
     ("GET", "/tillganglighet"): Call(PUBLIC),
+    ("GET", "/offentligt"): Call(PUBLIC, note="the public register (offentlighetsprincipen): no login, rate-limited per client"),
     ("GET", "/konto/losenord"): Call(ANY_USER),
     ("POST", "/konto/losenord"): Call(ANY_USER, form=_form({"current_password": PASSWORD, "new_password": "Granskogens-Tysta-Stigar-41",
                                                             "repeat": "Granskogens-Tysta-Stigar-41"}), note="one's own password"),

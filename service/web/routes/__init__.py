@@ -20,11 +20,12 @@ from service.web.routes import (
     notifications,
     organisation,
     queue,
+    register,
     review,
     signup,
     statistics,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, admin):
+for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, register, admin):
     router.include_router(_module.router)
