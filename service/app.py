@@ -158,6 +158,7 @@ def create_app() -> FastAPI:
     from service.diarium.router import router as diarium_router
     from service.diarium.public_router import router as public_register_router
     from service.retention.router import router as retention_router
+    from service.archive.router import router as archive_router
     from service.notifications.router import router as notifications_router
     from service.timeline.router import router as timeline_router
 
@@ -213,6 +214,7 @@ def create_app() -> FastAPI:
         diarium_router,
         public_register_router,
         retention_router,
+        archive_router,
         timeline_router,
     ):
         app.include_router(r, prefix="/api/v1")
@@ -296,5 +298,5 @@ class Readiness(BaseModel):
 
 # Tags in the order /docs shows them.
 API_TAGS = ("auth", "departments", "organisations", "cases", "reviews", "dialogue", "deadlines", "documents", "agreements", "signing",
-            "follow-up", "statistics", "audit", "messages", "diarium", "retention",
+            "follow-up", "statistics", "audit", "messages", "diarium", "retention", "archive",
             "timeline", "drift")

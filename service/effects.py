@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.archive.effects import HANDLERS as ARCHIVE
 from service.auth.effects import HANDLERS as AUTH
 from service.cases.effects import HANDLERS as CASES
 from service.deadlines.effects import HANDLERS as DEADLINES
@@ -24,4 +25,4 @@ def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
     return out
 
 
-HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP, SIGNING, RETENTION)
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP, SIGNING, RETENTION, ARCHIVE)

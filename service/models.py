@@ -1,6 +1,7 @@
 """Import every model so metadata (Alembic, mappers) sees the whole schema."""
 
 from service.agreements.models import Agreement, Signature
+from service.archive.models import ArchiveExport, ArchiveExportItem
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.cases.models import Case, CompletionRequest, DiarieCounter, StageChange
@@ -25,5 +26,5 @@ __all__ = [
     "DialogueMeeting", "DiaryEntry", "Document", "FollowUpReport", "Organisation", "Review", "Signature",
     "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
     "Message", "Notification", "OutboxEvent", "DocumentTemplate", "SigningOrder", "SigningInvitation",
-    "DisposalDecision", "DisposalItem",
+    "DisposalDecision", "DisposalItem", "ArchiveExport", "ArchiveExportItem",
 ]
