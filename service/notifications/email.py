@@ -38,7 +38,7 @@ from email.policy import compat32
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, format_datetime, make_msgid, parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
@@ -139,12 +139,15 @@ _QP_UTF8.body_encoding = QP
 _WIRE: Final = compat32.clone(linesep="\r\n")
 
 
+# Both are pure and run several times per message on the same few addresses (sender, the recipients of a sweep).
+@lru_cache(maxsize=4096)
 def _encode_address(address: str) -> str:
     """"Name <addr>" with a non-ASCII name as an RFC 2047 encoded word (the address itself is checked ASCII-safe)."""
     name, addr = parseaddr(address)
     return formataddr((name, addr), charset=_QP_UTF8) if name else addr
 
 
+@lru_cache(maxsize=4096)
 def _check_address(address: str) -> str:
     """Return the bare address of "Name <addr>" / "addr", rejecting malformed input."""
     if not isinstance(address, str) or "\n" in address or "\r" in address:
@@ -273,11 +276,12 @@ class _SubjectBodyLoader(FileSystemLoader):
 class EmailRenderer:
     """Renders email templates from a directory with Swedish filters in one timezone."""
 
-    def __init__(self, templates_dir: Path = TEMPLATES_DIR, tz: ZoneInfo = DEFAULT_TZ) -> None:
-        """Build the sandboxed, strict Jinja environment."""
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR, tz: ZoneInfo = DEFAULT_TZ, *, auto_reload: bool = True) -> None:
+        """Build the sandboxed, strict Jinja environment (auto_reload: look for edited template files on every render)."""
         self.templates_dir = templates_dir
         self.env = SandboxedEnvironment(
             loader=_SubjectBodyLoader(str(templates_dir), encoding="utf-8"),
+            auto_reload=auto_reload,
             undefined=StrictUndefined,
             autoescape=False,  # plain text: HTML escaping would corrupt "&" and "<" in names
             trim_blocks=True,
@@ -315,7 +319,8 @@ def _recipients(value: object) -> tuple[str, ...]:
 @cache
 def _default_renderer() -> EmailRenderer:
     """The renderer for the shipped templates in Europe/Stockholm."""
-    return EmailRenderer()
+    # The shipped templates change only with a release: no stat() of the files per message (three per reminder).
+    return EmailRenderer(auto_reload=False)
 
 
 def render_email(template: str, context: Mapping[str, Any]) -> EmailMessageSpec:
