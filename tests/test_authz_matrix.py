@@ -309,6 +309,10 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/diary"): Call(
         expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
         note="officers search their department's cases, registrars all"),
+    ("GET", "/api/v1/diary/report"): Call(
+        expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
+        request=lambda ids: {"params": {"from": "2026-01-01", "to": "2026-12-31"}},
+        note="the period's diarium as CSV (PDF/A: tests/diarium/test_report.py), confidential entries with their OSL reference"),
     # ------------------------------------------------------------------ retention (gallring): the registrar's alone
     ("GET", "/api/v1/retention/due"): Call(REGISTRAR_ONLY),
     ("GET", "/api/v1/retention/decisions"): Call(REGISTRAR_ONLY),

@@ -180,6 +180,29 @@ def search(session: Session, user: User, *, q: str | None = None, date_from: dat
     return [(entry, case) for entry, case in rows if can_see(user, case)]
 
 
+REPORT_MAX = 5000
+
+
+def period_entries(session: Session, user: User, date_from: date | None, date_to: date | None) -> list[tuple[DiaryEntry, Case]]:
+    """Every entry of a period that the user's search shows, oldest first: what the diarium report lists (all or a 422)."""
+    ensure_may_search(user)
+    errors = [{"field": f, "message": "Ange periodens datum / the period's date is required"}
+              for f, value in (("from", date_from), ("to", date_to)) if value is None]
+    if date_from and date_to and date_from > date_to:
+        errors.append({"field": "to", "message": "Slutdatum före startdatum / 'to' is before 'from'"})
+    if errors:
+        raise ValidationFailed(errors=errors)
+    stmt = (select(DiaryEntry, Case).join(Case, Case.id == DiaryEntry.case_id)
+            .where(visible(user), shown(user), DiaryEntry.entry_date >= date_from, DiaryEntry.entry_date <= date_to)
+            .order_by(DiaryEntry.entry_date, Case.diarienummer, Case.id, DiaryEntry.number).limit(REPORT_MAX + 1))
+    rows = [(entry, case) for entry, case in session.execute(stmt).all() if can_see(user, case)]
+    if len(rows) > REPORT_MAX:  # a report is the whole period or nothing: never silently cut
+        raise ValidationFailed(f"Perioden har fler än {REPORT_MAX} diarieposter; välj en kortare period / "
+                               f"more than {REPORT_MAX} entries in the period, choose a shorter one",
+                               errors=[{"field": "to", "message": f"Fler än {REPORT_MAX} diarieposter under perioden"}])
+    return rows
+
+
 def _organisation_name(session: Session, case: Case) -> str:
     from service.organisations.models import Organisation
 

@@ -346,7 +346,13 @@ def pdfa_bytes(store: ObjectStore, source: Document, settings: Settings) -> byte
                        document_id=source.id, content_type=source.content_type)
     if not pdfa.pdfa_available():
         raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600)
-    content = read_content(store, source)
+    return docx_to_pdfa(read_content(store, source), settings, f"document {source.id}")
+
+
+def docx_to_pdfa(content: bytes, settings: Settings, what: str) -> bytes:
+    """PDF/A-2b of a .docx rendered from one of our own templates (one of pdfa_max_concurrent slots); 503 as pdfa_copy."""
+    if not pdfa.pdfa_available():
+        raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600)
     slots = _pdfa_slot(settings)
     # No waiting for a slot: the request holds a database connection meanwhile; busy is an honest 503.
     if not slots.acquire(blocking=False):
@@ -357,12 +363,12 @@ def pdfa_bytes(store: ObjectStore, source: Document, settings: Settings) -> byte
     except PdfConversionUnavailable as exc:
         raise PdfaUnavailable(PDFA_UNAVAILABLE, retry_after=3600) from exc
     except PdfConversionError as exc:
-        log.warning("PDF/A conversion of document %s failed: %s", source.id, exc)
+        log.warning("PDF/A conversion of %s failed: %s", what, exc)
         raise PdfaConversionFailed("LibreOffice kunde inte konvertera dokumentet / LibreOffice could not convert the document",
                                    retry_after=60) from exc
     finally:
         slots.release()
-    log.info("document %s converted to PDF/A-2b in %.2f s (%d bytes)", source.id, time.monotonic() - started, len(pdf))
+    log.info("%s converted to PDF/A-2b in %.2f s (%d bytes)", what, time.monotonic() - started, len(pdf))
     return pdf
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the five Swedish docxtpl templates in ``templates/``.
+"""Build the five Swedish docxtpl templates in ``templates/`` and the registrar's report in ``templates/rapporter/``.
 
     .venv/bin/python templates/source/build_templates.py            # writes templates/*.docx
     .venv/bin/python templates/source/build_templates.py --out DIR  # writes DIR/*.docx
@@ -33,6 +33,7 @@ from docx_kit import (  # noqa: E402
     cell_text,
     heading,
     key_value_table,
+    landscape,
     letterhead,
     loop_table,
     new_document,
@@ -764,6 +765,45 @@ def build_followup_summary() -> DocumentObject:
     return doc
 
 
+# ------------------------------------------------------------------- rapporter/diarierapport.docx
+
+
+def build_diary_report() -> DocumentObject:
+    doc = new_document("Diarierapport", "Diarieförda handlingar under en period")
+    width = landscape(doc)
+    letterhead(doc, "Diarierapport", reference=["Period: ", ("{{ period_from|datum }} – {{ period_to|datum }}", "b")],
+               footer_reference="Diarierapport {{ period_from|datum }} – {{ period_to|datum }}", text_width_cm=width)
+    title_block(doc, "Diarierapport", "{{ scope }}")
+
+    key_value_table(doc, [
+        ("Period", "{{ period_from|datum }} – {{ period_to|datum }}"),
+        ("Antal diarieposter", ("{{ entries|length }}", "b")),
+        ("Varav sekretessmarkerade", "{{ confidential_count }}"),
+        ("Utdraget av", "{{ drawn_up_by }}"),
+    ])
+    tag(doc, "{%p if confidential_count %}")
+    para(doc, ("Rapporten innehåller sekretessmarkerade diarieposter, markerade med hänvisning till offentlighets- och "
+               "sekretesslagen (OSL). Den får inte lämnas ut utan en sekretessprövning.", "b"))
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Diarieposter")
+    tag(doc, "{%p if entries %}")
+    loop_table(
+        doc,
+        ["Diarienummer", "Datum", "Riktning", "Handlingstyp", "Beskrivning", "Avsändare/mottagare", "Sekretess"],
+        [3.6, 2.2, 2.3, 3.2, 7.0, 4.2, 3.2],
+        loop="e in entries",
+        cells=[("{{ e.reference }}", "b"), "{{ e.entry_date|datum }}", "{{ e.direction }}", "{{ e.document_type }}",
+               ["{{ e.description }}", "{% if e.case_title %} ({{ e.case_title }}){% endif %}"], "{{ e.counterpart }}",
+               "{% if e.confidential %}Sekretess enligt {{ e.osl_reference }}{% else %}–{% endif %}"],
+        nowrap=(0, 1),
+    )
+    tag(doc, "{%p else %}")
+    para(doc, "Inga handlingar diarieförda under perioden.")
+    tag(doc, "{%p endif %}")
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], DocumentObject]] = {
     "iop_avtal.docx": build_agreement,
     "beslut.docx": build_decision,
@@ -773,12 +813,25 @@ BUILDERS: dict[str, Callable[[], DocumentObject]] = {
 }
 
 
+# Reports of the registrar's (not a case's documents: no diarienummer of their own), in their own directory so that
+# the case documents' set stays what the document tests check; tests/diarium/test_report.py checks these are fresh.
+REPORT_DIR = "rapporter"
+REPORT_BUILDERS: dict[str, Callable[[], DocumentObject]] = {
+    "diarierapport.docx": build_diary_report,
+}
+
+
 def build_all(out_dir: Path = TEMPLATES_DIR) -> dict[str, Path]:
     written = {}
     for name, builder in BUILDERS.items():
         path = out_dir / name
         save_reproducible(builder(), path)
         written[name] = path
+    (out_dir / REPORT_DIR).mkdir(parents=True, exist_ok=True)
+    for name, builder in REPORT_BUILDERS.items():
+        path = out_dir / REPORT_DIR / name
+        save_reproducible(builder(), path)
+        written[f"{REPORT_DIR}/{name}"] = path
     return written
 
 

@@ -75,6 +75,16 @@ def _page_setup(doc: DocumentObject) -> None:
         section.footer_distance = Cm(1.0)
 
 
+def landscape(doc: DocumentObject, margin_cm: float = 2.0) -> float:
+    """Turn the document to A4 landscape (wide tables: a register, a report); returns the text width in cm."""
+    for section in doc.sections:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width = Cm(29.7)
+        section.page_height = Cm(21.0)
+        section.left_margin = section.right_margin = Cm(margin_cm)
+    return 29.7 - 2 * margin_cm
+
+
 def _rfonts(rpr, name: str) -> None:
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
@@ -502,14 +512,15 @@ def spacer(doc: DocumentObject, pt: float = 4) -> Paragraph:
 # --------------------------------------------------------------------------- letterhead
 
 
-def letterhead(doc: DocumentObject, doc_label: str) -> None:
-    """Header: municipality/department left; document type, date and diarienummer right.
+def letterhead(doc: DocumentObject, doc_label: str, reference: Sequence[RunSpec] = ("Diarienummer: ", ("{{ case.diarienummer }}", "b")),
+               footer_reference: str = "Dnr {{ case.diarienummer }}", text_width_cm: float = TEXT_WIDTH_CM) -> None:
+    """Header: municipality/department left; document type, date and the reference (a case's diarienummer) right.
     Footer: address line left, 'Sida X av Y' right (PAGE / NUMPAGES fields)."""
     section = doc.sections[0]
     header = section.header
     header.is_linked_to_previous = False
     first = header.paragraphs[0]
-    table = new_table(header, 1, 2, [9.0, 7.0], borders=False)
+    table = new_table(header, 1, 2, [text_width_cm - 7.0, 7.0], borders=False)
     table_cell_margins(table, top=0, bottom=0, left=0, right=0)
     left, right = table.rows[0].cells
     p = cell_text(left, ("{{ authority.municipality }}", "b"), "Brevhuvud")
@@ -520,8 +531,7 @@ def letterhead(doc: DocumentObject, doc_label: str) -> None:
     cell_text(right, (doc_label.upper(), "b"), "Brevhuvud", align="right")
     right.paragraphs[0].runs[0].font.color.rgb = RGBColor.from_string(ACCENT)
     cell_para(right, ["Datum: ", "{{ document_date|datum }}"], "Brevhuvud", align="right", before=1)
-    cell_para(right, ["Diarienummer: ", ("{{ case.diarienummer }}", "b")], "Brevhuvud",
-              align="right")
+    cell_para(right, list(reference), "Brevhuvud", align="right")
     # move the default empty paragraph after the table and turn it into a rule
     first._p.getparent().remove(first._p)
     rule = header.add_paragraph(style="Brevhuvud")
@@ -533,7 +543,7 @@ def letterhead(doc: DocumentObject, doc_label: str) -> None:
     fp = footer.paragraphs[0]
     fp.style = doc.styles["Sidfot"]
     paragraph_border(fp, top=True, color=RULE, sz=4, space=4)
-    fp.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
+    fp.paragraph_format.tab_stops.add_tab_stop(Cm(text_width_cm), WD_TAB_ALIGNMENT.RIGHT)
     add_runs(fp, [
         "{{ authority.municipality }} · {{ authority.department }}"
         "{% if authority.postal_address %} · {{ authority.postal_address }}{% endif %}",
@@ -551,8 +561,8 @@ def letterhead(doc: DocumentObject, doc_label: str) -> None:
         "{% if authority.website and (authority.phone or authority.email) %} · {% endif %}"
         "{% if authority.website %}{{ authority.website }}{% endif %}",
     ])
-    fp2.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
-    add_runs(fp2, ["\t", "Dnr {{ case.diarienummer }}"])
+    fp2.paragraph_format.tab_stops.add_tab_stop(Cm(text_width_cm), WD_TAB_ALIGNMENT.RIGHT)
+    add_runs(fp2, ["\t", footer_reference])
 
 
 def title_block(doc: DocumentObject, title: str, subtitle: str | None = None) -> None:

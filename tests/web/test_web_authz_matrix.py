@@ -206,6 +206,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/statistik"): Call(STATISTICS, note="aggregates only: any department or the whole municipality"),
     ("GET", "/diarium"): Call(expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
                               note="officers search their department's cases' diarium, registrars every case's"),
+    ("GET", "/diarium/rapport"): Call(expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
+                                      note="the diarium report of a period (without one: the page with its errors)"),
     ("GET", "/statistik.csv"): Call(STATISTICS),
     ("GET", "/statistik.xlsx"): Call(STATISTICS),
     # ------------------------------------------------------------------ civil servants: stage actions on a case
