@@ -39,6 +39,16 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json | sysdeps
 
 axe: $(AXE)
 
+# oidc-provider (a real OpenID Provider under node) for the single sign-on tests, from tests/fixtures/oidc/package-lock.json.
+OIDC_DIR := tests/fixtures/oidc
+OIDC := $(OIDC_DIR)/node_modules/oidc-provider/package.json
+
+$(OIDC): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json | sysdeps
+	@if command -v npm >/dev/null; then cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/oidc-provider/package.json; \
+	else echo "npm saknas: oidc-provider installeras inte / npm missing: oidc-provider not installed"; fi
+
+oidc: $(OIDC)
+
 $(EARK): $(EARK_DIR)/requirements.txt
 	test -x $(EARK_DIR)/.venv/bin/python || $(PYTHON) -m venv $(EARK_DIR)/.venv
 	$(EARK_DIR)/.venv/bin/python -m pip install -q -r $(EARK_DIR)/requirements.txt

@@ -141,6 +141,7 @@ def create_app() -> FastAPI:
     """Build the FastAPI application."""
     from service.agreements.router import router as agreements_router
     from service.audit.router import router as audit_router
+    from service.auth.oidc.router import router as sso_router
     from service.auth.router import router as auth_router
     from service.cases.router import router as cases_router
     from service.dashboard.router import router as dashboard_router
@@ -196,6 +197,7 @@ def create_app() -> FastAPI:
     for r in (
         cases_router,
         auth_router,
+        sso_router,
         departments_router,
         organisations_router,
         reviews_router,

@@ -73,6 +73,43 @@ DEFAULT_RETENTION_PLAN = {
 }
 
 
+class OidcClaims(BaseModel):
+    """Which ID-token claim carries what (names differ between providers: Entra ID `preferred_username`, `roles`)."""
+
+    email: str = "email"
+    email_verified: str = "email_verified"
+    name: str = "name"
+    # A list of group or role names (Entra ID: `groups` with object ids, or `roles` with app role values).
+    groups: str = "groups"
+    # The role claim of the API's access tokens (client credentials: Entra ID app roles are in `roles`).
+    service_roles: str = "roles"
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Provider the web login offers as a button (and, with api_audience, whose access tokens the API takes)."""
+
+    label: str = Field(min_length=1, max_length=80)  # the button: "Logga in med kommunens konto"
+    # staff: civil servants, accounts made on first login from the mapped groups; organisation: members, by invitation only.
+    kind: Literal["staff", "organisation"] = "staff"
+    issuer: str = Field(min_length=1)  # must equal the discovery document's and every token's `iss`
+    # Where the discovery document is, when not at <issuer>/.well-known/openid-configuration.
+    discovery_url: str | None = None
+    client_id: str = Field(min_length=1)
+    client_secret: str | None = None  # none: a public client (PKCE only)
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    claims: OidcClaims = Field(default_factory=OidcClaims)
+    # Group value → role, in order of precedence (the first the person carries wins); no mapped group: no access.
+    roles: dict[str, Literal["officer", "approver", "registrar", "admin"]] = Field(default_factory=dict)
+    # Group value → department (its diarie_prefix), for officers and approvers.
+    departments: dict[str, str] = Field(default_factory=dict)
+    # Accept this provider's bearer access tokens on the API when their `aud` includes this value (none: not accepted).
+    api_audience: str | None = None
+    # A login lasts at most this long, however active the browser is; the provider's back-channel logout ends it sooner.
+    session_hours: float = Field(default=10, gt=0, le=24 * 7)
+    # Send the browser to the provider's end_session_endpoint on logout (RP-initiated logout) when it has one.
+    logout_at_provider: bool = True
+
+
 class Settings(BaseSettings):
     """Runtime configuration (embedded defaults run the whole service locally)."""
 
@@ -190,6 +227,17 @@ class Settings(BaseSettings):
     signing_trust_roots: list[str] = Field(default_factory=list)
     # Where the signatures say they were made (the signature dictionary's /Location).
     signing_location: str = Field(default="Sverige", max_length=100)
+    # --- single sign-on (issue 14, service/auth/oidc/)
+    # OpenID Providers by name (the name is in the callback address /logga-in/oidc/<name>/svar), as JSON in
+    # IOP_OIDC_PROVIDERS; none: only the embedded e-mail and password login. See README "Single sign-on".
+    oidc_providers: dict[str, OidcProvider] = Field(default_factory=dict)
+    # How long the provider's answers (discovery, JWKS) are reused, and how long one call to it may take.
+    oidc_metadata_cache_seconds: float = Field(default=3600, ge=0)
+    oidc_http_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    # How long a person may take at the provider between pressing the button and coming back.
+    oidc_login_minutes: int = Field(default=10, ge=1, le=60)
+    # Clock difference tolerated for exp/iat/nbf.
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
 
     @model_validator(mode="after")
     def _check_retention_plan(self) -> Settings:
@@ -212,6 +260,14 @@ class Settings(BaseSettings):
                 "IOP_SECRET_KEY måste sättas till en hemlig nyckel (minst 32 tecken) i produktion / "
                 "IOP_SECRET_KEY must be set to a secret of at least 32 characters in production"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_oidc_names(self) -> Settings:
+        """Provider names go into addresses: lower-case letters, digits and dashes."""
+        for name in self.oidc_providers:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", name):
+                raise ValueError(f"IOP_OIDC_PROVIDERS: ogiltigt namn / invalid provider name {name!r} (a-z, 0-9, -)")
         return self
 
 

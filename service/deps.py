@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from service.auth.models import Role, User
@@ -39,9 +40,15 @@ ACCOUNT_GONE = "Kontot finns inte eller är spärrat / Account missing or disabl
 
 
 async def bearer(settings: AppSettings, token: Annotated[str | None, Depends(oauth2)]) -> TokenSubject:
-    """Whom a valid bearer token names (the account and its token generation are checked by the caller's query)."""
+    """Whom a valid bearer token names (the account and its token generation are checked by the caller's query): the
+    service's own token, or an access token of a single sign-on provider (service.auth.oidc.bearer)."""
     if not token:
         raise Unauthorized()
+    if settings.oidc_providers:
+        from service.auth.oidc import bearer as sso
+
+        if sso.is_foreign(token, settings):
+            return await run_in_threadpool(sso.subject, token, settings)
     return decode_token(token, settings)
 
 

@@ -4,6 +4,7 @@ from service.agreements.models import Agreement, Signature
 from service.archive.models import ArchiveExport, ArchiveExportItem
 from service.audit.models import AuditEvent
 from service.auth.models import User
+from service.auth.oidc.models import OidcLogin, OidcSession, UserIdentity
 from service.cases.models import Case, CompletionRequest, DiarieCounter, StageChange
 from service.deadlines.models import Deadline, Reminder, Suspension
 from service.departments.models import Department
@@ -15,7 +16,7 @@ from service.followup.models import FollowUpReport
 from service.idempotency import IdempotencyRecord
 from service.messages.models import Message
 from service.notifications.models import Notification
-from service.organisations.models import ContactPerson, Organisation
+from service.organisations.models import ContactPerson, Organisation, OrganisationInvitation
 from service.outbox.models import OutboxEvent
 from service.retention.models import DisposalDecision, DisposalItem
 from service.reviews.models import Review
@@ -27,4 +28,5 @@ __all__ = [
     "StageChange", "CompletionRequest", "SuitabilityAssessment", "User", "Deadline", "Reminder", "Suspension", "IdempotencyRecord",
     "Message", "Notification", "OutboxEvent", "DocumentTemplate", "SigningOrder", "SigningInvitation",
     "DisposalDecision", "DisposalItem", "ArchiveExport", "ArchiveExportItem",
+    "UserIdentity", "OidcLogin", "OidcSession", "OrganisationInvitation",
 ]

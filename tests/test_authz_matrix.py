@@ -181,6 +181,15 @@ MATRIX: dict[tuple[str, str], Call] = {
         expect(ok="officer officer_other_dep registrar admin", e403="org_member approver", e404="org_member_other"), _org(),
         note="the municipality's staff confirm a self-registered organisation"),
     ("GET", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_READ, _org()),
+    ("POST", "/api/v1/organisations/{org_id}/invitations"): Call(
+        expect(ok="org_member officer officer_other_dep registrar admin", e403="approver", e404="org_member_other"), _org(),
+        _json({"email": "inbjuden@example.se"}), note="members invite into their own organisation, the municipality's staff into any"),
+    ("GET", "/api/v1/organisations/{org_id}/invitations"): Call(
+        expect(ok="org_member officer officer_other_dep registrar admin", e403="approver", e404="org_member_other"), _org(),
+        note="whoever may invite sees the invitations"),
+    ("POST", "/api/v1/auth/oidc/{provider}/backchannel-logout"): Call(
+        dict.fromkeys(ROLES, 404), lambda ids: {"provider": "ingen"}, lambda ids: {"data": {"logout_token": "a.b.c"}}, note="public (the provider's signature authorises); "
+        "no provider is configured here, so the name is unknown for everyone"),
     ("POST", "/api/v1/organisations/{org_id}/contacts"): Call(ORG_EDIT, _org(), _json({"name": "Kim Kassör"})),
     ("PATCH", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact"), _json({"role": "Kassör"})),
     ("DELETE", "/api/v1/organisations/{org_id}/contacts/{contact_id}"): Call(ORG_EDIT, _org(contact_id="contact")),

@@ -1,7 +1,8 @@
 """Password hashing (argon2) and JWT issue/verify with key rotation.
 
 A token names its user (`sub`) and the user's token generation when it was issued (`gen`, 0 in tokens from before
-generations existed). Raising users.token_generation revokes every older token; the callers that load the account
+generations existed); a web session started through a single sign-on provider also names its OidcSession (`sso`),
+whose end ends the session (service.web.session). Raising users.token_generation revokes every older token; the callers that load the account
 (service.deps, service.web.session) compare the two.
 """
 
@@ -30,6 +31,7 @@ class TokenSubject(NamedTuple):
 
     user_id: int
     generation: int
+    sso_session: int | None = None
 
 
 @lru_cache
@@ -55,22 +57,24 @@ def key_id(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def create_token(user_id: int, role: str, settings: Settings, generation: int = 0) -> tuple[str, int]:
+def create_token(user_id: int, role: str, settings: Settings, generation: int = 0, sso_session: int | None = None) -> tuple[str, int]:
     """Signed access token (for the user's current token generation) and its lifetime in seconds."""
     lifetime = settings.token_minutes * 60
     now = utcnow()
     claims = {"sub": str(user_id), "role": role, "gen": generation, "iat": now, "exp": now + timedelta(seconds=lifetime)}
+    if sso_session is not None:
+        claims["sso"] = sso_session
     token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM, headers={"kid": key_id(settings.secret_key)})
     return token, lifetime
 
 
 def decode_token(token: str, settings: Settings) -> TokenSubject:
     """User id and token generation from a valid token; accepts the current key and the previous ones."""
-    user_id, generation, expires = _verified_claims(token, _key_ring(settings.secret_key, tuple(settings.previous_secret_keys)))
+    user_id, generation, expires, sso = _verified_claims(token, _key_ring(settings.secret_key, tuple(settings.previous_secret_keys)))
     # Checked on every use: the cached signature check must not outlive the token.
     if expires <= time.time():
         raise Unauthorized("Inloggningen har gått ut / Token expired")
-    return TokenSubject(user_id, generation)
+    return TokenSubject(user_id, generation, sso)
 
 
 @lru_cache(maxsize=8)
@@ -79,7 +83,7 @@ def _key_ring(current: str, previous: tuple[str, ...]) -> tuple[tuple[str, str],
 
 
 @lru_cache(maxsize=4096)
-def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int, int, float]:
+def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int, int, float, int | None]:
     """Signature and claims checked once per token and key ring (PyJWT costs more than a whole small GET).
 
     Only valid tokens are remembered (an exception is not cached); the key ring is part of the key, so a
@@ -92,9 +96,10 @@ def _verified_claims(token: str, keys: tuple[tuple[str, str], ...]) -> tuple[int
             raise Unauthorized("Okänd signeringsnyckel / Unknown signing key")
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
         generation = claims.get("gen", 0)
-        if type(generation) is not int:  # noqa: E721 - bool is an int subclass and no generation
+        sso = claims.get("sso")
+        if type(generation) is not int or (sso is not None and type(sso) is not int):  # noqa: E721 - bool is an int subclass and no id
             raise ValueError("gen")
-        return int(claims["sub"]), generation, float(claims["exp"])
+        return int(claims["sub"]), generation, float(claims["exp"]), sso
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Inloggningen har gått ut / Token expired") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:

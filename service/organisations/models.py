@@ -68,3 +68,19 @@ class ContactPerson(Base):
     erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
+
+
+class OrganisationInvitation(Base):
+    """An e-mail address invited into an organisation: the first single sign-on login with that verified address joins it."""
+
+    __tablename__ = "organisation_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None]

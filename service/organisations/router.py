@@ -20,9 +20,11 @@ from service.cases.router import IfMatch, etag, parse_if_match
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents import service as documents
 from service.errors import Forbidden, PayloadTooLarge, ValidationFailed
-from service.organisations import service
+from service.organisations import invitations, service
 from service.organisations.models import ContactPerson, Organisation
 from service.organisations.schemas import (
+    InvitationIn,
+    InvitationOut,
     CONTROL_CHARS,
     BoardMinutesOut,
     ContactExport,
@@ -203,3 +205,16 @@ def verify_organisation_chain(org_id: Id, session: DbSession, user: CurrentUser)
     org = service.get_visible(session, user, org_id)
     _ensure_registrar(user)
     return verify(session, f"organisation:{org.id}")
+
+
+@router.post("/organisations/{org_id}/invitations", response_model=InvitationOut, status_code=201)
+def invite_member(org_id: Id, data: InvitationIn, session: DbSession, user: CurrentUser) -> object:
+    """Invite an e-mail address into the organisation (officers, registrars, admins; members into their own): the first
+    single sign-on login through an organisation provider with that verified address joins it. Inviting again renews."""
+    return invitations.invite(session, user, org_id, data.email)
+
+
+@router.get("/organisations/{org_id}/invitations", response_model=list[InvitationOut])
+def list_invitations(org_id: Id, session: DbSession, user: CurrentUser) -> object:
+    """The organisation's invitations, newest first (whoever may invite)."""
+    return invitations.listing(session, user, org_id)

@@ -196,3 +196,22 @@ class ContactExport(BaseModel):
     contact: ContactOut
     organisation: dict[str, Any]
     appears_in: list[Occurrence]
+
+
+class InvitationIn(BaseModel):
+    """An e-mail address to invite into the organisation (joins at its first single sign-on login)."""
+
+    email: str = Field(min_length=3, max_length=254)
+
+
+class InvitationOut(ORMModel):
+    """An invitation: to which address, by whom, until when, and whether it was accepted."""
+
+    id: int
+    organisation_id: int
+    email: str
+    invited_by_id: int
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    accepted_by_id: int | None

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.auth.models import Role, User
-from service.config import get_settings
+from service.config import Settings, get_settings
 from service.db import get_sessionmaker
 from service.dialogue.checklist import ITEMS
 from service.errors import AppError, Conflict, NotFound, ServiceUnavailable
@@ -55,9 +56,26 @@ env.globals.update(
     DECISIONS=names.DECISIONS, STAGE_TONE=labels.STAGE_TONE, Role=Role, DIRECTIONS=names.DIARY_DIRECTIONS,
 )
 
+# The login page's buttons: the single sign-on providers as (name, label), in configured order.
+env.globals["sso_providers"] = lambda: [(name, p.label) for name, p in get_settings().oidc_providers.items()]
+
 # The interface runs no inline script or style, so a strict policy costs nothing.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+
+def page_csp(settings: Settings) -> str:
+    """CSP, whose form-action also names the single sign-on providers: the login button's and the logout form's posts
+    are redirected there, and browsers hold form-action to the redirect's target too."""
+    return _page_csp(tuple(p.issuer for p in settings.oidc_providers.values()))
+
+
+@lru_cache(maxsize=8)
+def _page_csp(issuers: tuple[str, ...]) -> str:
+    origins = sorted({f"{u.scheme}://{u.netloc}" for u in map(urlsplit, issuers) if u.scheme in ("http", "https") and u.netloc})
+    return CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *origins])) if origins else CSP
+
 
 # Short codes for post/redirect/get confirmations; only known codes are ever shown.
 FLASH: dict[str, str] = {
@@ -86,6 +104,7 @@ FLASH: dict[str, str] = {
     "underskrift-sparad": "Underskriften är registrerad.",
     "underskrift-rattad": "Underskriften är rättad. Rättelsen syns i ärendets historik.",
     "underskrift-borttagen": "Underskriften är borttagen. Borttagningen syns i ärendets historik.",
+    "diariepost-rattad": "Diarieposten är rättad. Rättelsen syns i ärendets historik.",
     "e-underskrift-skickad": "Avtalet är skickat för e-underskrift. Undertecknarna skriver under i tur och ordning när de loggar in.",
     "e-underskrift-klar": "Du har skrivit under avtalet elektroniskt.",
     "rapport-planerad": "Uppföljningsrapporten är planerad.",
@@ -97,6 +116,8 @@ FLASH: dict[str, str] = {
     "frist-forlangd": "Fristen är förlängd.",
     "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
+    "gallringslista": "De mogna handlingarna står på gallringslistan. Ingenting raderas förrän listan är godkänd.",
+    "gallring-godkand": "Gallringen är godkänd. Handlingarna raderas nu; de som är under lås raderas när låset har gått ut.",
     "notiser-installningar": "Dina inställningar för notiser är sparade.",
     "konto-skapat": "Kontot är skapat. Lämna det tillfälliga lösenordet till personen på ett säkert sätt.",
     "frister-sparade": "Tidsfristerna är sparade. De gäller frister som skapas från och med nu; befintliga frister behåller sina datum.",
@@ -121,7 +142,8 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
                 *([("/diarium", "Diarium")] if user.role == Role.OFFICER else []),
                 *(verify if user.role == Role.OFFICER else []), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
-        return [("/arenden", "Alla ärenden"), ("/diarium", "Diarium"), ("/oversikt", "Översikt"), ("/statistik", "Statistik"), *verify]
+        return [("/arenden", "Alla ärenden"), ("/diarium", "Diarium"), ("/gallring", "Gallring"), ("/oversikt", "Översikt"),
+                ("/statistik", "Statistik"), *verify]
     return [("/admin", "Start"), ("/statistik", "Statistik"), *verify]
 
 
@@ -201,9 +223,9 @@ def _finish(request: Request, response: Response) -> Response:
         set_cookie(response, CSRF_COOKIE, new_csrf)
     user = getattr(request.state, "user", None)
     if user is not None and getattr(request.state, "renew_session", False) and not getattr(request.state, "logged_out", False):
-        start_session(response, user, get_settings())
+        start_session(response, user, get_settings(), getattr(request.state, "sso_session", None))
     if response.media_type is None or response.media_type.startswith("text/html"):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", page_csp(get_settings()))
     # Pages show personal and case data: never store them in shared caches or the back/forward cache.
     response.headers.setdefault("Cache-Control", "no-store")
     return response

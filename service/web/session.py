@@ -51,9 +51,9 @@ def delete_cookie(response: Response, name: str) -> None:
     response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="lax")
 
 
-def start_session(response: Response, user: User, settings: Settings) -> None:
-    """Issue a token for the user and store it in the session cookie."""
-    token, lifetime = create_token(user.id, user.role, settings, user.token_generation)
+def start_session(response: Response, user: User, settings: Settings, sso_session: int | None = None) -> None:
+    """Issue a token for the user (naming the provider session it was started through) and store it in the session cookie."""
+    token, lifetime = create_token(user.id, user.role, settings, user.token_generation, sso_session)
     set_cookie(response, SESSION_COOKIE, token, max_age=lifetime)
 
 
@@ -75,6 +75,13 @@ def current_web_user(request: Request, session: Session, settings: Settings) -> 
     # A session from before a password change, reset or reactivation carries an older generation: logged out.
     if user is None or not user.is_active or user.token_generation != subject.generation:
         return None
+    if subject.sso_session is not None:
+        from service.auth.oidc.flow import active_session
+
+        # Logged out here or at the provider (back-channel), or past the provider session's lifetime: logged out.
+        if not active_session(session, subject.sso_session, user):
+            return None
+        request.state.sso_session = subject.sso_session
     # The signature was verified above; reading iat unverified is only for sliding renewal.
     issued = jwt.decode(token, options={"verify_signature": False}).get("iat", 0)
     age = datetime.now(UTC).timestamp() - float(issued)

@@ -181,7 +181,7 @@ class PageStates:
 def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
     """Cases of the world's organisation in draft, submitted, completion, dialogue, agreement (without terms, with
     terms, signed by one party, awaiting the decision), follow-up and rejected."""
-    from datetime import date, datetime
+    from datetime import UTC, date, datetime
     from zoneinfo import ZoneInfo
 
     import factories
@@ -275,6 +275,22 @@ def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
             for who in (member, officer):
                 s.add(Notification(user_id=who.id, case_id=completion.id, kind="completion_requested",
                                    title="Komplettering begärd: Läxhjälp", body="Beskriv målgruppen närmare."))
+            # Gallring: a case closed in 2015 whose attachment was gallrad by an approved decision, and another's on the open list.
+            from service.cases.models import StageChange
+            from service.retention import service as retention
+            from storage.filesystem import FilesystemStore
+
+            registrar = users[world.registrar]
+            for title in ("Avslutat: Sommarkollo 2014", "Avslutat: Julmarknad 2014"):
+                old = case(s, org, dep, stage=Stage.CLOSED, officer_id=officer.id, title=title, submitted_at=now)
+                s.flush()
+                add_document(s, old, DocumentKind.ATTACHMENT)
+                s.add(StageChange(case_id=old.id, from_stage=Stage.FOLLOW_UP, to_stage=Stage.CLOSED, at=datetime(2015, 3, 2, 10, tzinfo=UTC)))
+                s.flush()
+                listed, _ = retention.propose(s)
+                if title.startswith("Avslutat: Sommarkollo"):
+                    retention.approve(s, registrar, listed, None)
+                    retention.execute(s, FilesystemStore(server.workdir / "objects"), listed)  # the row has no object: gallrad at once
             # A self-registered organisation waiting for an officer's confirmation.
             factories.organisation(s, name="Nybildade föreningen Hopp", verified_at=None)
             s.flush()
@@ -284,3 +300,37 @@ def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
             return states
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A real OpenID Provider (oidc-provider under node) and an app server with a staff and an organisation provider."""
+    import sso_setup
+
+    from tests.fixtures.oidc_provider import unavailable
+
+    if (reason := unavailable()) is not None:
+        _unavailable(reason)
+    world = sso_setup.start(tmp_path_factory.mktemp("sso"))
+    try:
+        yield world
+    finally:
+        sso_setup.stop(world)
+
+
+@pytest.fixture
+def sso_context(browser: Browser, sso) -> Iterator[Callable[..., BrowserContext]]:  # noqa: ANN001
+    """Browser contexts on the single sign-on server that reach only loopback addresses; all closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**kw) -> BrowserContext:  # noqa: ANN003
+        ctx = browser.new_context(base_url=sso.server.base_url, locale="sv-SE", **kw)
+        ctx.set_default_timeout(15_000)
+        # Nothing but the app and the provider on 127.0.0.1: a page that asked for anything else would fail here.
+        ctx.route(lambda url: not url.startswith("http://127.0.0.1:"), lambda route: route.abort())
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

@@ -56,11 +56,11 @@ class LiveServer:
             finally:
                 engine.dispose()
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start uvicorn bound to 127.0.0.1 only and wait until /health answers."""
+    def start(self, timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
+        """Start uvicorn bound to 127.0.0.1 only (with `env` added to its environment) and wait until /health answers."""
         env = {**os.environ, "IOP_DATABASE_URL": self.db_url, "IOP_STORAGE_URL": self.storage_url, "IOP_ENV": "test",
                "IOP_SECRET_KEY": secrets.token_urlsafe(40), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", **(env or {})}
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],

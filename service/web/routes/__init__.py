@@ -23,9 +23,10 @@ from service.web.routes import (
     register,
     review,
     signup,
+    sso,
     statistics,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, register, admin):
+for _module in (auth, sso, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, register, admin):
     router.include_router(_module.router)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service.auth import credentials
 from service.auth.login import authenticate
+from service.auth.oidc import flow as sso
 from service.auth.models import Role, User
 from service.auth.ratelimit import AttemptLimiter, LoginLimiter, client_address, get_login_limiter, get_reset_limiter
 from service.deps import AppSettings, DbSession
@@ -91,10 +92,11 @@ def login(request: Request, form: CsrfForm, session: DbSession, settings: AppSet
 
 
 @router.post("/logga-ut")
-def logout(request: Request, form: CsrfForm) -> Response:
-    """End the session."""
+def logout(request: Request, form: CsrfForm, user: MaybeUser, session: DbSession, settings: AppSettings) -> Response:
+    """End the session; one started through a single sign-on provider ends there too (RP-initiated logout)."""
     request.state.logged_out = True
-    response = redirect("/logga-in", flash="utloggad")
+    at_provider = sso.logout(session, settings, getattr(request.state, "sso_session", None)) if user is not None else None
+    response = redirect(at_provider or "/logga-in", flash="utloggad")
     end_session(response)
     return response
 
