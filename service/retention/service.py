@@ -183,7 +183,8 @@ def approve(session: Session, user: User, decision: DisposalDecision, item_ids: 
     ensure_registrar(user)
     now = now or utcnow()
     if decision.status != DecisionStatus.PROPOSED:
-        raise Conflict("Gallringsbeslutet är redan fattat / the gallring decision has already been made", status=decision.status)
+        raise Conflict("Gallringsbeslutet är redan fattat / the gallring decision has already been made",
+                       decision_status=decision.status)
     listed = items(session, decision)
     by_id = {i.id: i for i in listed}
     chosen = set(by_id) if item_ids is None else set(item_ids)

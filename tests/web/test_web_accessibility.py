@@ -252,6 +252,8 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(registrar, "/oversikt", "registrar overview")
     a.visit(registrar, "/statistik?ar=2001", "registrar statistics without data")
     a.visit(registrar, "/diarium?q=bilaga", "registrar diarium search")
+    a.visit(registrar, "/gallring", "gallring: due, the open list, a decision made")
+    a.submit(registrar, "form[action$='/godkann']", "gallring approval with nothing chosen", {"item": "ingen"})
     a.visit(registrar, f"/arenden/{st.followup_id}", "registrar case page")
     a.visit(registrar, "/organisationer/att-bekrafta", "registrar organisations to confirm")
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,6 +85,7 @@ CIVIL = expect(ok="officer officer_other_dep approver", e403="org_member org_mem
 LISTERS = expect(ok="officer officer_other_dep approver registrar", e403="org_member org_member_other admin")
 ADMIN_ONLY = expect(ok="admin", e403="org_member org_member_other officer officer_other_dep approver registrar")
 STATISTICS = expect(ok="officer officer_other_dep approver registrar admin", e403="org_member org_member_other")
+REGISTRAR_ONLY = expect(ok="registrar", e403="org_member org_member_other officer officer_other_dep approver admin")
 # A case as seen through get_visible_case(): its organisation's members, its department's civil servants, registrars.
 CASE_READ = expect(ok="org_member officer approver registrar", e404="org_member_other officer_other_dep admin")
 MEMBER_ONLY = expect(ok="org_member", e403="officer approver registrar", e404="org_member_other officer_other_dep admin")
@@ -215,6 +216,12 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/diarium/rapport"): Call(expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
                                       note="the diarium report of a period (without one: the page with its errors)"),
     ("GET", "/statistik.csv"): Call(STATISTICS),
+    # ------------------------------------------------------------------ the registrar's gallring (service/retention)
+    ("GET", "/gallring"): Call(REGISTRAR_ONLY, note="what is due under the informationshanteringsplan, the list, the decisions"),
+    ("POST", "/gallring/lista"): Call(REGISTRAR_ONLY, note="the due attachment of a case closed in 2015 goes on the open list"),
+    ("POST", "/gallring/{decision_id}/godkann"): Call(REGISTRAR_ONLY, lambda ids: {"decision_id": ids["gallring"]},
+                                                       lambda ids: {"item": str(ids["gallring_item"])},
+                                                       note="deleted from storage by the outbox after the commit"),
     ("GET", "/statistik.xlsx"): Call(STATISTICS),
     # ------------------------------------------------------------------ civil servants: stage actions on a case
     ("POST", "/arenden/{case_id}/tilldela"): Call(STAFF, _case("identify_need"), lambda ids: {"officer_id": str(ids["officer2"])}),
@@ -377,9 +384,19 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     deadline = deadline_rules.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
+    from service.cases.models import StageChange
+    from service.retention import service as retention
+
+    closed = case(setup, w.org, w.dep, stage=Stage.CLOSED, officer_id=w.officer.id)
+    documents.store_document(setup, store, case=closed, kind=DocumentKind.ATTACHMENT, filename="gammal-bilaga.pdf", content=PDF,
+                             content_type="application/pdf", user=w.officer)
+    setup.add(StageChange(case_id=closed.id, from_stage=Stage.FOLLOW_UP, to_stage=Stage.CLOSED, at=datetime(2015, 3, 2, tzinfo=UTC)))
+    setup.flush()
+    gallring, _ = retention.propose(setup)
+    gallring_item = retention.items(setup, gallring)[0]
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "signing_order": signing_order.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
-           "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id,
+           "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id, "gallring": gallring.id, "gallring_item": gallring_item.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     sessions = lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)  # noqa: E731

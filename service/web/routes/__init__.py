@@ -17,6 +17,7 @@ from service.web.routes import (
     dialogue,
     esigning,
     followup,
+    gallring,
     notifications,
     organisation,
     queue,
@@ -28,5 +29,5 @@ from service.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, sso, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, register, admin):
+for _module in (auth, sso, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, gallring, register, admin):
     router.include_router(_module.router)
