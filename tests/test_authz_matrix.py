@@ -329,6 +329,14 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/retention/decisions/{decision_id}"): Call(REGISTRAR_ONLY, lambda ids: {"decision_id": ids["gallring"]}),
     ("POST", "/api/v1/retention/decisions/{decision_id}/approve"): Call(
         REGISTRAR_ONLY, lambda ids: {"decision_id": ids["gallring"]}, _json({}), note="the deletion runs from the outbox after commit"),
+    # ------------------------------------------------------------------ e-archive export: the registrar's alone
+    ("POST", "/api/v1/archive-exports"): Call(
+        REGISTRAR_ONLY, request=_json({"closed_from": "2015-01-01", "closed_to": "2015-12-31"}),
+        note="every case closed in 2015 (the one closed 2015-03-02); the flow starts from the outbox after commit"),
+    ("GET", "/api/v1/archive-exports"): Call(REGISTRAR_ONLY),
+    ("GET", "/api/v1/archive-exports/{export_id}"): Call(REGISTRAR_ONLY, lambda ids: {"export_id": ids["archive_export"]}),
+    ("GET", "/api/v1/archive-exports/{export_id}/packages/{package_id}/content"): Call(
+        REGISTRAR_ONLY, lambda ids: {"export_id": ids["archive_export"], "package_id": ids["archive_package"]}),
     # ------------------------------------------------------------------ deadlines and notifications
     ("GET", "/api/v1/cases/{case_id}/deadlines"): Call(CASE_READ, CASE["dialogue"]),
     ("POST", "/api/v1/cases/{case_id}/suspend"): Call(
@@ -454,10 +462,14 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.add(StageChange(case_id=closed.id, from_stage=Stage.FOLLOW_UP, to_stage=Stage.CLOSED, at=datetime(2015, 3, 2, tzinfo=UTC)))
     setup.flush()
     gallring, _ = retention.propose(setup)
+    from archive_world import stored_export
+
+    archive_ids = stored_export(setup, store, w.registrar, closed)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "signed": signed.id, "signing_order": signing_order.id, "org": w.org.id, "dep": w.dep.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "contact": contact.id, "message": message.id, "document": doc.id, "diary_entry": diary_entry.id, "gallring": gallring.id,
            "board_minutes": minutes.id, "deadline": deadline.id, "reminder": reminder.id, "notification": notification.id, "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
+    ids.update(archive_ids)
 
     state: dict = {}
 

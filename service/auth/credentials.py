@@ -4,8 +4,8 @@
 - A new password raises the account's token generation: every API token and web session issued before stops working,
   and every reset link still open is used up. The caller hands out a fresh token.
 - A change needs the current password; wrong guesses count against the login throttle of that account and address.
-- A reset request answers the same whether or not the address has an account; only an active account gets an
-  e-mail. E-mailed tokens (reset, confirmation) are drawn when the e-mail is sent (service.auth.effects), single use,
+- A reset request answers the same whether or not the address has an account; only an active account with a
+  password gets an e-mail (a single sign-on account logs in only through its provider). E-mailed tokens (reset, confirmation) are drawn when the e-mail is sent (service.auth.effects), single use,
   expiring; the database keeps only their SHA-256.
 - A self-registered account logs in once its owner followed the confirmation link, or reset the password through the
   address (either proves the mailbox): until then the address is only what someone typed.
@@ -25,7 +25,7 @@ from service.audit.service import record
 from service.auth.models import AccountToken, TokenPurpose, User
 from service.auth.passwords import check_password
 from service.auth.ratelimit import LoginLimiter
-from service.auth.security import hash_password, verify_password
+from service.auth.security import NO_PASSWORD, hash_password, verify_password
 from service.config import Settings
 from service.db import utcnow
 from service.errors import ValidationFailed
@@ -89,7 +89,8 @@ def change_password(session: Session, limiter: LoginLimiter, user: User, current
 def request_reset(session: Session, email: str, settings: Settings) -> None:
     """Queue a reset e-mail when the address belongs to an active account; nothing tells the caller which it was."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active:
+    # A single sign-on account has no password to reset: one set by e-mail would bypass its provider.
+    if user is None or not user.is_active or user.password_hash == NO_PASSWORD:
         return
     token = _issue(session, user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=settings.password_reset_minutes))
     # Anyone may ask for an address's reset: the chain says it was asked, not by whom.

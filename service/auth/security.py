@@ -23,6 +23,9 @@ from service.db import utcnow
 from service.errors import Unauthorized
 
 ALGORITHM = "HS256"
+# The password hash of accounts made by single sign-on (service.auth.oidc): no password matches it (argon2 refuses
+# the format), and no reset link is sent for it, so such an account logs in only through its provider.
+NO_PASSWORD = "!sso"
 REVOKED = "Inloggningen gäller inte längre; logga in igen / this login has been revoked, log in again"
 
 

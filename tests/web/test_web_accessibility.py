@@ -269,6 +269,36 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     assert a.states >= 80, a.states  # every state above was audited (a wrong status is a problem, not a skip)
 
 
+def test_single_sign_on_pages_pass_axe_and_the_smoke_check(sso, sso_context) -> None:  # noqa: ANN001
+    """The login page with the providers' buttons, a refused login's page and the member's invitations (with an error)."""
+    import re
+
+    from factories import PASSWORD
+    from sso_setup import STAFF_LABEL
+
+    if not AXE_JS.exists():
+        pytest.skip(f"axe-core is not installed at {AXE_JS}")
+    a = Auditor()
+    page = sso_context(bypass_csp=True).new_page()
+    a.visit(page, "/logga-in", "login with single sign-on buttons")
+    page.get_by_role("button", name=STAFF_LABEL).click()
+    page.get_by_label("Användarnamn").fill("okand")
+    page.get_by_label("Lösenord hos leverantören").fill("op-lösen-2026")
+    page.get_by_role("button", name="Fortsätt").click()
+    page.wait_for_url(re.compile(r"/logga-in/oidc/kommun/svar"))
+    a.check(page, "single sign-on refused (unknown group)")
+    member = sso_context(bypass_csp=True).new_page()
+    member.goto("/logga-in")
+    member.get_by_label("E-postadress").fill(sso.member_email)
+    member.get_by_label("Lösenord", exact=True).fill(PASSWORD)
+    member.locator("form[action='/logga-in'] button").click()
+    member.wait_for_url(re.compile(r"/start"))
+    a.visit(member, "/organisation/inbjudningar", "member invitations")
+    a.submit(member, "form[action='/organisation/inbjudningar']", "member invitations with errors", {"email": "inte-en-adress"})
+    assert a.states == 4
+    assert not a.problems, "\n".join(a.problems)
+
+
 def test_case_page_fits_a_phone_screen(login, world) -> None:  # noqa: ANN001
     page = login(world.officer, viewport={"width": 360, "height": 740})
     for path in (f"/arenden/{world.review_case_id}", "/arbetsko", "/oversikt"):

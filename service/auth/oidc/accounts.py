@@ -17,13 +17,12 @@ from service.audit.service import record
 from service.auth.models import Role, User
 from service.auth.oidc.models import UserIdentity
 from service.auth.oidc.provider import TokenRefused
+from service.auth.security import NO_PASSWORD
 from service.config import OidcProvider
 from service.db import utcnow
 from service.departments.models import Department
 from service.organisations import invitations
 
-# The password hash of accounts made by single sign-on: no password ever matches it (argon2 refuses the format).
-NO_PASSWORD = "!sso"
 
 UNKNOWN_PERSON = "Du har inget konto i tjänsten / you have no account in the service"
 NO_ROLE = "Ditt konto ger ingen behörighet i tjänsten / your account gives no access to the service"
