@@ -32,7 +32,7 @@ def _outbox() -> dict:
     return asyncio.run(process_outbox())
 
 
-def test_the_sweep_proposes_the_registrar_approves_and_the_outbox_deletes_what_is_not_locked(env, seaweed_server, s3_bucket,
+def test_the_sweep_proposes_the_registrar_approves_and_the_outbox_deletes_what_is_not_locked(env, seaweed_server, s3_bucket, smtp_server,
                                                                                              monkeypatch) -> None:  # noqa: ANN001
     from tests.flows.conftest import _clear_caches
 
@@ -50,12 +50,14 @@ def test_the_sweep_proposes_the_registrar_approves_and_the_outbox_deletes_what_i
         free, locked = add(s, store, w, c, name="bilaga.pdf"), add_locked(s, store, w, c, until)
         close(s, w, c)
         s.execute(update(StageChange).where(StageChange.case_id == c.id).values(at=datetime(2015, 3, 2, tzinfo=UTC)))
-        registrar_id, free_id, locked_id = w.registrar.id, free.id, locked.id
+        registrar_id, registrar_email, free_id, locked_id = w.registrar.id, w.registrar.email, free.id, locked.id
 
     first = _sweep()
     assert first["added"] == 2 and first["decision_id"] and first["resumed"] == 0
     assert _sweep() == {**first, "added": 0}  # one list, nothing twice
     _outbox()
+    mail = [m for m in smtp_server.wait_for(1) if registrar_email in m.rcpt_tos]
+    assert len(mail) == 1 and mail[0].message["Subject"].startswith(f"Gallringslista {first['decision_id']}: 2 handlingar")
     with env() as s:
         assert s.scalar(select(Notification).where(Notification.user_id == registrar_id, Notification.kind == "gallring_proposed"))
         free, locked = s.get(Document, free_id), s.get(Document, locked_id)
