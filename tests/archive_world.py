@@ -87,7 +87,28 @@ def build_closed_case(client: TestClient, db: Session, store: ObjectStore, w: Wo
     db.commit()
     # The registrar marks the organisation's attachment confidential (OSL 19 kap. 3 §: business secrets of an association).
     entry = db.scalar(select(DiaryEntry).where(DiaryEntry.case_id == c.id, DiaryEntry.document_id.is_not(None)).order_by(DiaryEntry.number))
-    _call(client, "PATCH", f"/cases/{c.id}/diary/{entry.id}", w.registrar, 200, headers={"If-Match": f'"{entry.version}"'},
+    case_id, entry_id, entry_version = c.id, entry.id, entry.version
+    db.commit()  # no transaction open while the request writes (SQLite: one writer)
+    _call(client, "PATCH", f"/cases/{case_id}/diary/{entry_id}", w.registrar, 200, headers={"If-Match": f'"{entry_version}"'},
           json={"confidential": True, "osl_reference": "19 kap. 3 § OSL"})
     db.refresh(entry)
     return Closed(world=w, case=c, confidential_entry=entry)
+
+
+def stored_export(session: Session, store: ObjectStore, registrar, case: Case) -> dict[str, int]:  # noqa: ANN001
+    """An export job of a closed case whose package is written (a small zip in the store), for the authorisation matrices."""
+    import hashlib
+
+    from service.archive.models import ArchiveExport, ArchiveExportItem, ExportStatus, ItemStatus
+
+    export = ArchiveExport(requested_by_id=registrar.id, status=ExportStatus.DONE)
+    session.add(export)
+    session.flush()
+    data = b"PK\x05\x06" + b"\x00" * 18  # an empty zip
+    key = f"exports/{export.id}/uuid-matrix.zip"
+    obj = store.put(key, data, length=len(data), content_type="application/zip")
+    item = ArchiveExportItem(export_id=export.id, case_id=case.id, status=ItemStatus.DONE, objid="uuid-matrix", object_key=key,
+                             object_version_id=obj.version_id, size=len(data), sha256=hashlib.sha256(data).hexdigest(), files=0)
+    session.add(item)
+    session.flush()
+    return {"archive_export": export.id, "archive_package": item.id}
