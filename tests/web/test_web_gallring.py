@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 from datetime import UTC, datetime
 
 from factories import World
@@ -60,3 +61,7 @@ def test_registrar_makes_the_list_and_approves_a_choice(web: Browserless, db: Se
     page = htmllib.unescape(registrar.get("/gallring").text)
     assert f"Gallringsbeslut {decision.id}" in page and w.registrar.full_name in page
     assert "undantagen" in page and "gallrad " in page
+    # The case's diarium keeps the entry and says that the handling was gallrad, by which decision.
+    case_page = htmllib.unescape(registrar.get(f"/arenden/{c.id}").text)
+    assert re.search(r'gallra\.pdf <span class="tag tag--neutral">Gallrad \d{4}-\d{2}-\d{2}</span>', case_page)
+    assert f"(gallringsbeslut {decision.id})" in case_page and case_page.count("Gallrad ") == 1  # not the one left out
