@@ -77,7 +77,9 @@ class OidcClaims(BaseModel):
     """Which ID-token claim carries what (names differ between providers: Entra ID `preferred_username`, `roles`)."""
 
     email: str = "email"
-    email_verified: str = "email_verified"
+    # null: the provider vouches for every address it gives (a municipality's own directory, e.g. Entra ID, which sends
+    # no email_verified); otherwise the claim must be true before an address finds, makes or links an account.
+    email_verified: str | None = "email_verified"
     name: str = "name"
     # A list of group or role names (Entra ID: `groups` with object ids, or `roles` with app role values).
     groups: str = "groups"

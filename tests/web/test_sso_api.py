@@ -83,3 +83,22 @@ def test_tokens_the_provider_did_not_issue_for_the_api_are_refused(sso) -> None:
     for name, token in spoiled.items():
         r = _get(sso, "/auth/me", token)
         assert r.status_code == 401, (name, r.status_code, r.text)
+
+
+def test_a_back_channel_logout_token_must_be_the_providers(sso) -> None:  # noqa: ANN001
+    from joserfc.jwk import RSAKey
+
+    now = int(time.time())
+    claims = {"iss": sso.op.issuer, "aud": "iop-staff", "iat": now, "exp": now + 120, "jti": "j-1", "sid": "okand-session",
+              "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}
+    url = f"{sso.server.base_url}/api/v1/auth/oidc/kommun/backchannel-logout"
+
+    def post(token: str) -> httpx.Response:
+        return httpx.post(url, data={"logout_token": token}, timeout=10)
+
+    assert post(sso.op.sign(claims)).status_code == 200  # the control: the provider's own token is taken
+    other_key = RSAKey.generate_key(2048, parameters={"kid": sso.op.key.kid}, private=True)
+    for name, token in {"another key": sso.op.sign(claims, key=other_key), "another audience": sso.op.sign({**claims, "aud": "x"}),
+                        "no logout event": sso.op.sign({**claims, "events": {}}), "a nonce": sso.op.sign({**claims, "nonce": "n"})}.items():
+        r = post(token)
+        assert (r.status_code, r.json()["error"]) == (400, "invalid_request"), name

@@ -170,7 +170,7 @@ def test_an_invited_member_joins_the_organisation_at_the_first_login(sso, sso_co
     member.get_by_label("E-postadress").fill(sso.member_email)
     member.get_by_label("Lösenord", exact=True).fill(PASSWORD)
     member.locator("form[action='/logga-in'] button").click()
-    member.goto("/organisation/inbjudningar")
+    member.get_by_role("link", name="Bjud in medlemmar").click()
     member.get_by_label("E-postadress").fill("Maja.SSO@solsidan.example.se")
     member.get_by_role("button", name="Bjud in").click()
     expect(member.get_by_role("status").filter(has_text="är inbjuden")).to_contain_text("maja.sso@solsidan.example.se är inbjuden")

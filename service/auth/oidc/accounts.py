@@ -87,7 +87,7 @@ def _verified_email(config: OidcProvider, claims: dict[str, Any]) -> str:
     email = claims.get(config.claims.email)
     if not isinstance(email, str) or "@" not in email:
         raise TokenRefused("no_email", UNKNOWN_PERSON)
-    if claims.get(config.claims.email_verified) is not True:
+    if config.claims.email_verified is not None and claims.get(config.claims.email_verified) is not True:
         raise TokenRefused("email_unverified", UNKNOWN_PERSON)
     return email.strip().lower()
 
