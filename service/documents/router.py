@@ -49,6 +49,8 @@ class DocumentOut(ORMModel):
     internal: bool
     review_id: int | None = None  # the decision a beslut document records
     created_at: datetime
+    disposed_at: datetime | None = None  # gallrad: the row stays, the file is deleted (its content is a 410)
+    disposal_decision_id: int | None = None
 
 
 def _visible_doc(session, user, case_id: int, doc_id: int) -> Document:  # noqa: ANN001

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from service.audit.service import record
+from service.audit.service import lock_stream, record
 from service.auth.models import Role, User
 from service.cases.closure import closures
 from service.cases.models import Case
@@ -124,6 +124,8 @@ def propose(session: Session, now: datetime | None = None, *, actor: User | None
     Called by the gallring flow (actor None) and by a registrar; registrars are notified of a list that grew.
     """
     now = now or utcnow()
+    # The flow and a registrar (or two) may propose at once: one at a time, so nothing goes on two lists.
+    lock_stream(session, STREAM)
     fresh = [d for d in due_for_gallring(session, now, settings) if d.listed_in is None]
     decision = session.scalar(select(DisposalDecision).where(DisposalDecision.status == DecisionStatus.PROPOSED)
                               .order_by(DisposalDecision.id).limit(1))
@@ -182,6 +184,8 @@ def approve(session: Session, user: User, decision: DisposalDecision, item_ids: 
     """
     ensure_registrar(user)
     now = now or utcnow()
+    lock_stream(session, STREAM)  # after a proposal that is adding to this list, and a second approval, not beside them
+    session.refresh(decision)
     if decision.status != DecisionStatus.PROPOSED:
         raise Conflict("Gallringsbeslutet är redan fattat / the gallring decision has already been made",
                        decision_status=decision.status)
@@ -228,6 +232,9 @@ def execute(session: Session, store: ObjectStore, decision: DisposalDecision, no
     """
     now = now or utcnow()
     result = Execution()
+    # Two outbox workers may run the same decision (its approval's event and the sweep's resumption): one at a time.
+    lock_stream(session, STREAM)
+    session.refresh(decision)
     if decision.status != DecisionStatus.APPROVED:
         return result
     for item in items(session, decision):

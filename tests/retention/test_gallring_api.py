@@ -85,6 +85,8 @@ def test_registrar_lists_approves_and_the_outbox_deletes_after_commit(client, db
     # The file is gone, the row and the diary entry say so.
     gone = problem(client.get(f"/api/v1/cases/{c.id}/documents/{doc.id}/content", headers=auth(w.registrar)), 410)
     assert gone["disposal_decision_id"] == decision["id"]
+    listed = next(d for d in client.get(f"/api/v1/cases/{c.id}/documents", headers=auth(w.registrar)).json() if d["id"] == doc.id)
+    assert listed["disposal_decision_id"] == decision["id"] and listed["disposed_at"]
     entry = next(e for e in client.get(f"/api/v1/cases/{c.id}/diary", headers=auth(w.registrar)).json() if e["document_id"] == doc.id)
     assert entry["disposal_decision_id"] == decision["id"] and entry["disposed_at"]
     assert doc.id not in [d["document_id"] for d in client.get("/api/v1/retention/due", headers=auth(w.registrar)).json()]
