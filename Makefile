@@ -83,8 +83,10 @@ screenshots: install sysdeps
 	$(PY) scripts/screenshots.py
 
 ## Benchmarks (not part of make test): 10k/100k cases in a throwaway PostgreSQL database on 127.0.0.1:5432,
-## results in bench/results/*.json and bench/README.md; BENCH_ARGS=--quick for a short run
-bench: install
+## results in bench/results/*.json and bench/README.md; BENCH_ARGS=--quick for a short run; wrk (installed here) loads the
+## multi-worker part
+bench: install sysdeps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq --no-install-recommends wrk; } || echo "Installera / install: sudo apt-get install wrk"
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -34,6 +34,9 @@ TARGETS = {
     "get_throughput_ratio_min": 0.5,  # vs. bare FastAPI, every concurrency
     "sweep_ratio_max": 1.5,  # 100k / 10k, same due count
     "reminders_vs_one_connection_min": 0.5,  # issue 13: flow e-mails/s vs. one persistent SMTP connection
+    "get_p99_vs_bare_max": 2.0,  # issue 18: GET p99 at the most clients vs. bare p99, same run
+    "list_cpu_ms_max": 2.5,  # issue 18: list server CPU per 50-item page, at every concurrency
+    "two_workers_ratio_min": 1.5,  # issue 18: GET req/s with 2 workers vs. 1, same run
 }
 
 
@@ -50,7 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, help="API rounds per point, best reported (default 2, quick 1)")
     p.add_argument("--doc-iterations", type=int, help="generate/raw pairs (default 30, quick 8)")
     p.add_argument("--sweep-repeats", type=int, help="rolled-back sweeps per size (default 5, quick 2)")
-    p.add_argument("--parts", default="sweep,api,documents,e2e", help="comma list of parts to run (default all)")
+    p.add_argument("--parts", default="sweep,api,workers,documents,e2e", help="comma list of parts to run (default all)")
     p.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
     p.add_argument("--no-readme", action="store_true", help="do not rewrite the table in bench/README.md")
     p.add_argument("--output", type=Path, help="result file (default bench/results/<timestamp>.json)")
@@ -99,6 +102,17 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
         worst = min(ratios.values())
         out["get_ge_50pct_of_bare"] = {"ratios": ratios, "worst": worst, "target": TARGETS["get_throughput_ratio_min"],
                                        "met": worst >= TARGETS["get_throughput_ratio_min"]}
+        top = max(api["runs"]["bare"], key=int)
+        bare_p99, get_p99 = api["runs"]["bare"][top]["p99_ms"], api["runs"]["get"][top]["p99_ms"]
+        out["get_p99_le_2x_bare"] = {"clients": int(top), "get_p99_ms": get_p99, "bare_p99_ms": bare_p99, "value": round(get_p99 / bare_p99, 2),
+                                     "target": TARGETS["get_p99_vs_bare_max"], "met": get_p99 <= TARGETS["get_p99_vs_bare_max"] * bare_p99}
+        cpu = {c: r.get("server_cpu_ms_per_request") for c, r in api["runs"]["list"].items()}
+        out["list_cpu_le_2_5ms"] = {"ms_per_page": cpu, "target_ms": TARGETS["list_cpu_ms_max"],
+                                    "met": all(v is not None and v <= TARGETS["list_cpu_ms_max"] for v in cpu.values())}
+    w = results.get("workers")
+    if w and "ratio_2_to_1" in w:
+        out["two_workers_ge_1_5x"] = {"value": w["ratio_2_to_1"], "rps_1": w["runs"]["1"]["rps"], "rps_2": w["runs"]["2"]["rps"],
+                                      "target": TARGETS["two_workers_ratio_min"], "met": w["ratio_2_to_1"] >= TARGETS["two_workers_ratio_min"]}
     sw = results.get("sweep")
     if sw and "ratio" in sw:
         out["sweep_ratio_le_1_5"] = {"value": sw["ratio"], "target": TARGETS["sweep_ratio_max"], "met": sw["ratio"] <= TARGETS["sweep_ratio_max"]}
@@ -172,6 +186,18 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"  throughput ratio vs bare: {results['api']['ratios']}")
             except Exception as exc:  # noqa: BLE001 - record and go on with the other parts
                 results["errors"]["api"] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+        if "workers" in args.part_set:
+            from bench import workers
+
+            log(f"API with 1 and 2 worker processes at {large:,} cases: GET, wrk with {workers.CLIENTS} connections")
+            results["load_average"]["before_workers"] = _load()
+            try:
+                results["workers"] = workers.run(db_url=url, secret=secret, officer_role="officer", warmup=args.warmup, duration=args.duration,
+                                                 rounds=args.rounds, **api_subjects(engine))
+                log(f"  2 workers / 1 worker: {results['workers']['ratio_2_to_1']}")
+            except Exception as exc:  # noqa: BLE001 - record and go on with the other parts
+                results["errors"]["workers"] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
         if "documents" in args.part_set:
             from bench import documents

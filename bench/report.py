@@ -39,10 +39,23 @@ def render(results: dict[str, Any], source: Path | None = None) -> str:
     ]
     targets = results.get("targets", {})
     if targets:
-        lines += ["| target (issues 7, 13) | measured | met |", "|---|---|---|"]
+        size = _fmt(results["parameters"]["sizes"][1])
+        lines += ["| target (issues 7, 13, 18) | measured | met |", "|---|---|---|"]
         t = targets.get("list_p50_lt_20ms")
         if t:
-            lines.append(f"| list p50 < 20 ms at 100k cases (1 client) | {_fmt(t['value_ms'], 2)} ms | {'yes' if t['met'] else '**no**'} |")
+            lines.append(f"| list p50 < 20 ms at {size} cases (1 client) | {_fmt(t['value_ms'], 2)} ms | {'yes' if t['met'] else '**no**'} |")
+        t = targets.get("list_cpu_le_2_5ms")
+        if t:
+            r = ", ".join(f"{c}: {_fmt(v, 2)}" for c, v in t["ms_per_page"].items())
+            lines.append(f"| list server CPU ≤ 2.5 ms per page (by clients) | {r} ms | {'yes' if t['met'] else '**no**'} |")
+        t = targets.get("get_p99_le_2x_bare")
+        if t:
+            lines.append(f"| GET p99 ≤ 2 × bare p99 at {t['clients']} clients | {_fmt(t['get_p99_ms'], 2)} / {_fmt(t['bare_p99_ms'], 2)} ms = "
+                         f"{t['value']:.2f} | {'yes' if t['met'] else '**no**'} |")
+        t = targets.get("two_workers_ge_1_5x")
+        if t:
+            lines.append(f"| GET throughput 2 workers ≥ 1.5 × 1 worker | {_fmt(t['rps_2'])} / {_fmt(t['rps_1'])} req/s = {t['value']:.2f} | "
+                         f"{'yes' if t['met'] else '**no**'} |")
         t = targets.get("get_ge_50pct_of_bare")
         if t:
             r = ", ".join(f"{c} client{'' if c == '1' else 's'} {v:.0%}" for c, v in t["ratios"].items())
@@ -94,6 +107,15 @@ def render(results: dict[str, Any], source: Path | None = None) -> str:
                 lines.append(f"| `{'/api/v1/cases/{id}' if name == 'get' else '/bench-layers/' + name}` | {adds[name]} | {_fmt(r['rps'])} | "
                              f"{_fmt(r['server_cpu_ms_per_request'], 2)} |")
             lines.append("")
+    w = results.get("workers")
+    if w and "runs" in w:
+        lines += [f"**(e) Worker processes** — `{w['command']}`, `{w['client']}`, {w['duration_s']} s per point, best of {w['rounds']} "
+                  "alternating round(s); server CPU summed over supervisor and workers.", "",
+                  "| workers | req/s | p50 ms | p99 ms | server CPU ms/req | rounds req/s |", "|---:|---:|---:|---:|---:|---|"]
+        for n, r in w["runs"].items():
+            lines.append(f"| {n} | {_fmt(r['rps'])} | {_fmt(r.get('p50_ms'), 2)} | {_fmt(r.get('p99_ms'), 2)} | "
+                         f"{_fmt(r.get('server_cpu_ms_per_request'), 2)} | {', '.join(_fmt(x) for x in r.get('rounds_rps', []))} |")
+        lines += ["", f"2 workers / 1 worker: **{w['ratio_2_to_1']:.2f}**.", ""]
     docs = results.get("documents")
     if docs:
         s, r = docs["service_generate_store"], docs["raw_render_put"]
