@@ -9,6 +9,7 @@ from service.deadlines.effects import HANDLERS as DEADLINES
 from service.followup.effects import HANDLERS as FOLLOWUP
 from service.notifications.receipts import HANDLERS as RECEIPTS
 from service.notifications.service import HANDLERS as NOTIFICATIONS
+from service.organisations.effects import HANDLERS as ORGANISATIONS
 from service.outbox.service import Handler
 from service.retention.effects import HANDLERS as RETENTION
 from service.reviews.effects import HANDLERS as REVIEWS
@@ -25,4 +26,4 @@ def _assemble(*domains: dict[str, Handler]) -> dict[str, Handler]:
     return out
 
 
-HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP, SIGNING, RETENTION, ARCHIVE)
+HANDLERS: dict[str, Handler] = _assemble(NOTIFICATIONS, RECEIPTS, AUTH, REVIEWS, DEADLINES, CASES, FOLLOWUP, SIGNING, RETENTION, ARCHIVE, ORGANISATIONS)

@@ -69,6 +69,7 @@ EMAIL_TEMPLATES: Final[tuple[str, ...]] = (
     "account_created",
     "account_exists",
     "organisation_verified",
+    "organisation_invited",
     "review_decided",
     "changes_submitted",
     "followup_submitted",

@@ -2,6 +2,7 @@
 
 - An officer, registrar or administrator invites into any organisation, a member into their own; the address is
   normalised (lower case) and one open invitation per address and organisation is kept (inviting again renews it).
+  The invited address is e-mailed after commit (service.organisations.effects), again at each renewal.
 - An invitation is open until accepted, revoked or `INVITATION_DAYS` after it was made.
 - Accepting (service.auth.oidc.accounts) is done by the first login through an organisation provider whose verified
   e-mail is the invited address; it is used up then and names the account that accepted it.
@@ -20,8 +21,10 @@ from service.auth.models import Role, User
 from service.db import utcnow
 from service.errors import Forbidden, NotFound, ValidationFailed
 from service.organisations.models import Organisation, OrganisationInvitation
+from service.outbox.service import emit
 
 INVITATION_DAYS = 30
+INVITATION_TOPIC = "organisations.invitation"
 INVITERS = (Role.OFFICER, Role.REGISTRAR, Role.ADMIN)
 BAD_EMAIL = "Ange en e-postadress, till exempel namn@exempel.se / enter an e-mail address"
 
@@ -58,6 +61,7 @@ def invite(session: Session, user: User, org_id: int, email: str) -> Organisatio
     else:
         inv.invited_by_id, inv.expires_at = user.id, now + timedelta(days=INVITATION_DAYS)
     session.flush()
+    emit(session, INVITATION_TOPIC, {"invitation_id": inv.id})  # the e-mail goes out after commit (service.organisations.effects)
     record(session, actor=user, action="organisation.member_invited", stream=f"organisation:{org.id}",
            after={"invitation_id": inv.id, "organisation_id": org.id, "expires_at": inv.expires_at})
     return inv
