@@ -73,8 +73,7 @@ async def list_cases(
                            q=q, organisation_q=organisation_q, mine=mine, unassigned=unassigned, submitted_year=submitted_year)
     limit = min(limit, settings.page_size_max)
     stmt, field = repository.summaries_statement(user, f, sort=sort, cursor=cursor, limit=limit)
-    items, next_cursor = repository.summaries_page(await reads.all(stmt), limit, field)
-    return Response(Page[CaseSummary](items=items, next_cursor=next_cursor).model_dump_json(), media_type="application/json")
+    return Response(repository.summaries_json(await reads.all(stmt), limit, field), media_type="application/json")
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
