@@ -119,6 +119,7 @@ class CaseView:
     e_signed: set[int] = field(default_factory=set)  # signatures made in the agreement's PDF (evidence.e_signed_in_pdf): fixed
     followup: followupview.FollowUpView | None = None  # indicators over time, money used vs planned, each report's indicators due
     diary: list[tuple[DiaryEntry, str, Case]] = field(default_factory=list)  # the case's diarium for staff: (entry, reference, case)
+    diary_types: list[tuple[str, str]] = field(default_factory=list)  # the handlingstyper a registrar's correction may choose
 
     extendable = EXTENDABLE
 
@@ -130,6 +131,13 @@ class CaseView:
     def form(self, key: str) -> FormState:
         """The state of one of the page's forms (empty unless it was just posted with errors)."""
         return self.forms.get(key) or FormState(prefix=key)
+
+    def diary_form(self, entry: DiaryEntry) -> FormState:
+        """The correction form of one diary entry: as just refused, or filled in with what is registered."""
+        key = f"diary{entry.id}"
+        return self.forms.get(key) or FormState(prefix=key, values={
+            "description": entry.description, "document_type": entry.document_type, "counterpart": entry.counterpart,
+            "confidential": "ja" if entry.confidential else "", "osl_reference": entry.osl_reference or "", "version": str(entry.version)})
 
     def may_change(self, sig: Signature) -> bool:
         """Whether the viewer may correct or remove this signature (the service checks it again)."""
@@ -263,7 +271,8 @@ def load(session: Session, user: User, case: Case, settings: Settings, forms: di
                     e_signed={s.id for s in signatures if evidence.e_signed_in_pdf(session, s)},
                     agreement_sections=agreements_completeness.sections(agreement.terms, agreement_missing) if agreement is not None else [],
                     followup=followupview.load(session, case.id, reports),
-                    diary=[(e, diarium.reference(case, e), case) for e in diarium.list_for_case(session, user, case)] if sees_internal(user) else [])
+                    diary=[(e, diarium.reference(case, e), case) for e in diarium.list_for_case(session, user, case)] if sees_internal(user) else [],
+                    diary_types=[(t, t) for t in diarium.document_types(settings)] if user.role == Role.REGISTRAR else [])
 
 
 SHOWN_DEADLINES = EXTENDABLE  # what can still move is what the case page lists

@@ -264,6 +264,17 @@ def page_states(live: tuple[LiveServer, WebWorld]) -> PageStates:
             s.add(Review(case_id=followup.id, from_stage=Stage.AGREEMENT, to_stage=Stage.FOLLOW_UP, requested_by_id=officer.id,
                          requested_at=now, status=ReviewStatus.APPROVED, decided_by_id=approver.id, decided_at=now,
                          approver_id=approver.id, motivation="Avtalet är undertecknat av båda parter."))
+            # Diary entries of the follow-up case, one confidential: the diarium pages, the registrar's correction forms and
+            # the public register have rows to show.
+            from service.diarium import service as diarium
+            from service.diarium.models import Direction
+
+            s.flush()
+            diarium.register(s, followup, direction=Direction.INCOMING, counterpart=org.name, kind="followup_report",
+                             description="Uppföljningsrapport för perioden 2026-01-01 – 2026-06-30")
+            secret = diarium.register(s, followup, direction=Direction.INCOMING, counterpart=org.name, kind="attachment",
+                                      description="Bilaga: intyg om deltagare")
+            secret.confidential, secret.osl_reference = True, "OSL 26 kap. 1 §"
             rejected = case(s, org, dep, stage=Stage.REJECTED, officer_id=officer.id, title="Avslaget: Konstprojekt",
                             submitted_at=now, close_reason="Ligger utanför förvaltningens ansvar.")
             # An overdue deadline (the danger tag in queues and lists) and messages both ways, one internal.

@@ -255,6 +255,9 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(registrar, "/gallring", "gallring: due, the open list, a decision made")
     a.submit(registrar, "form[action$='/godkann']", "gallring approval with nothing chosen", {"item": "ingen"})
     a.visit(registrar, f"/arenden/{st.followup_id}", "registrar case page")
+    a.submit(registrar, f"form[action^='/arenden/{st.followup_id}/diarium/']", "registrar diary correction with errors",
+             {"confidential": "ja", "osl_reference": ""})
+    a.visit(registrar, "/diarium/rapport?fran=&till=2026-13-01&format=pdf", "registrar diarium report with errors", status=422)
     a.visit(registrar, "/organisationer/att-bekrafta", "registrar organisations to confirm")
 
     admin = audit_login(world.admin)

@@ -199,6 +199,11 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/arenden/{case_id}/bilagor"): Call(
         MEMBER_OR_OFFICER, _case("dialogue"), files=lambda ids: {"file": ("bilaga.pdf", PDF, "application/pdf")}),
     ("GET", "/arenden/{case_id}/dokument/{doc_id}"): Call(CASE_READ, _case("dialogue", doc_id="document")),
+    ("POST", "/arenden/{case_id}/diarium/{entry_id}"): Call(
+        expect(ok="registrar", e403="org_member officer approver", e404="org_member_other officer_other_dep admin"),
+        _case("dialogue", entry_id="diary_entry"),
+        _form({"description": "Bilaga: rättad beskrivning", "document_type": "Bilaga", "counterpart": "", "osl_reference": "", "version": "1"}),
+        note="the registrar's correction (diarium.service.correct), audited"),
     ("POST", "/arenden/{case_id}/uppfoljning/{report_id}/lamna"): Call(
         MEMBER_ONLY, _case("follow_up", report_id="report_due"),
         _form({"activities_done": "Träffar varje vecka", "participants_reached": "120", "money_used_sek": "150000"})),
@@ -384,6 +389,11 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     deadline = deadline_rules.create(setup, dialogue, DeadlineKind.DIALOGUE, get_settings())
     doc = documents.store_document(setup, store, case=dialogue, kind=DocumentKind.ATTACHMENT, filename="bilaga.pdf",
                                    content=PDF, content_type="application/pdf", user=w.member)
+    from sqlalchemy import select
+
+    from service.diarium.models import DiaryEntry
+
+    diary_entry = setup.scalar(select(DiaryEntry.id).where(DiaryEntry.document_id == doc.id))  # registered with the upload
     from service.cases.models import StageChange
     from service.retention import service as retention
 
@@ -396,7 +406,7 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     gallring_item = retention.items(setup, gallring)[0]
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "signing_order": signing_order.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
-           "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "deadline": deadline.id, "gallring": gallring.id, "gallring_item": gallring_item.id,
+           "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "diary_entry": diary_entry, "deadline": deadline.id, "gallring": gallring.id, "gallring_item": gallring_item.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
 
     sessions = lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)  # noqa: E731

@@ -1,4 +1,5 @@
-"""The diarium page for registrars and officers: search the diary entries of the cases one sees."""
+"""The diarium on the web: the search page and the period report for registrars and officers, and a registrar's
+correction of an entry on the case page (the API's domain function, diarium.service.correct)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ from datetime import date
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from service.auth.models import Role
+from service.cases.access import get_visible_case
 from service.deps import AppSettings, DbSession
 from service.diarium import report, service
-from service.errors import ValidationFailed
-from service.web.deps import WebUser, web_router
+from service.diarium.schemas import DiaryEntryPatch
+from service.errors import AppError, ValidationFailed
+from service.schemas import Id
+from service.web.deps import CsrfForm, WebUser, attempt, require_role, text, web_router, whole
 from service.web.forms import FormState
-from service.web.rendering import render
+from service.web.rendering import redirect, render
+from service.web.routes.cases import refused
 
 router = web_router()
 
@@ -84,3 +91,25 @@ def diarium_report(request: Request, user: WebUser, session: DbSession, settings
         content, media_type = report.to_csv(rows), report.CSV_TYPE
     return Response(content, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{report.filename(date_from, date_to, raw["format"])}"'})
+
+
+CORRECTION_FIELDS = ("description", "document_type", "counterpart", "confidential", "osl_reference")
+
+
+@router.post("/arenden/{case_id}/diarium/{entry_id}")
+def correct_entry(case_id: Id, entry_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession,
+                  settings: AppSettings) -> Response:
+    """A registrar corrects a diary entry (description, handlingstyp, counterpart, sekretess with the OSL reference); audited."""
+    case = get_visible_case(session, user, case_id)
+    require_role(user, Role.REGISTRAR)
+    entry = service.get_entry(session, case, entry_id)
+    try:
+        # The form sends every field: what is left as it was is written back unchanged (the audit shows before and after).
+        data = DiaryEntryPatch(description=text(form, "description"), document_type=text(form, "document_type"),
+                               counterpart=text(form, "counterpart"), confidential=text(form, "confidential") == "ja",
+                               osl_reference=text(form, "osl_reference"))
+        with attempt(session):
+            service.correct(session, user, case, entry, data, whole(form, "version"), settings)
+    except (ValidationError, AppError) as exc:
+        return refused(request, session, user, case, settings, f"diary{entry.id}", form, exc, CORRECTION_FIELDS)
+    return redirect(f"/arenden/{case.id}#diarium", flash="diariepost-rattad")
