@@ -11,21 +11,20 @@ drift in machine load hits both alike. Every response must be 2xx (wrk's "Non-2x
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import HOST, ROOT, SAFE_ENV, free_port
+from bench.api import Server
+from bench.common import HOST, SAFE_ENV
 
 CLIENTS = 32
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -47,56 +46,18 @@ def _group_cpu_seconds(pgid: int) -> float:
     return total
 
 
-class ServeProcess:
-    """`python -m service.serve` with n workers on a free loopback port, in a process group of its own."""
+@dataclass
+class ServeProcess(Server):
+    """`python -m service.serve` (IOP_WEB_CONCURRENCY workers in env) on a free loopback port, in a process group of its own."""
 
-    def __init__(self, workers: int, env: dict[str, str]) -> None:
-        self.workers = workers
-        self.env = env
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = Path(tempfile.mkstemp(prefix="iop-bench-serve-", suffix=".log")[1])
-
-    def start(self, timeout: float = 60) -> None:
-        """Launch and wait until every worker can answer /health (a few answers in a row)."""
-        env = {**os.environ, **SAFE_ENV, **self.env, "IOP_WEB_CONCURRENCY": str(self.workers)}
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "service.serve", "--host", HOST, "--port", str(self.port)], cwd=ROOT,
-                                            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        ok = 0
-        while time.monotonic() < deadline and ok < 5 * self.workers:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service.serve exited: {self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                ok = ok + 1 if httpx.get(f"http://{HOST}:{self.port}/health", timeout=2).status_code == 200 else 0
-            except httpx.HTTPError:
-                ok = 0
-                time.sleep(0.2)
-        if ok < 5 * self.workers:
-            self.stop()
-            raise RuntimeError(f"service.serve with {self.workers} workers did not start within {timeout}s")
+    def command(self) -> list[str]:
+        """The production entry point instead of a bare uvicorn command line."""
+        return [sys.executable, "-m", "service.serve", "--host", HOST, "--port", str(self.port)]
 
     def cpu_seconds(self) -> float:
         """CPU of the supervisor and its workers so far."""
         assert self.process is not None
         return _group_cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        """SIGTERM the group (SIGKILL after 10 s), by the pid it started."""
-        proc = self.process
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        self.process = None
-        with contextlib.suppress(OSError):
-            self.log.unlink()
 
 
 def _script(paths: list[str], headers: dict[str, str], directory: Path) -> Path:
@@ -156,7 +117,7 @@ def run(*, db_url: str, secret: str, officer_id: int, officer_role: str, case_id
     try:
         for rnd in range(rounds):
             for n in (1, 2):
-                srv = ServeProcess(n, env)
+                srv = ServeProcess("service.main:app", {**env, "IOP_WEB_CONCURRENCY": str(n)})
                 try:
                     srv.start()
                     r = httpx.get(f"http://{HOST}:{srv.port}/api/v1/cases/{case_ids[0]}", headers=headers, timeout=10)
