@@ -120,6 +120,7 @@ FLASH: dict[str, str] = {
     "pdf-skapad": "En PDF/A-kopia är skapad och sparad som ny version.",
     "notiser-lasta": "Alla notiser är markerade som lästa.",
     "gallringslista": "De mogna handlingarna står på gallringslistan. Ingenting raderas förrän listan är godkänd.",
+    "earkiv-bestallt": "Uttaget är beställt. Paketen skapas i bakgrunden; ladda om sidan för att se när de är klara.",
     "gallring-godkand": "Gallringen är godkänd. Handlingarna raderas nu; de som är under lås raderas när låset har gått ut.",
     "notiser-installningar": "Dina inställningar för notiser är sparade.",
     "konto-skapat": "Kontot är skapat. Lämna det tillfälliga lösenordet till personen på ett säkert sätt.",
@@ -145,7 +146,7 @@ def nav_items(user: User | None) -> list[tuple[str, str]]:
                 *([("/diarium", "Diarium")] if user.role == Role.OFFICER else []),
                 *(verify if user.role == Role.OFFICER else []), ("/notiser", "Notiser")]
     if user.role == Role.REGISTRAR:
-        return [("/arenden", "Alla ärenden"), ("/diarium", "Diarium"), ("/gallring", "Gallring"), ("/oversikt", "Översikt"),
+        return [("/arenden", "Alla ärenden"), ("/diarium", "Diarium"), ("/gallring", "Gallring"), ("/e-arkiv", "E-arkiv"), ("/oversikt", "Översikt"),
                 ("/statistik", "Statistik"), *verify]
     return [("/admin", "Start"), ("/statistik", "Statistik"), *verify]
 

@@ -254,6 +254,8 @@ def test_every_page_state_passes_axe_and_the_smoke_check(audit_login, new_contex
     a.visit(registrar, "/diarium?q=bilaga", "registrar diarium search")
     a.visit(registrar, "/gallring", "gallring: due, the open list, a decision made")
     a.submit(registrar, "form[action$='/godkann']", "gallring approval with nothing chosen", {"item": "ingen"})
+    a.visit(registrar, "/e-arkiv", "e-archive export page")
+    a.submit(registrar, "form[action='/e-arkiv']", "e-archive order of an unknown case", {"arenden": "XYZ 1999/0001"})
     a.visit(registrar, f"/arenden/{st.followup_id}", "registrar case page")
     a.submit(registrar, f"form[action^='/arenden/{st.followup_id}/diarium/']", "registrar diary correction with errors",
              {"confidential": "ja", "osl_reference": ""})

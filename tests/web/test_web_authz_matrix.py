@@ -221,6 +221,12 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/diarium/rapport"): Call(expect(ok="officer officer_other_dep registrar", e403="org_member org_member_other approver admin"),
                                       note="the diarium report of a period (without one: the page with its errors)"),
     ("GET", "/statistik.csv"): Call(STATISTICS),
+    # ------------------------------------------------------------------ the registrar's e-archive export (service/archive)
+    ("GET", "/e-arkiv"): Call(REGISTRAR_ONLY, note="the export form and the jobs with their packages"),
+    ("POST", "/e-arkiv"): Call(REGISTRAR_ONLY, form=lambda ids: {"fran": "2015-01-01", "till": "2015-12-31"},
+                               note="every case closed in 2015 (the one closed 2015-03-02)"),
+    ("GET", "/e-arkiv/{export_id}/paket/{package_id}"): Call(
+        REGISTRAR_ONLY, lambda ids: {"export_id": ids["archive_export"], "package_id": ids["archive_package"]}),
     # ------------------------------------------------------------------ the registrar's gallring (service/retention)
     ("GET", "/gallring"): Call(REGISTRAR_ONLY, note="what is due under the informationshanteringsplan, the list, the decisions"),
     ("POST", "/gallring/lista"): Call(REGISTRAR_ONLY, note="the due attachment of a case closed in 2015 goes on the open list"),
@@ -404,10 +410,14 @@ def matrix(app, engine, tmp_path_factory) -> Iterator[dict]:  # noqa: ANN001
     setup.flush()
     gallring, _ = retention.propose(setup)
     gallring_item = retention.items(setup, gallring)[0]
+    from archive_world import stored_export
+
+    archive_ids = stored_export(setup, store, w.registrar, closed)
     setup.commit()  # releases the setup savepoint; the outer transaction keeps it all until the module ends
     ids = {**{k: c.id for k, c in cases.items()}, "signature": signature.id, "org_signature": org_signature.id, "signed": signed.id, "signing_order": signing_order.id, "dep": w.dep.id, "org": w.org.id, "officer2": w.officer2.id, "review": review.id,
            "report_due": due.id, "report_submitted": submitted.id, "document": doc.id, "diary_entry": diary_entry, "deadline": deadline.id, "gallring": gallring.id, "gallring_item": gallring_item.id,
            "terms": terms.model_dump(mode="json"), "reopened_version": cases["reopened"].version}
+    ids.update(archive_ids)
 
     sessions = lambda: Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)  # noqa: E731
     use_sessions(app, committing_sessions(sessions), SessionReader(sessions))

@@ -15,6 +15,7 @@ from service.web.routes import (
     deadlines,
     diarium,
     dialogue,
+    earkiv,
     esigning,
     followup,
     gallring,
@@ -29,5 +30,5 @@ from service.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, sso, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, gallring, register, admin):
+for _module in (auth, sso, signup, organisation, cases, caselist, casesheet, queue, review, dialogue, agreement, esigning, casedocuments, followup, deadlines, notifications, statistics, diarium, gallring, earkiv, register, admin):
     router.include_router(_module.router)
