@@ -64,4 +64,8 @@ def test_registrar_makes_the_list_and_approves_a_choice(web: Browserless, db: Se
     # The case's diarium keeps the entry and says that the handling was gallrad, by which decision.
     case_page = htmllib.unescape(registrar.get(f"/arenden/{c.id}").text)
     assert re.search(r'gallra\.pdf <span class="tag tag--neutral">Gallrad \d{4}-\d{2}-\d{2}</span>', case_page)
-    assert f"(gallringsbeslut {decision.id})" in case_page and case_page.count("Gallrad ") == 1  # not the one left out
+    assert f"(gallringsbeslut {decision.id})" in case_page
+    # The documents list no longer links to it (its file is gone); the one left out still downloads.
+    assert f'/dokument/{gone.id}"' not in case_page and f'/dokument/{kept.id}"' in case_page
+    assert re.search(r'<td>gallra\.pdf <span class="tag tag--neutral">Gallrad \d{4}-\d{2}-\d{2}</span>', case_page)
+    assert case_page.count("Gallrad ") == 2  # the diary entry and the document, not the one left out
