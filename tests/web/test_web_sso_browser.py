@@ -261,6 +261,17 @@ def test_a_wrong_state_is_refused(sso, sso_context) -> None:  # noqa: ANN001
     assert _user(sso, "neg0.sso@exempelstad.se") is None
 
 
+def test_an_answer_naming_another_issuer_is_refused(sso, sso_context) -> None:  # noqa: ANN001
+    """RFC 9207: the provider names itself in its answer; one naming another provider is a mix-up, refused."""
+    ctx = sso_context()
+    url = _callback(ctx, sso, "neg9")
+    assert parse_qs(urlsplit(url).query)["iss"] == [sso.op.issuer]  # the control: the real provider names itself
+    page = ctx.new_page()
+    page.goto(_with(url, iss="http://127.0.0.1:9/annan-leverantor"))
+    _refused(sso, page, "issuer")
+    assert _user(sso, "neg9.sso@exempelstad.se") is None
+
+
 def test_a_replayed_code_is_refused(sso, sso_context) -> None:  # noqa: ANN001
     first = sso_context()
     used = _callback(first, sso, "neg1")

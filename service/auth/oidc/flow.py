@@ -54,8 +54,11 @@ def start(session: Session, settings: Settings, name: str, next_path: str) -> tu
     client = client_for(settings, name)
     meta = client.metadata()
     now = utcnow()
-    # Logins never finished are of no use after their time: removed here rather than by a scheduled job.
+    # Logins never finished, and provider sessions a day past their end, are of no use: removed here rather than by a
+    # scheduled job (a web token naming a removed session is simply logged out).
     session.execute(delete(OidcLogin).where(OidcLogin.expires_at < now - timedelta(hours=1)))
+    session.execute(delete(OidcSession).where(OidcSession.expires_at < now - timedelta(days=1)))
+    session.execute(delete(OidcSession).where(OidcSession.ended_at < now - timedelta(days=1)))
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     session.add(OidcLogin(state_hash=_digest(state), provider=name, nonce=nonce, code_verifier=verifier, next_path=next_path[:500],
                           expires_at=now + timedelta(minutes=settings.oidc_login_minutes)))
@@ -100,6 +103,8 @@ def finish(session: Session, settings: Settings, name: str, params: dict[str, st
     config = client.config
     try:
         login = _claim_login(session, name, params, cookie_state)
+        if params.get("iss") and params["iss"] != config.issuer:
+            raise TokenRefused("issuer")  # RFC 9207: an answer another provider sent (mix-up), whatever else it carries
         if params.get("error"):
             raise TokenRefused("provider_error", "Inloggningen avbröts hos identitetsleverantören / the provider refused the login")
         meta = client.metadata()

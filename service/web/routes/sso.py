@@ -65,7 +65,7 @@ def finish(provider: str, request: Request, session: DbSession, settings: AppSet
     from service.web.routes.auth import home_for
 
     client_for(settings, provider)
-    params = {k: v for k, v in request.query_params.items() if k in ("code", "state", "error", "error_description")}
+    params = {k: v for k, v in request.query_params.items() if k in ("code", "state", "iss", "error", "error_description")}
     request.state.logged_out = True  # whoever was logged in in this browser before is not renewed on this answer
     try:
         user, sso, next_path = flow.finish(session, settings, provider, params, request.cookies.get(STATE_COOKIE))
