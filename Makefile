@@ -74,7 +74,7 @@ dev: seed
 	$(PY) scripts/dev.py
 
 ## Install and run the whole test suite (SQLite always; PostgreSQL on 127.0.0.1:5432 when reachable)
-test: install sysdeps axe eark
+test: install sysdeps axe oidc eark
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
