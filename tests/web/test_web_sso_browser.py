@@ -160,6 +160,30 @@ def test_deactivating_an_account_locks_it_out_at_once(sso, sso_context) -> None:
     assert _events(sso)[-1]["reason"] == "inactive"
 
 
+def test_a_session_ends_when_its_lifetime_is_up_and_the_login_keeps_the_address(sso, sso_context) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from service.auth.oidc.models import OidcSession
+    from service.db import utcnow
+
+    page = sso_context().new_page()
+    page.goto("/arenden?sort=title")  # not logged in: to the login page, which remembers the address
+    expect(page).to_have_url(re.compile(r"/logga-in\?nasta="))
+    page.get_by_role("button", name=STAFF_LABEL).click()
+    _at_provider(page, "neg10")
+    expect(page).to_have_url(re.compile(r"/arenden\?sort=title$"))
+    user = _user(sso, "neg10.sso@exempelstad.se")
+    sessions = _query(sso, lambda s: list(s.scalars(select(OidcSession).where(OidcSession.user_id == user.id))))
+    assert len(sessions) == 1 and sessions[0].expires_at - utcnow() > timedelta(hours=9)  # session_hours: 10
+
+    def expire(s: Session) -> None:
+        s.get(OidcSession, sessions[0].id).expires_at = utcnow() - timedelta(seconds=1)
+        s.commit()
+
+    _query(sso, expire)
+    _logged_out(page)
+
+
 def test_an_invited_member_joins_the_organisation_at_the_first_login(sso, sso_context) -> None:  # noqa: ANN001
     from factories import PASSWORD
 
