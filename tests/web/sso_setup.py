@@ -47,6 +47,7 @@ class SsoWorld:
     server: LiveServer
     member_email: str
     org_name: str
+    org_id: int
     people: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,7 +98,7 @@ def start(workdir: Path) -> SsoWorld:
         member = factories.user(db, Role.ORG_MEMBER, organisation=org, full_name="Siv Solsidan", email="siv@solsidan.example.se")
         factories.user(db, Role.ADMIN, full_name="Ada Admin", email="ada.sso-admin@exempelstad.se")
         db.flush()
-        holder.update(member=member.email, org=org.name, dep=dep.id)
+        holder.update(member=member.email, org=org.name, org_id=org.id, dep=dep.id)
 
     try:
         server.prepare(populate)
@@ -106,7 +107,7 @@ def start(workdir: Path) -> SsoWorld:
         proxy.stop()
         op.stop()
         raise
-    return SsoWorld(op=op, proxy=proxy, server=server, member_email=holder["member"], org_name=holder["org"])
+    return SsoWorld(op=op, proxy=proxy, server=server, member_email=holder["member"], org_name=holder["org"], org_id=holder["org_id"])
 
 
 def stop(world: SsoWorld) -> None:

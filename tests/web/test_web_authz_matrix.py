@@ -150,6 +150,12 @@ MATRIX: dict[tuple[str, str], Call] = {
                                                     note="the provider's answer; tests/web/test_web_sso_browser.py with a real provider"),
     ("GET", "/organisation/inbjudningar"): Call(MEMBERS, note="the member's own organisation"),
     ("POST", "/organisation/inbjudningar"): Call(MEMBERS, form=_form({"email": "inbjuden@example.se"})),
+    ("GET", "/organisationer/{org_id}/inbjudningar"): Call(
+        expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver"), path=lambda ids: {"org_id": ids["org"]},
+        note="the municipality's staff invite into any organisation; members use /organisation/inbjudningar"),
+    ("POST", "/organisationer/{org_id}/inbjudningar"): Call(
+        expect(ok="officer officer_other_dep registrar admin", e403="org_member org_member_other approver"), path=lambda ids: {"org_id": ids["org"]},
+        form=_form({"email": "inbjuden@example.se"})),
     ("GET", "/om-iop"): Call(PUBLIC),
     ("GET", "/tillganglighet"): Call(PUBLIC),
     ("GET", "/offentligt"): Call(PUBLIC, note="the public register (offentlighetsprincipen): no login, rate-limited per client"),

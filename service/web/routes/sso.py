@@ -11,7 +11,9 @@ from service.auth.oidc.provider import TokenRefused, client_for
 from service.auth.models import Role
 from service.deps import AppSettings, DbSession
 from service.errors import AppError
+from service.schemas import Id
 from service.organisations import invitations
+from service.organisations import service as organisations
 from service.organisations.models import Organisation
 from service.web.deps import CsrfForm, WebUser, attempt, require_role, text, web_router
 from service.web.forms import FormState
@@ -86,12 +88,26 @@ def finish(provider: str, request: Request, session: DbSession, settings: AppSet
 
 # ---------------------------------------------------------------------- invitations (members of an organisation)
 
-def _invitations_page(request: Request, session: DbSession, user: WebUser, state: FormState, *, done: str | None = None,
-                      status_code: int = 200) -> Response:
-    org = session.get(Organisation, user.organisation_id)
-    rows = invitations.listing(session, user, org.id)
-    return render(request, "org/invitations.html", {"title": "Bjud in medlemmar", "org": org, "rows": rows, "form": state, "done": done,
-                                                    "is_open": invitations.is_open}, status_code=status_code)
+LABELS = {"email": "E-postadress"}
+
+
+def _invitations_page(request: Request, session: DbSession, user: WebUser, org: Organisation, state: FormState, *,
+                      done: str | None = None, status_code: int = 200) -> Response:
+    action = "/organisation/inbjudningar" if user.role == Role.ORG_MEMBER else f"/organisationer/{org.id}/inbjudningar"
+    return render(request, "org/invitations.html", {"title": "Bjud in medlemmar", "org": org, "rows": invitations.listing(session, user, org.id),
+                                                    "form": state, "done": done, "action": action, "is_open": invitations.is_open},
+                  status_code=status_code)
+
+
+def _invite(request: Request, user: WebUser, form: CsrfForm, session: DbSession, org: Organisation) -> Response:
+    state = FormState.from_form(form, prefix="inv", labels=LABELS)
+    try:
+        with attempt(session):
+            inv = invitations.invite(session, user, org.id, text(form, "email"))
+    except AppError as exc:
+        state.add_app_error(exc, fields=("email",))
+        return _invitations_page(request, session, user, org, state, status_code=state.status)
+    return _invitations_page(request, session, user, org, FormState(prefix="inv", labels=LABELS), done=inv.email)
 
 
 @router.get("/organisation/inbjudningar")
@@ -100,7 +116,7 @@ def invitations_page(request: Request, user: WebUser, session: DbSession) -> Res
     require_role(user, Role.ORG_MEMBER)
     if user.organisation_id is None:
         return redirect("/organisation/registrera")
-    return _invitations_page(request, session, user, FormState(prefix="inv", labels={"email": "E-postadress"}))
+    return _invitations_page(request, session, user, session.get(Organisation, user.organisation_id), FormState(prefix="inv", labels=LABELS))
 
 
 @router.post("/organisation/inbjudningar")
@@ -109,12 +125,18 @@ def invite(request: Request, user: WebUser, form: CsrfForm, session: DbSession) 
     require_role(user, Role.ORG_MEMBER)
     if user.organisation_id is None:
         return redirect("/organisation/registrera")
-    state = FormState.from_form(form, prefix="inv", labels={"email": "E-postadress"})
-    try:
-        with attempt(session):
-            inv = invitations.invite(session, user, user.organisation_id, text(form, "email"))
-    except AppError as exc:
-        state.add_app_error(exc, fields=("email",))
-        return _invitations_page(request, session, user, state, status_code=state.status)
-    return _invitations_page(request, session, user, FormState(prefix="inv", labels={"email": "E-postadress"}), done=inv.email)
+    return _invite(request, user, form, session, session.get(Organisation, user.organisation_id))
 
+
+@router.get("/organisationer/{org_id}/inbjudningar")
+def staff_invitations_page(org_id: Id, request: Request, user: WebUser, session: DbSession) -> Response:
+    """An organisation's invitations and the form, for the municipality's officers, registrars and administrators."""
+    require_role(user, *invitations.INVITERS)
+    return _invitations_page(request, session, user, organisations.get_visible(session, user, org_id), FormState(prefix="inv", labels=LABELS))
+
+
+@router.post("/organisationer/{org_id}/inbjudningar")
+def staff_invite(org_id: Id, request: Request, user: WebUser, form: CsrfForm, session: DbSession) -> Response:
+    """Invite an address into the organisation (the API's function), as an officer, registrar or administrator."""
+    require_role(user, *invitations.INVITERS)
+    return _invite(request, user, form, session, organisations.get_visible(session, user, org_id))
