@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -170,6 +171,9 @@ class Settings(BaseSettings):
     # (DEFAULT_RETENTION_PLAN) for the configured handlingstyper. Checked at startup: a type not in
     # IOP_DIARIUM_DOCUMENT_TYPES or a negative number of years refuses to start.
     retention_plan: dict[str, RetentionRule] | None = None
+    # The same plan kept as a TOML file (`"Bilaga" = "gallras efter 5 år"`, one line per handlingstyp), e.g. the
+    # archive's own document beside the deployment; only one of the two may be given.
+    retention_plan_file: str | None = None
     sek_per_eur: float = 11.5
     de_minimis_eur: int = 300_000
     # Per process: the request sessions' pool and the read path's asyncpg pool (service/reads.py) each hold up to
@@ -244,6 +248,15 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_retention_plan(self) -> Settings:
         """Every handlingstyp the plan names must be one a diary entry may carry (a misspelt type would keep nothing)."""
+        if self.retention_plan_file:
+            if self.retention_plan is not None:
+                raise ValueError("Ange IOP_RETENTION_PLAN eller IOP_RETENTION_PLAN_FILE, inte båda / give the plan once")
+            try:
+                with open(self.retention_plan_file, "rb") as fh:
+                    raw = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ValueError(f"IOP_RETENTION_PLAN_FILE {self.retention_plan_file!r} kan inte läsas / cannot be read: {exc}") from exc
+            self.retention_plan = {str(t): RetentionRule.model_validate(r) for t, r in raw.items()}
         if self.retention_plan is None:
             self.retention_plan = {t: RetentionRule.model_validate(r) for t, r in DEFAULT_RETENTION_PLAN.items()
                                    if t in self.diarium_document_types}

@@ -82,6 +82,31 @@ def test_the_plan_is_checked_at_startup(monkeypatch: pytest.MonkeyPatch) -> None
     assert Settings().retention_plan["Bilaga"].label == "gallras efter 5 år"  # the shipped plan
 
 
+def test_the_plan_may_be_a_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    plan = tmp_path / "informationshanteringsplan.toml"
+    plan.write_text('"Bilaga" = "gallras efter 10 år"\n"Undertecknat avtal" = "bevaras"\n', "utf-8")
+    monkeypatch.setenv("IOP_RETENTION_PLAN_FILE", str(plan))
+    loaded = Settings().retention_plan
+    assert (loaded["Bilaga"].years, loaded["Undertecknat avtal"].keep, "Meddelande" in loaded) == (10, True, False)
+    plan.write_text('"Bilaga" = "gallras efter -1 år"\n', "utf-8")
+    with pytest.raises(ValueError, match="negativt"):
+        Settings()
+    plan.write_text('"Bilagor" = "bevaras"\n', "utf-8")
+    with pytest.raises(ValueError, match="okänd handlingstyp Bilagor"):
+        Settings()
+    plan.write_text('Bilaga = \n', "utf-8")
+    with pytest.raises(ValueError, match="kan inte läsas"):
+        Settings()
+    monkeypatch.setenv("IOP_RETENTION_PLAN_FILE", str(tmp_path / "saknas.toml"))
+    with pytest.raises(ValueError, match="kan inte läsas"):
+        Settings()
+    plan.write_text('"Bilaga" = "bevaras"\n', "utf-8")
+    monkeypatch.setenv("IOP_RETENTION_PLAN_FILE", str(plan))
+    monkeypatch.setenv("IOP_RETENTION_PLAN", '{"Bilaga": "bevaras"}')
+    with pytest.raises(ValueError, match="inte båda"):
+        Settings()
+
+
 def test_nothing_is_deleted_before_a_registrar_approves_and_the_decision_is_audited(db, store) -> None:  # noqa: ANN001
     w = World(db)
     c = open_case(db, w)
