@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,7 +25,8 @@ from service.archive import sip
 from service.archive.models import ArchiveExport, ArchiveExportItem, ExportStatus, ItemStatus
 from service.audit.service import record
 from service.auth.models import Role, User
-from service.cases.models import Case, StageChange
+from service.cases.closure import closures
+from service.cases.models import Case
 from service.cases.stages import SWEDISH as STAGE_NAMES, TERMINAL
 from service.config import Settings, get_settings
 from service.db import utcnow
@@ -50,14 +51,12 @@ def ensure_registrar(user: User) -> None:
 
 def _closed_in(session: Session, closed_from: date, closed_to: date, settings: Settings) -> list[Case]:
     """Cases in a terminal stage whose last entry into it falls in the period (the municipality's dates)."""
-    terminal = [s.value for s in TERMINAL]
-    last = (select(StageChange.case_id, func.max(StageChange.at).label("at")).join(Case, Case.id == StageChange.case_id)
-            .where(StageChange.to_stage == Case.stage, Case.stage.in_(terminal)).group_by(StageChange.case_id).subquery())
+    closed = closures()
     tz = ZoneInfo(settings.timezone)
     start = datetime.combine(closed_from, datetime.min.time(), tz)
-    end = datetime.combine(closed_to, datetime.max.time(), tz)
-    rows = session.execute(select(Case, last.c.at).join(last, last.c.case_id == Case.id).order_by(Case.id)).all()
-    return [c for c, at in rows if start <= (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))) <= end]
+    end = datetime.combine(closed_to + timedelta(days=1), datetime.min.time(), tz)
+    return list(session.scalars(select(Case).join(closed, closed.c.case_id == Case.id)
+                                .where(closed.c.closed_at >= start, closed.c.closed_at < end).order_by(Case.id)))
 
 
 def request_export(session: Session, user: User, *, case_ids: list[int] | None = None, closed_from: date | None = None,

@@ -39,7 +39,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.models import User
-from service.cases.models import Case, StageChange
+from service.cases.closure import closures
+from service.cases.models import Case
 from service.cases.stages import SWEDISH as STAGE_NAMES, TERMINAL
 from service.config import Settings, get_settings
 from service.diarium.models import DiaryEntry
@@ -123,10 +124,9 @@ class Package:
 
 
 def closed_at(session: Session, case: Case) -> datetime:
-    """When the case last entered the terminal stage it is in (its stage history; the case row if none is recorded)."""
-    at = session.scalar(select(StageChange.at).where(StageChange.case_id == case.id, StageChange.to_stage == case.stage)
-                        .order_by(StageChange.at.desc()).limit(1))
-    return at or case.stage_entered_at
+    """When the case was closed (cases.closure, the stage history); the case row's stage date if none is recorded."""
+    closed = closures()
+    return session.scalar(select(closed.c.closed_at).where(closed.c.case_id == case.id)) or case.stage_entered_at
 
 
 def ensure_closed(case: Case) -> None:
@@ -190,9 +190,8 @@ class _Facts:
 
 
 def _facts(session: Session, case: Case) -> _Facts:
-    docs = [d for d in session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id))
-            # A gallrad document (service/retention) has no object any more: its diary entry still says it existed.
-            if getattr(d, "disposed_at", None) is None]
+    # A gallrad document (service/retention) has no object any more: its diary entry still says that it existed.
+    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.disposed_at.is_(None)).order_by(Document.id)))
     entries = list(session.scalars(select(DiaryEntry).where(DiaryEntry.case_id == case.id).order_by(DiaryEntry.number)))
     reviews = list(session.scalars(select(Review).where(Review.case_id == case.id, Review.decided_at.is_not(None)).order_by(Review.id)))
     ids = {r.decided_by_id for r in reviews} | {case.officer_id}
@@ -585,6 +584,8 @@ def _erms(facts: _Facts, by_doc: dict[int, PackedFile], pdf_by_doc: dict[int, Pa
             sub(r, "Paragrafnummer", entry.osl_reference or "")
         if entry.internal:
             own(h, "Intern", "true", "boolean")
+        if entry.disposed_at is not None:
+            own(h, "Gallrad", _iso(entry.disposed_at), "dateTime")
         if entry.document_id is not None:
             registered.add(entry.document_id)
             _attachments(sub, h, entry.document_id, by_doc, pdf_by_doc)

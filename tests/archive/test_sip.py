@@ -141,3 +141,22 @@ def test_a_document_whose_bytes_changed_in_storage_stops_the_package(closed: Clo
     assert getattr(exc.value, "status_code", None) in (409, 500)
     db.rollback()
 
+
+
+def test_a_gallrad_document_is_left_out_and_its_entry_says_so(closed: Closed, db: Session, store: FilesystemStore, tmp_path: Path) -> None:
+    """Gallring (service/retention) deletes the object and marks the row and its entry: the package holds the rest."""
+    from service.db import utcnow
+
+    attachment = db.scalar(select(Document).where(Document.case_id == closed.case.id, Document.kind == "attachment"))
+    entry = db.scalar(select(DiaryEntry).where(DiaryEntry.document_id == attachment.id))
+    attachment.disposed_at = entry.disposed_at = utcnow()
+    store.delete(attachment.storage_key, attachment.storage_version_id)
+    db.flush()
+    with sip.build_sip(db, store, closed.case) as package:
+        root = _unzip(package, tmp_path)
+    rep1 = etree.parse(str(root / "representations/rep1/METS.xml")).getroot()
+    assert attachment.sha256 not in {f.get("CHECKSUM") for f in rep1.iterfind(".//mets:file", NS)}
+    erms = etree.parse(str(root / "metadata/descriptive/arende.xml")).getroot()
+    handling = next(h for h in erms.iterfind(".//erms:ArkivobjektHandling", NS)
+                    if h.findtext("erms:ArkivobjektID", namespaces=NS) == f"{closed.case.diarienummer}-{entry.number}")
+    assert handling.find("erms:EgetElement[@Namn='Gallrad']", NS) is not None and handling.find("erms:Bilaga", NS) is None
