@@ -107,7 +107,6 @@ FLASH: dict[str, str] = {
     "underskrift-rattad": "Underskriften är rättad. Rättelsen syns i ärendets historik.",
     "underskrift-borttagen": "Underskriften är borttagen. Borttagningen syns i ärendets historik.",
     "diariepost-rattad": "Diarieposten är rättad. Rättelsen syns i ärendets historik.",
-    "diariepost-rattad": "Diarieposten är rättad. Rättelsen syns i ärendets historik.",
     "e-underskrift-skickad": "Avtalet är skickat för e-underskrift. Undertecknarna skriver under i tur och ordning när de loggar in.",
     "e-underskrift-klar": "Du har skrivit under avtalet elektroniskt.",
     "rapport-planerad": "Uppföljningsrapporten är planerad.",
