@@ -13,6 +13,7 @@ from service.archive.models import ArchiveExport
 from service.archive.schemas import ExportOut, ExportRequest, PackageOut
 from service.deps import AppSettings, CurrentUser, DbSession
 from service.documents.service import content_disposition, get_store
+from service.idempotency import IdempotencyKey
 from service.schemas import Id
 from storage.base import ObjectStore
 
@@ -33,12 +34,20 @@ def to_out(session: Session, export: ArchiveExport) -> ExportOut:
 
 
 @router.post("/archive-exports", response_model=ExportOut, status_code=202)
-def request_export(data: ExportRequest, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response) -> ExportOut:
-    """Export closed cases (ids, or every case closed in a period) as E-ARK SIPs; 409 naming each case still open."""
-    export = service.request_export(session, user, case_ids=data.case_ids, closed_from=data.closed_from, closed_to=data.closed_to,
-                                    settings=settings)
-    response.headers["Location"] = f"{PREFIX}/archive-exports/{export.id}"
-    return to_out(session, export)
+def request_export(data: ExportRequest, session: DbSession, user: CurrentUser, settings: AppSettings, response: Response,
+                   idem: IdempotencyKey) -> object:
+    """Export closed cases (ids, or every case closed in a period) as E-ARK SIPs; 409 naming each case still open.
+
+    With an Idempotency-Key a retried request answers with the job it made instead of ordering a second one.
+    """
+
+    def create() -> ExportOut:
+        export = service.request_export(session, user, case_ids=data.case_ids, closed_from=data.closed_from, closed_to=data.closed_to,
+                                        settings=settings)
+        response.headers["Location"] = f"{PREFIX}/archive-exports/{export.id}"
+        return to_out(session, export)
+
+    return idem.run(session, user.id, data, ExportOut, create, status_code=202)
 
 
 @router.get("/archive-exports", response_model=list[ExportOut])

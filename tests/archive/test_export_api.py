@@ -109,3 +109,15 @@ def test_status_and_download(client: TestClient, db: Session, store: FilesystemS
     item.status = "pending"
     db.flush()
     assert problem(client.get(package["download_url"], headers=h), 409)["type"].endswith("/package-not-ready")
+
+
+def test_a_retried_request_with_its_idempotency_key_orders_one_job(client: TestClient, db: Session) -> None:
+    w = World(db)
+    closed = make_case(db, w.org, w.dep, stage=Stage.CLOSED)
+    headers = {**auth(w.registrar), "Idempotency-Key": "uttag-1"}
+    first = client.post(URL, json={"case_ids": [closed.id]}, headers=headers)
+    again = client.post(URL, json={"case_ids": [closed.id]}, headers=headers)
+    assert first.status_code == again.status_code == 202 and again.headers["idempotency-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and db.scalar(select(func.count()).select_from(ArchiveExport)) == 1
+    other = make_case(db, w.org, w.dep, stage=Stage.REJECTED)
+    problem(client.post(URL, json={"case_ids": [other.id]}, headers=headers), 422)  # the same key for another request
