@@ -14,7 +14,12 @@ from service.deps import AppSettings, DbSession
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/oidc/{provider}/backchannel-logout")
+# RFC 6749 style errors, as the provider expects them (not problem+json).
+_REFUSED = {400: {"description": "Utloggningstoken godtas inte / logout token refused", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}}}
+
+
+@router.post("/auth/oidc/{provider}/backchannel-logout", responses=_REFUSED)
 def backchannel_logout(provider: str, logout_token: Annotated[str, Form(max_length=20_000)], session: DbSession,
                        settings: AppSettings) -> JSONResponse:
     """End the web sessions the provider's logout token names (no login: the provider's signature authorises)."""
