@@ -244,6 +244,9 @@ class Settings(BaseSettings):
     oidc_login_minutes: int = Field(default=10, ge=1, le=60)
     # Clock difference tolerated for exp/iat/nbf.
     oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
+    # Logins started (each stores a pending login) per client address within the window before 429.
+    oidc_max_starts: int = Field(default=60, ge=1)
+    oidc_starts_window_seconds: int = Field(default=10 * 60, ge=1)
 
     @model_validator(mode="after")
     def _check_retention_plan(self) -> Settings:

@@ -189,6 +189,7 @@ def error_page(request: Request, exc: AppError) -> HTMLResponse:
         409: "Det gick inte att genomföra",
         413: "Filen är för stor",
         415: "Filtypen är inte tillåten",
+        429: "För många försök",
         503: "Tjänsten är tillfälligt otillgänglig",
     }
     heading = headings.get(exc.status_code, "Något gick fel")

@@ -102,7 +102,8 @@ def start(workdir: Path) -> SsoWorld:
 
     try:
         server.prepare(populate)
-        server.start(env={"IOP_OIDC_PROVIDERS": providers_json(server, op, proxy), "IOP_PUBLIC_BASE_URL": server.base_url})
+        server.start(env={"IOP_OIDC_PROVIDERS": providers_json(server, op, proxy), "IOP_PUBLIC_BASE_URL": server.base_url,
+                                "IOP_OIDC_MAX_STARTS": "1000"})  # every browser test logs in from 127.0.0.1
     except BaseException:
         proxy.stop()
         op.stop()

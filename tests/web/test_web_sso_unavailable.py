@@ -1,5 +1,6 @@
 """A provider that does not answer: pressing its button shows the 503 page with Retry-After and leaves no login row;
-an unknown provider name is a 404 page (no browser needed: the app in-process, its settings with one provider)."""
+an unknown provider name is a 404 page; too many logins started from one address a 429 page (no browser needed: the
+app in-process, its settings with one provider)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,20 @@ def test_an_unknown_provider_is_a_404_page(down) -> None:  # noqa: ANN001
     r = down.post("/logga-in/oidc/okand", data={"csrf_token": _csrf(down)}, follow_redirects=False)
     assert r.status_code == 404 and "Sidan finns inte" in r.text
     assert down.get("/logga-in/oidc/okand/svar?code=x&state=y").status_code == 404
+
+
+def test_too_many_logins_started_from_one_address_is_a_429_page(app, down, db) -> None:  # noqa: ANN001
+    from service.auth.ratelimit import AttemptLimiter
+    from service.web.routes.sso import get_start_limiter
+
+    limiter = AttemptLimiter(2, 600)
+    app.dependency_overrides[get_start_limiter] = lambda: limiter
+    try:
+        token = _csrf(down)
+        first = [down.post("/logga-in/oidc/kommun", data={"csrf_token": token}, follow_redirects=False).status_code for _ in range(2)]
+        third = down.post("/logga-in/oidc/kommun", data={"csrf_token": token}, follow_redirects=False)
+    finally:
+        app.dependency_overrides.pop(get_start_limiter, None)
+    assert first == [503, 503]  # counted (the provider is down here), then refused before any work
+    assert third.status_code == 429 and int(third.headers["retry-after"]) > 0 and "För många försök" in third.text
+    assert db.scalar(select(func.count()).select_from(OidcLogin)) == 0

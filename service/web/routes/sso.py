@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from service.auth.oidc import flow
 from service.auth.oidc.provider import TokenRefused, client_for
 from service.auth.models import Role
+from service.auth.ratelimit import AttemptLimiter, client_address, make_window
+from service.config import get_settings
 from service.deps import AppSettings, DbSession
 from service.errors import AppError
 from service.schemas import Id
@@ -49,12 +54,23 @@ INVALID = ("Inloggningen gick inte att slutföra",
            "kontakta systemförvaltaren om det händer igen.")
 
 
+@lru_cache
+def get_start_limiter() -> AttemptLimiter:
+    """Logins started per client address (each stores a pending login until it expires; a dependency, tests replace it)."""
+    s = get_settings()
+    return AttemptLimiter(s.oidc_max_starts, s.oidc_starts_window_seconds, what=("inloggningar", "logins"),
+                          window=make_window(s, s.oidc_starts_window_seconds, "oidc-start"))
+
+
 @router.post("/logga-in/oidc/{provider}")
-def start(provider: str, request: Request, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
-    """Send the browser to the provider with a new login (state, nonce and PKCE challenge)."""
+def start(provider: str, request: Request, form: CsrfForm, session: DbSession, settings: AppSettings,
+          limiter: Annotated[AttemptLimiter, Depends(get_start_limiter)]) -> Response:
+    """Send the browser to the provider with a new login (state, nonce and PKCE challenge); 429 page when a client
+    starts too many."""
     from service.web.routes.auth import _safe_next
 
     client_for(settings, provider)  # 404 for a name not configured
+    limiter.hit(client_address(request, settings))
     url, state = flow.start(session, settings, provider, _safe_next(text(form, "nasta")))
     response = redirect(url)
     set_cookie(response, STATE_COOKIE, state, max_age=settings.oidc_login_minutes * 60)
