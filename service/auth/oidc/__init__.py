@@ -17,6 +17,7 @@ Contract:
   absolute lifetime (session_hours) is up. Deactivating the account ends it at its next request, as for passwords.
 - The API also takes bearer access tokens of providers with `api_audience` (`bearer`): JWKS-verified, audience
   checked; a client-credentials token's mapped role claim makes it a service account.
+- Logins started are limited per client address (service.web.routes.sso.get_start_limiter), before anything is stored.
 - The provider's discovery document and JWKS are fetched over HTTP with a timeout and cached (`provider`); an unknown
   signing key refetches the JWKS (key rotation).
 """
