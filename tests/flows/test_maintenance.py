@@ -83,7 +83,7 @@ def test_orphans_every_15_minutes_and_full_maintenance_daily_in_serve_and_prefec
     served = {d.name: (d.entrypoint.rsplit(":", 1)[-1] if d.entrypoint else d.flow_name, _schedules(d)) for d in deployments()}
     assert served["every-15-min"] == ("orphan_sweep", ["*/15 * * * *"])
     assert served["daily"] == ("storage_maintenance", ["30 3 * * *"])
-    declared = {d["name"]: (d["entrypoint"], [s.get("cron") or str(float(s["interval"])) for s in d["schedules"]])
+    declared = {d["name"]: (d["entrypoint"], [s.get("cron") or str(float(s["interval"])) for s in d.get("schedules", [])])
                 for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
     assert declared["every-15-min"] == ("flows/maintenance.py:orphan_sweep", ["*/15 * * * *"])
     # Every served deployment is declared for the worker too, on the same schedule.
