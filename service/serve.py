@@ -43,12 +43,13 @@ def workers(settings: Settings) -> int:
     return settings.web_concurrency or os.cpu_count() or 1
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port that other workers can bind too (SO_REUSEPORT); the kernel shares connections out."""
+def listening_socket(host: str, port: int, *, shared: bool = True) -> socket.socket:
+    """A socket bound to host:port; shared: other workers can bind it too (SO_REUSEPORT), the kernel shares connections out."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
     sock.listen(BACKLOG)
     return sock
@@ -57,7 +58,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def _worker(host: str, port: int) -> None:
     """One worker process: its own socket on the shared port, uvicorn serving the app on it."""
     sock = listening_socket(host, port)
-    uvicorn.Server(uvicorn.Config(APP, **OPTIONS)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **OPTIONS)).run(sockets=[sock])
 
 
 def supervise(n: int, host: str, port: int, *, stop: threading.Event | None = None) -> None:
@@ -73,8 +74,9 @@ def supervise(n: int, host: str, port: int, *, stop: threading.Event | None = No
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    # The port is checked (and held) here first: a port in use fails at once, not in every worker in turn.
-    listening_socket(host, port).close()
+    # Bound once without SO_REUSEPORT first: a port in use fails here at once, and an older instance still listening
+    # with SO_REUSEPORT is not silently joined.
+    listening_socket(host, port, shared=False).close()
     procs = [start() for _ in range(n)]
     started = [time.monotonic()] * n
     log.info("API on %s:%s with %s workers (pids %s)", host, port, n, [p.pid for p in procs])

@@ -11,9 +11,10 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from service.config import Settings
-from service.serve import supervise, workers
+from service.serve import listening_socket, supervise, workers
 
 PG = "postgresql://iop@127.0.0.1/iop"
 
@@ -110,3 +111,17 @@ def test_two_workers_share_a_burst_of_keep_alive_connections_and_a_dead_worker_i
         sup.join(timeout=60)
     assert not sup.is_alive()
     assert not _workers()
+
+
+def test_a_port_in_use_fails_at_once_and_no_worker_starts() -> None:
+    """Even a holder that allows SO_REUSEPORT (an older instance) is not joined silently."""
+
+    held = listening_socket("127.0.0.1", 0)  # SO_REUSEPORT, like a running instance's worker
+    stop = threading.Event()
+    stop.set()  # were the port taken over, the workers would start and stop again at once (and the test fail, not hang)
+    try:
+        with pytest.raises(OSError):
+            supervise(2, "127.0.0.1", held.getsockname()[1], stop=stop)
+        assert not _workers()
+    finally:
+        held.close()
