@@ -125,3 +125,14 @@ def test_a_port_in_use_fails_at_once_and_no_worker_starts() -> None:
         assert not _workers()
     finally:
         held.close()
+
+
+def test_the_server_entry_point_freezes_what_start_up_built(tmp_path) -> None:  # noqa: ANN001
+    """A full collection must not walk the app's start-up objects (a pause paid by the requests in flight)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "IOP_DATABASE_URL": f"sqlite:///{tmp_path / 'iop.db'}", "IOP_ENV": "test", "IOP_SECRET_KEY": "x" * 50}
+    out = subprocess.run([sys.executable, "-c", "import gc, service.main; print(gc.get_freeze_count())"], env=env,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert int(out.split()[-1]) > 50_000
