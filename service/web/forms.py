@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -119,6 +120,16 @@ class FormState:
         self.general.append("Någon annan har sparat en ändring sedan du öppnade sidan, så din version sparades inte. Dina uppgifter "
                             "finns kvar i formuläret; den andras ändringar visas ovanför. Ändra det som behövs, eller kryssa i "
                             "att du vill ersätta den andras version, och spara igen.")
+
+    def parse_date(self, name: str, raw: str) -> date | None:
+        """The field's date (ÅÅÅÅ-MM-DD), None when empty; otherwise None and the field's error."""
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.add(name, "Ange datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-03-01.")
+            return None
 
     def value(self, name: str, default: Any = "") -> Any:
         """The submitted value of a field, or the default."""

@@ -3,7 +3,6 @@ correction of an entry on the case page (the API's domain function, diarium.serv
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -27,16 +26,6 @@ LABELS = {"q": "Sök", "fran": "Från och med", "till": "Till och med"}
 REPORT_LABELS = {"fran": "Från och med", "till": "Till och med", "format": "Format"}
 
 
-def _date(form: FormState, field: str, raw: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        form.add(field, "Ange datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-03-01.")
-        return None
-
-
 @router.get("/diarium")
 def diarium_page(request: Request, user: WebUser, session: DbSession) -> Response:
     """The diary entries of the visible cases, newest first, filtered by text and period."""
@@ -45,7 +34,7 @@ def diarium_page(request: Request, user: WebUser, session: DbSession) -> Respons
     raw = {k: (params.get(k) or "").strip()[:200] for k in ("q", "fran", "till")}
     form = FormState(prefix="diarium", labels=LABELS)
     form.values = raw
-    date_from, date_to = _date(form, "fran", raw["fran"]), _date(form, "till", raw["till"])
+    date_from, date_to = form.parse_date("fran", raw["fran"]), form.parse_date("till", raw["till"])
     if date_from and date_to and date_from > date_to:
         form.add("till", "Slutdatumet kan inte vara före startdatumet.")
     context = {"title": "Diarium", "form": form, "rows": [], "limit": service.SEARCH_LIMIT,
@@ -68,7 +57,7 @@ def diarium_report(request: Request, user: WebUser, session: DbSession, settings
     raw = {k: (params.get(k) or "").strip()[:200] for k in ("fran", "till", "format")}
     form = FormState(prefix="rapport", labels=REPORT_LABELS)
     form.values = raw
-    date_from, date_to = _date(form, "fran", raw["fran"]), _date(form, "till", raw["till"])
+    date_from, date_to = form.parse_date("fran", raw["fran"]), form.parse_date("till", raw["till"])
     for field in ("fran", "till"):
         if not raw[field]:
             form.add(field, "Ange periodens datum som ÅÅÅÅ-MM-DD.")

@@ -3,7 +3,6 @@ jobs and download the finished packages (archive.service, the same functions as 
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -42,16 +41,6 @@ def earkiv_page(request: Request, user: WebUser, session: DbSession) -> Response
     return _page(request, session, user)
 
 
-def _date(form: FormState, field: str, raw: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        form.add(field, "Ange datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-03-01.")
-        return None
-
-
 @router.post("/e-arkiv")
 def request_export(request: Request, user: WebUser, form: CsrfForm, session: DbSession, settings: AppSettings) -> Response:
     """Order an export: diarienummer (one per line or comma-separated), or every case closed in a period."""
@@ -60,7 +49,7 @@ def request_export(request: Request, user: WebUser, form: CsrfForm, session: DbS
     state = FormState(prefix="earkiv", labels=LABELS)
     state.values = raw
     numbers = [n.strip() for n in raw["arenden"].replace(",", "\n").splitlines() if n.strip()]
-    closed_from, closed_to = _date(state, "fran", raw["fran"]), _date(state, "till", raw["till"])
+    closed_from, closed_to = state.parse_date("fran", raw["fran"]), state.parse_date("till", raw["till"])
     if numbers and (raw["fran"] or raw["till"]):
         state.add("arenden", "Ange antingen diarienummer eller en period, inte båda.")
     elif not numbers and not (raw["fran"] or raw["till"]):

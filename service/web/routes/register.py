@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -22,16 +21,6 @@ router = web_router()
 LABELS = {"fran": "Från och med", "till": "Till och med"}
 
 
-def _date(form: FormState, field: str, raw: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        form.add(field, "Ange datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-03-01.")
-        return None
-
-
 @router.get("/offentligt")
 def public_register(request: Request, user: MaybeUser, session: DbSession, settings: AppSettings,
                     limiter: Annotated[AttemptLimiter, Depends(get_public_limiter)]) -> Response:
@@ -41,7 +30,7 @@ def public_register(request: Request, user: MaybeUser, session: DbSession, setti
     raw = {k: (params.get(k) or "").strip()[:200] for k in ("fran", "till", "sida", "partnerskap")}
     form = FormState(prefix="register", labels=LABELS)
     form.values = raw
-    date_from, date_to = _date(form, "fran", raw["fran"]), _date(form, "till", raw["till"])
+    date_from, date_to = form.parse_date("fran", raw["fran"]), form.parse_date("till", raw["till"])
     if date_from and date_to and date_from > date_to:
         form.add("till", "Slutdatumet kan inte vara före startdatumet.")
     context = {"title": "Offentligt register", "form": form, "entries": [], "partnerships": [], "next_query": None,
