@@ -99,8 +99,10 @@ def test_fifty_kicks_one_outbox_run_at_a_time(env, monkeypatch, tmp_path) -> Non
         assert left == 0, (tmp_path / "serve.log").read_text()[-3000:]
         assert most_running <= 1
         # Runs the kicks asked for in this test (not the schedule's, not an earlier test's): nowhere near one per kick.
+        # None at all is right too when the schedule's run was due the whole burst (a slow runner start): the kicks
+        # then wait for it (that a kick does create a run is test_kicks_coalesce_while_a_run_waits).
         kicked = [r for r in _runs(api, dep_id) if "kick" in r["tags"] and r["created"] >= began]
-        assert 1 <= len(kicked) <= 15, len(kicked)
+        assert len(kicked) <= 15, len(kicked)
     finally:
         os.killpg(serve.pid, signal.SIGKILL)
         serve.wait(10)
