@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from factories import World, auth, case, department, user
 from gates_setup import add_document
@@ -117,7 +118,6 @@ def test_timeline_visibility(client, db) -> None:
 def test_history_lists_every_audited_event(client, db) -> None:
     """Assignment, edits, pause and resume, extension, agreement terms, signatures: all from the audit trail, the
     organisation's view without the administration's own events, and no free text the chain keeps as a digest."""
-    from datetime import date
 
     from gates_setup import terms_payload
     from sqlalchemy import select
@@ -142,7 +142,7 @@ def test_history_lists_every_audited_event(client, db) -> None:
     db.flush()
     ok(client.put(f"/api/v1/cases/{c.id}/agreement", json=terms_payload(w.org.name, w.org.orgnr), headers=auth(w.officer)))
     add_document(db, c, DocumentKind.AGREEMENT)
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()  # the agreement is dated in Stockholm time
     for party, who in (("public", w.officer), ("organisation", w.member)):
         ok(client.post(f"/api/v1/cases/{c.id}/signatures", headers=auth(who),
                        json={"party": party, "name": "Nils Nilsson", "role": "Firmatecknare", "signed_on": today}), 201)
